@@ -1,0 +1,176 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { parse as parseDotenv } from 'dotenv';
+import { EnvSchema, SECRET_KEYS, type Env } from './env-schema';
+
+export type SslMode = Env['DB_SSLMODE'];
+
+export interface DbConfig {
+  /** Undefined when the embedded database is to be used. */
+  readonly url: string | undefined;
+  readonly embedded: boolean;
+  readonly embeddedDir: string;
+  readonly sslMode: SslMode;
+  readonly sslCaFile: string | undefined;
+  readonly minConnections: number;
+  readonly maxConnections: number;
+  readonly idleTimeoutMs: number;
+  readonly acquireTimeoutMs: number;
+  readonly maxWaiting: number;
+  readonly maxLifetimeSeconds: number;
+  readonly maxUses: number;
+  readonly leakDetectionMs: number;
+  readonly statementTimeoutMs: number;
+  readonly idleInTransactionTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly startupRetries: number;
+  readonly applicationName: string;
+  readonly preparedStatements: boolean;
+  readonly slowQueryMs: number;
+  readonly migrateOnStart: boolean;
+  readonly seedDemoData: boolean;
+}
+
+export interface Config {
+  readonly env: Env['NODE_ENV'];
+  readonly isProduction: boolean;
+  readonly port: number;
+  readonly host: string;
+  readonly envFile: string | undefined;
+  readonly db: DbConfig;
+  readonly jwt: {
+    /** Undefined outside production means: generate one per start (with a warning). */
+    readonly secret: string | undefined;
+    readonly expiresInSeconds: number;
+    readonly issuer: string;
+    readonly audience: string;
+  };
+  readonly auth: { readonly cacheTtlMs: number; readonly adminEmail?: string; readonly adminPassword?: string };
+  readonly http: { readonly corsOrigins: readonly string[]; readonly bodyLimit: string; readonly defaultLocale: 'en' | 'tr' };
+  readonly log: { readonly level: Env['LOG_LEVEL']; readonly pretty: boolean };
+  readonly metrics: { readonly enabled: boolean; readonly token: string | undefined };
+  readonly shutdownTimeoutMs: number;
+  readonly webConcurrency: number;
+}
+
+/** Thrown by loadConfig with one line per bad variable; never carries a secret's value. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type RawEnv = Record<string, string | undefined>;
+
+/** ENV_FILE if set, else .env.$APP_ENV when APP_ENV is set, else .env if present. */
+export function selectEnvFile(env: RawEnv, exists: (path: string) => boolean = existsSync): string | undefined {
+  if (env.ENV_FILE) return env.ENV_FILE;
+  if (env.APP_ENV) return `.env.${env.APP_ENV}`;
+  return exists('.env') ? '.env' : undefined;
+}
+
+function readEnvFile(path: string | undefined): RawEnv {
+  if (path === undefined) return {};
+  try {
+    return parseDotenv(readFileSync(path));
+  } catch (err) {
+    throw new ConfigError([`ENV_FILE: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`]);
+  }
+}
+
+function describeIssue(key: string, message: string, value: string | undefined): string {
+  if (value === undefined || SECRET_KEYS.has(key)) return `${key}: ${message}`;
+  const shown = value.length > 60 ? `${value.slice(0, 57)}...` : value;
+  return `${key}: ${message} (got "${shown}")`;
+}
+
+/**
+ * Reads the env file (real environment variables win), validates every variable once and returns
+ * a frozen config. Throws ConfigError naming each bad variable.
+ */
+export function loadConfig(processEnv: RawEnv = process.env): Config {
+  const envFile = selectEnvFile(processEnv);
+  const merged: RawEnv = { ...readEnvFile(envFile), ...processEnv };
+  const parsed = EnvSchema.safeParse(merged);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const key = String(issue.path[0] ?? 'config');
+        return describeIssue(key, issue.message, merged[key]);
+      }),
+    );
+  }
+  return deepFreeze(toConfig(parsed.data, envFile));
+}
+
+function toConfig(e: Env, envFile: string | undefined): Config {
+  const embedded = !e.DATABASE_URL && !e.PGHOST;
+  return {
+    env: e.NODE_ENV,
+    isProduction: e.NODE_ENV === 'production',
+    port: e.PORT,
+    host: e.HOST,
+    envFile,
+    db: {
+      url: e.DATABASE_URL,
+      embedded,
+      embeddedDir: e.EMBEDDED_DB_DIR,
+      sslMode: e.DB_SSLMODE,
+      sslCaFile: e.DB_SSL_CA_FILE,
+      minConnections: e.DB_POOL_MIN_CONNECTIONS,
+      maxConnections: e.DB_POOL_MAX_CONNECTIONS,
+      idleTimeoutMs: e.DB_POOL_IDLE_TIMEOUT_MS,
+      acquireTimeoutMs: e.DB_POOL_ACQUIRE_TIMEOUT_MS,
+      maxWaiting: e.DB_POOL_MAX_WAITING,
+      maxLifetimeSeconds: e.DB_POOL_MAX_LIFETIME_S,
+      maxUses: e.DB_POOL_MAX_USES,
+      leakDetectionMs: e.DB_POOL_LEAK_DETECTION_MS,
+      statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
+      idleInTransactionTimeoutMs: e.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+      connectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
+      startupRetries: e.DB_STARTUP_RETRIES,
+      applicationName: e.DB_APPLICATION_NAME,
+      preparedStatements: e.DB_PREPARED_STATEMENTS,
+      slowQueryMs: e.DB_SLOW_QUERY_MS,
+      migrateOnStart: e.DB_MIGRATE_ON_START,
+      seedDemoData: e.SEED_DEMO_DATA ?? embedded,
+    },
+    jwt: { secret: e.JWT_SECRET, expiresInSeconds: e.JWT_EXPIRES_IN, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
+    auth: { cacheTtlMs: e.AUTH_CACHE_TTL_MS, adminEmail: e.ADMIN_EMAIL, adminPassword: e.ADMIN_PASSWORD },
+    http: {
+      corsOrigins: (e.CORS_ORIGINS ?? '')
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+      bodyLimit: e.BODY_LIMIT,
+      defaultLocale: e.DEFAULT_LOCALE,
+    },
+    log: { level: e.LOG_LEVEL, pretty: e.LOG_PRETTY },
+    metrics: { enabled: e.METRICS_ENABLED, token: e.METRICS_TOKEN },
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    webConcurrency: e.WEB_CONCURRENCY,
+  };
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const child of Object.values(value)) {
+    if (child !== null && typeof child === 'object') deepFreeze(child as object);
+  }
+  return Object.freeze(value);
+}
+
+let current: Config | undefined;
+
+/** The process's config: parsed on first call, then the same frozen object. */
+export function getConfig(): Config {
+  current ??= loadConfig();
+  return current;
+}
+
+/**
+ * Replaces the process's config (the embedded database sets its URL once it knows its port).
+ * Call before the pool is first built.
+ */
+export function setConfig(next: Config): void {
+  current = next;
+}

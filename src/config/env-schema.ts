@@ -1,0 +1,126 @@
+import { z } from 'zod';
+
+// Environment variables arrive as strings; these turn them into checked values.
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+/** Every variable of CONFIG.md, with its default. Keys are grouped by prefix. */
+export const EnvSchema = z
+  .object({
+    // Where the API listens.
+    PORT: int(0, 65535).default(3000),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    // `production` turns on the strict checks (JWT_SECRET required, no embedded database).
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    // Which .env file was chosen (read by the loader before this schema runs).
+    APP_ENV: z.enum(['dev', 'preprod', 'production']).optional(),
+
+    // Postgres URL; unset (and no PGHOST) means the embedded database outside production.
+    DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+    // libpq's PGHOST, read by node-postgres itself; only its presence matters here.
+    PGHOST: optionalString,
+    // TLS to the database: libpq's meanings.
+    DB_SSLMODE: z.enum(['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full']).default('prefer'),
+    // CA bundle for verify-ca / verify-full (Node's built-in CAs when unset).
+    DB_SSL_CA_FILE: optionalString,
+    // Opened at start-up and kept open when idle.
+    DB_POOL_MIN_CONNECTIONS: int(0, 1000).default(2),
+    // Hard cap of open connections per process.
+    DB_POOL_MAX_CONNECTIONS: int(1, 1000).default(10),
+    // Idle clients above the minimum are closed after this.
+    DB_POOL_IDLE_TIMEOUT_MS: int(0, 86_400_000).default(30_000),
+    // Longest wait for a client before 503 POOL_EXHAUSTED.
+    DB_POOL_ACQUIRE_TIMEOUT_MS: int(1, 600_000).default(5000),
+    // Callers allowed to queue for a client; beyond it, fail at once.
+    DB_POOL_MAX_WAITING: int(0, 1_000_000).default(200),
+    // A client older than this is closed when released (0 = never).
+    DB_POOL_MAX_LIFETIME_S: int(0, 604_800).default(1800),
+    // A client is closed after this many checkouts (0 = never; 1 = a new connection per checkout).
+    DB_POOL_MAX_USES: int(0, 1_000_000_000).default(0),
+    // Warn with the acquiring stack when a client is held longer than this (0 = off).
+    DB_POOL_LEAK_DETECTION_MS: int(0, 86_400_000).default(0),
+    // Per statement, enforced by the server; the client gives up a little later (0 = off).
+    DB_STATEMENT_TIMEOUT_MS: int(0, 86_400_000).default(15_000),
+    // The server ends a session left idle inside a transaction (0 = off).
+    DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: int(0, 86_400_000).default(60_000),
+    // One connection attempt.
+    DB_CONNECT_TIMEOUT_MS: int(1, 600_000).default(5000),
+    // Attempts (with backoff) to reach the database at start-up.
+    DB_STARTUP_RETRIES: int(1, 100).default(5),
+    // application_name seen in pg_stat_activity.
+    DB_APPLICATION_NAME: z.string().min(1).max(63).default('customer-api'),
+    // Named prepared statements for the fixed queries.
+    DB_PREPARED_STATEMENTS: bool.default(true),
+    // Logged at warn with its SQL text when slower than this.
+    DB_SLOW_QUERY_MS: int(0, 86_400_000).default(500),
+    // Apply pending migrations at start-up.
+    DB_MIGRATE_ON_START: bool.default(true),
+    // Where the embedded PostgreSQL keeps its files.
+    EMBEDDED_DB_DIR: z.string().min(1).default('.data/postgres'),
+    // Load demo customers into an empty database at start-up (default: true when embedded).
+    SEED_DEMO_DATA: bool.optional(),
+    // Created at start-up when absent.
+    ADMIN_EMAIL: optionalString.pipe(z.email().optional()),
+    ADMIN_PASSWORD: optionalString.pipe(z.string().min(8).max(256).optional()),
+
+    // HS256 secret, at least 32 characters; required in production.
+    JWT_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+    // Token lifetime in seconds.
+    JWT_EXPIRES_IN: int(60, 31_536_000).default(3600),
+    JWT_ISSUER: z.string().min(1).default('customer-api'),
+    JWT_AUDIENCE: z.string().min(1).default('customer-api-clients'),
+    // How long an instance trusts its cached copy of a token's user.
+    AUTH_CACHE_TTL_MS: int(0, 3_600_000).default(5000),
+
+    // Comma-separated browser origins allowed to call the API.
+    CORS_ORIGINS: optionalString,
+    // Request body limit, in the `bytes` notation of Express (100kb, 1mb).
+    BODY_LIMIT: z
+      .string()
+      .regex(/^\d+(b|kb|mb)?$/i, 'must look like 100kb or 1mb')
+      .default('100kb'),
+    // Default locale of `message` fields.
+    DEFAULT_LOCALE: z.enum(['en', 'tr']).default('en'),
+
+    // pino level, and a human console for development.
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LOG_PRETTY: bool.default(false),
+
+    // /metrics, and the Bearer token that guards it when set.
+    METRICS_ENABLED: bool.default(true),
+    METRICS_TOKEN: optionalString,
+    // Graceful drain limit.
+    SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
+    // Worker processes (each with its own pool).
+    WEB_CONCURRENCY: int(1, 256).default(1),
+  })
+  .superRefine((env, ctx) => {
+    if (env.DB_POOL_MAX_CONNECTIONS < env.DB_POOL_MIN_CONNECTIONS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DB_POOL_MAX_CONNECTIONS'],
+        message: `must be >= DB_POOL_MIN_CONNECTIONS (${env.DB_POOL_MIN_CONNECTIONS})`,
+      });
+    }
+    if (env.NODE_ENV === 'production') {
+      if (!env.JWT_SECRET) {
+        ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required in production' });
+      }
+      if (!env.DATABASE_URL && !env.PGHOST) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['DATABASE_URL'],
+          message: 'is required in production (the embedded database is for development only)',
+        });
+      }
+    }
+  });
+
+export type Env = z.infer<typeof EnvSchema>;
+
+/** Variables whose values are never printed, not even in an error. */
+export const SECRET_KEYS: ReadonlySet<string> = new Set(['DATABASE_URL', 'JWT_SECRET', 'ADMIN_PASSWORD', 'METRICS_TOKEN']);

@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
+import type { DbConfig, SslMode } from '../config/config';
+
+const SSL_URL_PARAMS = ['sslmode', 'ssl', 'sslrootcert', 'sslcert', 'sslkey', 'uselibpqcompat'];
+const SSL_MODES: readonly SslMode[] = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
+
+export interface ConnectionTarget {
+  /** The URL without its TLS parameters (node-postgres would read them with other meanings). */
+  readonly connectionString: string | undefined;
+  readonly sslMode: SslMode;
+  /** What to try first: TLS options, or false for a plain connection. */
+  readonly ssl: ConnectionOptions | false;
+  /** prefer: when the server refuses TLS, connect in plain, as libpq does. */
+  readonly fallBackToPlain: boolean;
+}
+
+function tlsOptions(mode: SslMode, caFile: string | undefined): ConnectionOptions | false {
+  if (mode === 'disable' || mode === 'allow') return false;
+  const ca = caFile ? readFileSync(caFile, 'utf8') : undefined;
+  if (mode === 'verify-full') return { rejectUnauthorized: true, ...(ca ? { ca } : {}) };
+  // verify-ca checks the chain but not the host name.
+  if (mode === 'verify-ca') return { rejectUnauthorized: true, checkServerIdentity: () => undefined, ...(ca ? { ca } : {}) };
+  // prefer and require encrypt without verifying, as libpq does.
+  return { rejectUnauthorized: false };
+}
+
+/**
+ * Resolves where and how to connect. An `sslmode` in DATABASE_URL wins over DB_SSLMODE and keeps
+ * its libpq meaning; the parameter is removed from the URL so that node-postgres neither reinterprets
+ * it nor prints its "SECURITY WARNING" about SSL modes.
+ */
+export function resolveConnectionTarget(db: Pick<DbConfig, 'url' | 'sslMode' | 'sslCaFile'>): ConnectionTarget {
+  let sslMode = db.sslMode;
+  let caFile = db.sslCaFile;
+  let connectionString = db.url;
+  if (db.url) {
+    const url = new URL(db.url);
+    const fromUrl = url.searchParams.get('sslmode');
+    if (fromUrl !== null) {
+      if (!SSL_MODES.includes(fromUrl as SslMode)) {
+        throw new Error(`DATABASE_URL: unknown sslmode "${fromUrl}" (one of ${SSL_MODES.join(', ')})`);
+      }
+      sslMode = fromUrl as SslMode;
+    }
+    if (url.searchParams.get('ssl') === 'true' && fromUrl === null) sslMode = 'require';
+    caFile = url.searchParams.get('sslrootcert') ?? caFile;
+    for (const param of SSL_URL_PARAMS) url.searchParams.delete(param);
+    connectionString = url.toString();
+  }
+  return { connectionString, sslMode, ssl: tlsOptions(sslMode, caFile), fallBackToPlain: sslMode === 'prefer' };
+}

@@ -1,0 +1,89 @@
+/** Why a caller could not get a client: it waited past the acquire timeout, or the wait queue was full. */
+export class PoolExhaustedError extends Error {
+  constructor(
+    readonly reason: 'timeout' | 'queue_full',
+    options?: { cause?: unknown },
+  ) {
+    super(reason === 'timeout' ? 'Timed out waiting for a database connection' : 'Too many callers waiting for a database connection', options);
+    this.name = 'PoolExhaustedError';
+  }
+}
+
+/** The database could not be reached, or the connection broke under a query. */
+export class DatabaseUnavailableError extends Error {
+  constructor(message = 'The database is unavailable', options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DatabaseUnavailableError';
+  }
+}
+
+/** The server cancelled a statement that ran past statement_timeout (SQLSTATE 57014). */
+export class QueryTimeoutError extends Error {
+  readonly code = '57014';
+  constructor(options?: { cause?: unknown }) {
+    super('The statement ran past the statement timeout', options);
+    this.name = 'QueryTimeoutError';
+  }
+}
+
+/** A unique constraint refused the write (SQLSTATE 23505). */
+export class UniqueViolationError extends Error {
+  readonly code = '23505';
+  constructor(
+    readonly constraint: string | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(`Unique constraint violated${constraint ? `: ${constraint}` : ''}`, options);
+    this.name = 'UniqueViolationError';
+  }
+}
+
+const SOCKET_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+]);
+
+// node-postgres reports a dead connection with plain Errors that carry no code.
+const CONNECTION_MESSAGES = [
+  'Connection terminated',
+  'Query read timeout',
+  'is not queryable',
+  'The server does not support SSL connections',
+  'timeout expired',
+];
+
+function errorCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * True when the connection itself is suspect (SQLSTATE class 08, 57P01–57P03, socket errors):
+ * such a client must be destroyed, not given back. Ordinary SQL errors keep a healthy connection.
+ */
+export function isConnectionLevelError(err: unknown): boolean {
+  const code = errorCode(err);
+  if (code !== undefined) {
+    if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03') return true;
+    if (SOCKET_ERROR_CODES.has(code)) return true;
+  }
+  const message = err instanceof Error ? err.message : '';
+  return CONNECTION_MESSAGES.some((m) => message.includes(m));
+}
+
+/** Turns a pg error into the typed error a caller can branch on; other errors pass through. */
+export function toTypedDbError(err: unknown): unknown {
+  if (err instanceof PoolExhaustedError || err instanceof DatabaseUnavailableError) return err;
+  const code = errorCode(err);
+  if (code === '57014') return new QueryTimeoutError({ cause: err });
+  if (code === '23505') return new UniqueViolationError((err as { constraint?: string }).constraint, { cause: err });
+  if (isConnectionLevelError(err)) return new DatabaseUnavailableError(undefined, { cause: err });
+  return err;
+}

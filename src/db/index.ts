@@ -1,0 +1,12 @@
+// The db folder's public face: other folders import the data layer only from here.
+export { getPool, closePool, poolStats, warmPool, addTelemetryListener, currentTelemetry, type PoolStats } from './pool';
+export { executeQuery, executeQueryOne, executeWrite, withTransaction, type DbClient, type Sql, type WriteResult } from './query';
+export {
+  PoolExhaustedError,
+  DatabaseUnavailableError,
+  QueryTimeoutError,
+  UniqueViolationError,
+  isConnectionLevelError,
+} from './db-errors';
+export { toAppErrorFromDb } from './pg-errors';
+export type { TelemetryListener } from './pool-telemetry';

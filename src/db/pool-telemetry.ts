@@ -1,0 +1,82 @@
+/** Counters since start and a window of recent acquire times, read by poolStats() and /metrics. */
+export interface PoolCounters {
+  acquisitions: number;
+  acquireTimeouts: number;
+  queueFullRejections: number;
+  connectionErrors: number;
+  connectionsCreated: number;
+  connectionsDestroyed: number;
+  leaksDetected: number;
+}
+
+export interface TelemetryListener {
+  onAcquire?(seconds: number): void;
+  onAcquireTimeout?(): void;
+  onQueueFull?(): void;
+  onUse?(seconds: number): void;
+  onConnectionCreated?(seconds: number): void;
+  onConnectionDestroyed?(): void;
+  onQuery?(operation: string, seconds: number): void;
+}
+
+const WINDOW = 1024;
+
+export class PoolTelemetry {
+  readonly counters: PoolCounters = {
+    acquisitions: 0,
+    acquireTimeouts: 0,
+    queueFullRejections: 0,
+    connectionErrors: 0,
+    connectionsCreated: 0,
+    connectionsDestroyed: 0,
+    leaksDetected: 0,
+  };
+  private readonly acquireMs = new Float64Array(WINDOW);
+  private samples = 0;
+
+  constructor(private readonly listeners: ReadonlySet<TelemetryListener>) {}
+
+  acquired(ms: number): void {
+    this.counters.acquisitions += 1;
+    this.acquireMs[this.samples % WINDOW] = ms;
+    this.samples += 1;
+    for (const l of this.listeners) l.onAcquire?.(ms / 1000);
+  }
+
+  acquireTimedOut(): void {
+    this.counters.acquireTimeouts += 1;
+    for (const l of this.listeners) l.onAcquireTimeout?.();
+  }
+
+  queueFull(): void {
+    this.counters.queueFullRejections += 1;
+    for (const l of this.listeners) l.onQueueFull?.();
+  }
+
+  used(ms: number): void {
+    for (const l of this.listeners) l.onUse?.(ms / 1000);
+  }
+
+  connectionCreated(ms: number): void {
+    this.counters.connectionsCreated += 1;
+    for (const l of this.listeners) l.onConnectionCreated?.(ms / 1000);
+  }
+
+  connectionDestroyed(): void {
+    this.counters.connectionsDestroyed += 1;
+    for (const l of this.listeners) l.onConnectionDestroyed?.();
+  }
+
+  queried(operation: string, ms: number): void {
+    for (const l of this.listeners) l.onQuery?.(operation, ms / 1000);
+  }
+
+  /** p50 and p99 of the last acquire times, in milliseconds (null before the first). */
+  acquirePercentiles(): { p50: number | null; p99: number | null } {
+    const n = Math.min(this.samples, WINDOW);
+    if (n === 0) return { p50: null, p99: null };
+    const sorted = Array.from(this.acquireMs.subarray(0, n)).sort((a, b) => a - b);
+    const at = (q: number) => Math.round(sorted[Math.min(n - 1, Math.floor(q * n))]! * 100) / 100;
+    return { p50: at(0.5), p99: at(0.99) };
+  }
+}

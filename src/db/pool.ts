@@ -1,0 +1,249 @@
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import { getConfig, type DbConfig } from '../config/config';
+import { getLogger } from '../logging/logger';
+import { resolveConnectionTarget, type ConnectionTarget } from './connection-options';
+import { DatabaseUnavailableError, PoolExhaustedError, isConnectionLevelError, toTypedDbError } from './db-errors';
+import { PoolTelemetry, type TelemetryListener } from './pool-telemetry';
+
+interface PoolState {
+  readonly pool: pg.Pool;
+  readonly db: DbConfig;
+  readonly target: ConnectionTarget;
+  readonly telemetry: PoolTelemetry;
+  /** Checked-out clients, so that a closePool() past its deadline can end them. */
+  readonly held: Set<pg.PoolClient>;
+  /** prefer: set once the server has refused TLS; later clients connect in plain. */
+  plain: boolean;
+}
+
+/** Numbers of API.md §2, plus counters since the pool was built. */
+export interface PoolStats {
+  min_connections: number;
+  max_connections: number;
+  available: number;
+  in_use: number;
+  total: number;
+  waiting: number;
+  usage_percent: number;
+}
+
+const CLOSE_TIMEOUT_MS = 5000;
+// The client gives up this long after the server's statement_timeout should have fired.
+const CLIENT_TIMEOUT_MARGIN_MS = 2000;
+const CREATED_AT = Symbol('createdAt');
+
+const listeners = new Set<TelemetryListener>();
+/** Clients whose state is unknown (a failed ROLLBACK): destroyed instead of reused. */
+const discarded = new WeakSet<pg.PoolClient>();
+let state: PoolState | undefined;
+
+function buildPool(db: DbConfig): PoolState {
+  const target = resolveConnectionTarget(db);
+  const telemetry = new PoolTelemetry(listeners);
+  const log = getLogger();
+  const partial: { plain: boolean } = { plain: target.ssl === false };
+
+  // pg-pool hands every client the pool's options, where connectionTimeoutMillis is the acquire
+  // timeout; one connection attempt has its own, shorter budget, and TLS follows `prefer`.
+  class PooledClient extends pg.Client {
+    readonly [CREATED_AT] = performance.now();
+    constructor(options: pg.ClientConfig = {}) {
+      super({
+        ...options,
+        password: options.password,
+        connectionTimeoutMillis: db.connectTimeoutMs,
+        ssl: partial.plain ? false : target.ssl,
+      });
+    }
+  }
+
+  const lifetime = db.maxLifetimeSeconds;
+  const pool: pg.Pool = new pg.Pool({
+    Client: PooledClient,
+    connectionString: target.connectionString,
+    max: db.maxConnections,
+    min: db.minConnections,
+    idleTimeoutMillis: db.idleTimeoutMs,
+    connectionTimeoutMillis: db.acquireTimeoutMs,
+    maxUses: db.maxUses > 0 ? db.maxUses : undefined,
+    maxLifetimeSeconds: lifetime,
+    // pg-pool reads maxLifetimeSeconds right after this hook, for this client only: a ±10 % jitter
+    // keeps the clients opened together at start-up from all expiring in the same instant.
+    onConnect: () => {
+      if (lifetime > 0) pool.options.maxLifetimeSeconds = lifetime * (0.9 + Math.random() * 0.2);
+    },
+    application_name: db.applicationName,
+    statement_timeout: db.statementTimeoutMs,
+    query_timeout: db.statementTimeoutMs > 0 ? db.statementTimeoutMs + CLIENT_TIMEOUT_MARGIN_MS : undefined,
+    idle_in_transaction_session_timeout: db.idleInTransactionTimeoutMs,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+  });
+
+  // Without an 'error' listener, node-postgres crashes the process when an idle client's
+  // connection dies (a database restart, pg_terminate_backend). The pool has already removed it.
+  pool.on('error', (err) => {
+    telemetry.counters.connectionErrors += 1;
+    log.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'idle database client failed; removed from the pool');
+  });
+  pool.on('connect', (client) => {
+    const createdAt = (client as unknown as { [CREATED_AT]?: number })[CREATED_AT];
+    telemetry.connectionCreated(createdAt === undefined ? 0 : performance.now() - createdAt);
+    log.debug({ total: pool.totalCount }, 'database connection opened');
+  });
+  pool.on('remove', () => {
+    telemetry.connectionDestroyed();
+    log.debug({ total: pool.totalCount }, 'database connection closed');
+  });
+
+  return Object.assign(partial, { pool, db, target, telemetry, held: new Set<pg.PoolClient>() });
+}
+
+function currentState(): PoolState {
+  state ??= buildPool(getConfig().db);
+  return state;
+}
+
+/** The process's pg.Pool, built on first call from the config; the same pool until closePool(). */
+export function getPool(): pg.Pool {
+  return currentState().pool;
+}
+
+/** Subscribes to pool events (acquire and use times, timeouts); kept across pool rebuilds. */
+export function addTelemetryListener(listener: TelemetryListener): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+/** The telemetry of the current pool, or undefined before it is built. */
+export function currentTelemetry(): PoolTelemetry | undefined {
+  return state?.telemetry;
+}
+
+function isSslRefused(err: unknown): boolean {
+  return err instanceof Error && err.message.includes('does not support SSL');
+}
+
+async function acquire(st: PoolState, sslRetried = false): Promise<pg.PoolClient> {
+  const { pool, db, telemetry } = st;
+  if (pool.totalCount >= db.maxConnections && pool.idleCount === 0 && pool.waitingCount >= db.maxWaiting) {
+    telemetry.queueFull();
+    throw new PoolExhaustedError('queue_full');
+  }
+  const started = performance.now();
+  try {
+    const client = await pool.connect();
+    telemetry.acquired(performance.now() - started);
+    return client;
+  } catch (err) {
+    // Several first callers may all have tried TLS; each retries once, in plain.
+    if (st.target.fallBackToPlain && !sslRetried && isSslRefused(err)) {
+      if (!st.plain) getLogger().info('database server has no TLS; DB_SSLMODE=prefer falls back to a plain connection');
+      st.plain = true;
+      return acquire(st, true);
+    }
+    if (err instanceof Error && err.message === 'timeout exceeded when trying to connect') {
+      telemetry.acquireTimedOut();
+      throw new PoolExhaustedError('timeout', { cause: err });
+    }
+    telemetry.counters.connectionErrors += 1;
+    throw new DatabaseUnavailableError(undefined, { cause: err });
+  }
+}
+
+function watchForLeak(st: PoolState): NodeJS.Timeout | undefined {
+  const ms = st.db.leakDetectionMs;
+  if (ms <= 0) return undefined;
+  const acquiredAt = new Error('client acquired here');
+  const timer = setTimeout(() => {
+    st.telemetry.counters.leaksDetected += 1;
+    getLogger().warn({ heldForMs: ms, acquiredAt: acquiredAt.stack }, `database client held for more than ${ms} ms (possible leak)`);
+  }, ms);
+  timer.unref();
+  return timer;
+}
+
+/** Marks a checked-out client to be destroyed at release, when its session state is unknown. */
+export function discardOnRelease(client: pg.PoolClient): void {
+  discarded.add(client);
+}
+
+/**
+ * Checks a client out, runs `fn`, and gives the client back on every path. The client is destroyed
+ * instead of reused only when its connection failed; a SQL error keeps a healthy connection.
+ */
+export async function withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const st = currentState();
+  const client = await acquire(st);
+  const heldSince = performance.now();
+  let broken: Error | undefined;
+  // While checked out, the pool's own error listener is detached: without this one, a connection
+  // that dies between queries would crash the process.
+  const onError = (err: Error): void => {
+    broken = err;
+  };
+  client.on('error', onError);
+  st.held.add(client);
+  const leakTimer = watchForLeak(st);
+  try {
+    return await fn(client);
+  } catch (err) {
+    if (isConnectionLevelError(err)) broken ??= err as Error;
+    throw toTypedDbError(err);
+  } finally {
+    clearTimeout(leakTimer);
+    client.off('error', onError);
+    st.held.delete(client);
+    client.release(broken ?? discarded.has(client));
+    st.telemetry.used(performance.now() - heldSince);
+  }
+}
+
+/** Opens `DB_POOL_MIN_CONNECTIONS` clients now, so the first requests do not pay for connecting. */
+export async function warmPool(): Promise<void> {
+  const st = currentState();
+  const count = Math.max(1, st.db.minConnections);
+  const clients = await Promise.allSettled(Array.from({ length: count }, () => acquire(st)));
+  for (const c of clients) if (c.status === 'fulfilled') c.value.release();
+  const failed = clients.find((c): c is PromiseRejectedResult => c.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/**
+ * Ends the pool: idle clients close at once, checked-out ones when released, bounded by `timeoutMs`.
+ * A later getPool() builds a new pool.
+ */
+export async function closePool(timeoutMs = CLOSE_TIMEOUT_MS): Promise<void> {
+  const st = state;
+  if (!st) return;
+  state = undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  const outcome = await Promise.race([st.pool.end().then(() => 'ended' as const), deadline]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') {
+    getLogger().warn({ in_use: st.held.size }, `pool did not close within ${timeoutMs} ms; ending its checked-out clients`);
+    await Promise.allSettled([...st.held].map((client) => client.end()));
+  }
+}
+
+/** The pool's numbers (API.md §2). Does not build the pool. */
+export function poolStats(): PoolStats {
+  const db = state?.db ?? getConfig().db;
+  const pool = state?.pool;
+  const total = pool?.totalCount ?? 0;
+  const available = pool?.idleCount ?? 0;
+  const inUse = total - available;
+  return {
+    min_connections: db.minConnections,
+    max_connections: db.maxConnections,
+    available,
+    in_use: inUse,
+    total,
+    waiting: pool?.waitingCount ?? 0,
+    usage_percent: Math.round((100 * inUse) / db.maxConnections),
+  };
+}

@@ -1,0 +1,99 @@
+import { performance } from 'node:perf_hooks';
+import type pg from 'pg';
+import { getConfig } from '../config/config';
+import { getLogger } from '../logging/logger';
+import { toTypedDbError } from './db-errors';
+import { currentTelemetry, discardOnRelease, withClient } from './pool';
+
+/** A client to run on: one checked out by withTransaction, so that several statements hold together. */
+export type DbClient = pg.PoolClient;
+
+/**
+ * SQL text, or a fixed query with a name: named queries become prepared statements on each connection
+ * (unless DB_PREPARED_STATEMENTS=false, for transaction-mode PgBouncer older than 1.21).
+ */
+export type Sql = string | { readonly name: string; readonly text: string };
+
+export interface WriteResult<T> {
+  rowCount: number;
+  rows: T[];
+}
+
+function operationOf(text: string): string {
+  const match = /^\s*(?:WITH\b[\s\S]*?\)\s*)?([A-Za-z]+)/.exec(text);
+  return (match?.[1] ?? 'OTHER').toUpperCase();
+}
+
+async function run<T extends pg.QueryResultRow>(client: pg.ClientBase, sql: Sql, params: readonly unknown[] | undefined): Promise<pg.QueryResult<T>> {
+  const text = typeof sql === 'string' ? sql : sql.text;
+  const config: pg.QueryConfig = { text, values: params as unknown[] | undefined };
+  if (typeof sql !== 'string' && getConfig().db.preparedStatements) config.name = sql.name;
+  const started = performance.now();
+  try {
+    return await client.query<T>(config);
+  } finally {
+    const ms = performance.now() - started;
+    currentTelemetry()?.queried(operationOf(text), ms);
+    // The one place queries are timed; parameters are never logged.
+    const log = getLogger();
+    if (ms >= getConfig().db.slowQueryMs) log.warn({ sql: text, durationMs: Math.round(ms) }, 'slow query');
+    else if (log.isLevelEnabled('debug')) log.debug({ sql: text, durationMs: Math.round(ms * 100) / 100 }, 'query');
+  }
+}
+
+async function runOn<T extends pg.QueryResultRow>(sql: Sql, params: readonly unknown[] | undefined, db: DbClient | undefined): Promise<pg.QueryResult<T>> {
+  if (!db) return withClient((client) => run<T>(client, sql, params));
+  try {
+    return await run<T>(db, sql, params);
+  } catch (err) {
+    throw toTypedDbError(err);
+  }
+}
+
+/**
+ * Runs a query and returns its rows.
+ * @example const rows = await executeQuery<{ id: string }>('SELECT id FROM customers WHERE city = $1', ['Izmir']);
+ */
+export async function executeQuery<T extends pg.QueryResultRow = pg.QueryResultRow>(sql: Sql, params?: readonly unknown[], db?: DbClient): Promise<T[]> {
+  return (await runOn<T>(sql, params, db)).rows;
+}
+
+/**
+ * Runs a query expected to return at most one row: the row, or null. A second row is a programmer
+ * error and throws.
+ * @example const user = await executeQueryOne('SELECT id, email FROM users WHERE id = $1', [id]);
+ */
+export async function executeQueryOne<T extends pg.QueryResultRow = pg.QueryResultRow>(sql: Sql, params?: readonly unknown[], db?: DbClient): Promise<T | null> {
+  const { rows } = await runOn<T>(sql, params, db);
+  if (rows.length > 1) throw new Error(`executeQueryOne: expected at most one row, got ${rows.length}`);
+  return rows[0] ?? null;
+}
+
+/**
+ * Runs an INSERT, UPDATE or DELETE: the affected row count, and the rows of its RETURNING clause.
+ * @example const { rowCount } = await executeWrite('DELETE FROM customers WHERE id = $1', [id]);
+ */
+export async function executeWrite<T extends pg.QueryResultRow = pg.QueryResultRow>(sql: Sql, params?: readonly unknown[], db?: DbClient): Promise<WriteResult<T>> {
+  const result = await runOn<T>(sql, params, db);
+  return { rowCount: result.rowCount ?? 0, rows: result.rows };
+}
+
+/**
+ * Runs `work` inside BEGIN … COMMIT on one client; ROLLBACK when it throws, and the error goes on.
+ * Pass the client to the helpers (their last argument) so that every statement joins the transaction.
+ * @example await withTransaction(async (tx) => { await executeWrite(sqlA, [], tx); await executeWrite(sqlB, [], tx); });
+ */
+export async function withTransaction<T>(work: (tx: DbClient) => Promise<T>): Promise<T> {
+  return withClient(async (client) => {
+    await client.query('BEGIN');
+    try {
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      // A failed ROLLBACK leaves the session in an unknown state: the client must not be reused.
+      await client.query('ROLLBACK').catch(() => discardOnRelease(client));
+      throw err;
+    }
+  });
+}

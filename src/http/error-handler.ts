@@ -1,0 +1,69 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { ZodError } from 'zod';
+import { getConfig } from '../config/config';
+import { toAppErrorFromDb } from '../db';
+import { getLogger } from '../logging/logger';
+import { AppError, type ErrorDetail } from './errors';
+import { translate } from './messages';
+import { localeOf } from './request-context';
+
+// body-parser's error types → API error codes.
+const BODY_PARSER_ERRORS: Record<string, AppError['code']> = {
+  'entity.parse.failed': 'INVALID_JSON',
+  'entity.too.large': 'PAYLOAD_TOO_LARGE',
+  'entity.verify.failed': 'INVALID_JSON',
+  'request.size.invalid': 'INVALID_JSON',
+  'charset.unsupported': 'UNSUPPORTED_MEDIA_TYPE',
+  'encoding.unsupported': 'UNSUPPORTED_MEDIA_TYPE',
+  'parameters.too.many': 'PAYLOAD_TOO_LARGE',
+};
+
+function zodDetails(err: ZodError): ErrorDetail[] {
+  return err.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
+}
+
+/** Every error becomes an AppError; anything unknown is an INTERNAL_ERROR. */
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  if (err instanceof ZodError) return new AppError('VALIDATION_ERROR', { details: zodDetails(err), cause: err });
+  const bodyType = (err as { type?: unknown } | null)?.type;
+  if (typeof bodyType === 'string' && BODY_PARSER_ERRORS[bodyType]) {
+    return new AppError(BODY_PARSER_ERRORS[bodyType], { cause: err });
+  }
+  return toAppErrorFromDb(err) ?? new AppError('INTERNAL_ERROR', { cause: err });
+}
+
+/** The only place that turns errors into responses (API.md §1) and logs them. */
+export const errorHandler: ErrorRequestHandler = (err, req, res, next) => {
+  const appError = toAppError(err);
+  const log = getLogger();
+  const context = { reqId: req.id, code: appError.code, status: appError.status };
+  if (appError.status >= 500) {
+    const cause = appError.code === 'INTERNAL_ERROR' ? err : appError.cause;
+    log.error({ ...context, err: cause }, 'request failed');
+  } else {
+    log.warn(context, 'request rejected');
+  }
+  if (res.headersSent) {
+    next(err);
+    return;
+  }
+  if (appError.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(appError.retryAfterSeconds));
+  if (appError.status === 401 && appError.code === 'UNAUTHORIZED') {
+    res.setHeader('WWW-Authenticate', 'Bearer realm="customer-api", error="invalid_token"');
+  }
+  const locale = localeOf(req, getConfig().http.defaultLocale);
+  res.status(appError.status).json({
+    error: {
+      code: appError.code,
+      message: translate(appError.messageKey, locale),
+      ...(appError.details ? { details: appError.details } : {}),
+    },
+    request_id: req.id,
+  });
+};
+
+/** JSON 404 for any route that does not exist. */
+export const notFoundHandler: RequestHandler = (_req, _res, next) => {
+  next(new AppError('NOT_FOUND', { messageKey: 'ROUTE_NOT_FOUND' }));
+};

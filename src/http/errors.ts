@@ -1,0 +1,63 @@
+import type { MessageKey } from './messages';
+
+/** The closed list of error codes of API.md §1, with their HTTP status. */
+export const ERROR_STATUS = {
+  INVALID_JSON: 400,
+  VALIDATION_ERROR: 400,
+  UNAUTHORIZED: 401,
+  INVALID_CREDENTIALS: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PRECONDITION_FAILED: 412,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  TOO_MANY_REQUESTS: 429,
+  POOL_EXHAUSTED: 503,
+  DATABASE_UNAVAILABLE: 503,
+  QUERY_TIMEOUT: 503,
+  INTERNAL_ERROR: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export interface ErrorDetail {
+  path: string;
+  message: string;
+}
+
+interface AppErrorOptions {
+  /** Which localized message to show; the code's own by default. */
+  messageKey?: MessageKey;
+  details?: ErrorDetail[];
+  retryAfterSeconds?: number;
+  cause?: unknown;
+}
+
+/** The one error class that becomes an API.md §1 response. */
+export class AppError extends Error {
+  readonly status: number;
+  readonly messageKey: MessageKey;
+  readonly details: ErrorDetail[] | undefined;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(
+    readonly code: ErrorCode,
+    options: AppErrorOptions = {},
+  ) {
+    super(code, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AppError';
+    this.status = ERROR_STATUS[code];
+    this.messageKey = options.messageKey ?? code;
+    this.details = options.details;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+}
+
+export const notFound = (messageKey: MessageKey = 'NOT_FOUND') => new AppError('NOT_FOUND', { messageKey });
+export const conflict = (messageKey: MessageKey = 'CONFLICT', cause?: unknown) => new AppError('CONFLICT', { messageKey, cause });
+export const forbidden = (messageKey: MessageKey = 'FORBIDDEN') => new AppError('FORBIDDEN', { messageKey });
+export const unauthorized = (messageKey: MessageKey = 'UNAUTHORIZED') => new AppError('UNAUTHORIZED', { messageKey });
+export const validationError = (details: ErrorDetail[], messageKey: MessageKey = 'VALIDATION_ERROR') =>
+  new AppError('VALIDATION_ERROR', { details, messageKey });
+export const preconditionFailed = () => new AppError('PRECONDITION_FAILED');

@@ -1,0 +1,44 @@
+/** Localized `message` texts; codes stay stable and are never localized. */
+const MESSAGES = {
+  INVALID_JSON: { en: 'Request body is not valid JSON', tr: 'İstek gövdesi geçerli bir JSON değil' },
+  VALIDATION_ERROR: { en: 'Request is invalid', tr: 'İstek geçersiz' },
+  VALIDATION_BODY: { en: 'Request body is invalid', tr: 'İstek gövdesi geçersiz' },
+  VALIDATION_QUERY: { en: 'Query parameters are invalid', tr: 'Sorgu parametreleri geçersiz' },
+  VALIDATION_PARAMS: { en: 'Path parameters are invalid', tr: 'Yol parametreleri geçersiz' },
+  VALIDATION_HEADER: { en: 'A request header is invalid', tr: 'Bir istek başlığı geçersiz' },
+  UNAUTHORIZED: { en: 'Authentication required', tr: 'Kimlik doğrulaması gerekli' },
+  TOKEN_EXPIRED: { en: 'Token has expired', tr: 'Belirtecin süresi doldu' },
+  TOKEN_INVALID: { en: 'Token is invalid', tr: 'Belirteç geçersiz' },
+  INVALID_CREDENTIALS: { en: 'Invalid email or password', tr: 'E-posta veya şifre hatalı' },
+  WRONG_PASSWORD: { en: 'Current password is wrong', tr: 'Mevcut şifre hatalı' },
+  FORBIDDEN: { en: 'You are not allowed to do this', tr: 'Bu işlem için yetkiniz yok' },
+  LAST_ADMIN: { en: 'The last active admin cannot be removed or demoted', tr: 'Son aktif yönetici silinemez veya yetkisi düşürülemez' },
+  NOT_FOUND: { en: 'Resource not found', tr: 'Kaynak bulunamadı' },
+  ROUTE_NOT_FOUND: { en: 'No such route', tr: 'Böyle bir yol yok' },
+  CONFLICT: { en: 'Resource already exists', tr: 'Kaynak zaten mevcut' },
+  EMAIL_TAKEN: { en: 'Email is already in use', tr: 'E-posta zaten kullanımda' },
+  REFERENCE_MISSING: { en: 'A referenced resource does not exist', tr: 'Başvurulan kaynak mevcut değil' },
+  PRECONDITION_FAILED: { en: 'The resource has changed since it was read', tr: 'Kaynak okunduktan sonra değişti' },
+  PAYLOAD_TOO_LARGE: { en: 'Request body is too large', tr: 'İstek gövdesi çok büyük' },
+  UNSUPPORTED_MEDIA_TYPE: { en: 'Content-Type must be application/json', tr: 'Content-Type application/json olmalı' },
+  TOO_MANY_REQUESTS: { en: 'Too many requests, try again later', tr: 'Çok fazla istek, daha sonra tekrar deneyin' },
+  POOL_EXHAUSTED: { en: 'The server is busy, try again shortly', tr: 'Sunucu meşgul, kısa süre sonra tekrar deneyin' },
+  DATABASE_UNAVAILABLE: { en: 'The database is unavailable', tr: 'Veritabanına ulaşılamıyor' },
+  QUERY_TIMEOUT: { en: 'The database took too long to answer', tr: 'Veritabanı çok geç yanıt verdi' },
+  INTERNAL_ERROR: { en: 'Internal server error', tr: 'Sunucu hatası' },
+  API_RUNNING: { en: 'API is running', tr: 'API çalışıyor' },
+  DB_CONNECTION_OK: { en: 'Database connection successful', tr: 'Database bağlantısı başarılı' },
+  DB_CONNECTION_FAILED: { en: 'Database connection failed', tr: 'Database bağlantısı başarısız' },
+  OPTIMAL_RANGE: { en: '60-80% usage', tr: '60-80% kullanım' },
+  WARN_HIGH_USAGE: { en: 'Pool usage is {usage}% (at or above 60%)', tr: 'Havuz kullanımı %{usage} (%60 veya üzeri)' },
+  WARN_WAITING: { en: '{waiting} caller(s) are waiting for a connection', tr: '{waiting} istek bağlantı bekliyor' },
+  WARN_NONE_AVAILABLE: { en: 'No connection is available and the pool is at its maximum size', tr: 'Boşta bağlantı yok ve havuz en büyük boyutunda' },
+} as const;
+
+export type MessageKey = keyof typeof MESSAGES;
+export type Locale = 'en' | 'tr';
+
+/** The message in `locale`, with `{name}` placeholders filled in. */
+export function translate(key: MessageKey, locale: Locale, params: Record<string, string | number> = {}): string {
+  return MESSAGES[key][locale].replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? ''));
+}

@@ -1,0 +1,58 @@
+import type { Request } from 'express';
+import type { Locale } from './messages';
+
+/** What a verified token says (API.md §3). */
+export interface TokenClaims {
+  userId: number;
+  role: 'admin' | 'user';
+}
+
+/** The caller as the database knows it now (role in effect, not the one frozen in the token). */
+export interface CurrentUser {
+  id: number;
+  email: string;
+  name: string;
+  role: 'admin' | 'user';
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** Set by requireToken / requireAuth. */
+      claims?: TokenClaims;
+      /** Set by requireAuth. */
+      user?: CurrentUser;
+    }
+  }
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The caller's own X-Request-Id when it is well formed, else undefined. */
+export function acceptableRequestId(value: unknown): string | undefined {
+  return typeof value === 'string' && REQUEST_ID.test(value) ? value : undefined;
+}
+
+/** `en` or `tr`, from Accept-Language, else DEFAULT_LOCALE. */
+export function localeOf(req: Request, fallback: Locale): Locale {
+  if (!req.headers['accept-language']) return fallback;
+  const best = req.acceptsLanguages('en', 'tr');
+  return best === 'tr' || best === 'en' ? best : fallback;
+}
+
+/**
+ * The route template (`/api/customers/:id`), never the raw path with its ids. The mount path is
+ * the one createRouter() recorded: Express resets req.baseUrl when an error leaves the router.
+ */
+export function routeTemplateOf(req: Request): string {
+  const path = (req.route as { path?: unknown } | undefined)?.path;
+  if (typeof path !== 'string') return 'unmatched';
+  const mount = (req.res?.locals.mountPath as string | undefined) ?? req.baseUrl;
+  return path === '/' && mount ? mount : `${mount}${path}`;
+}
+
+/** The user id a request acted as, when it was authenticated. */
+export function userIdOf(req: Request): number | undefined {
+  return req.user?.id ?? req.claims?.userId;
+}

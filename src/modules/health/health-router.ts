@@ -1,0 +1,115 @@
+import type { Request, Router } from 'express';
+import { getConfig } from '../../config/config';
+import { currentTelemetry, poolStats, type PoolStats } from '../../db';
+import { requireToken } from '../../http/authenticate';
+import { toAppError } from '../../http/error-handler';
+import { isDraining } from '../../http/lifecycle';
+import { translate, type Locale } from '../../http/messages';
+import { localeOf } from '../../http/request-context';
+import { createRouter } from '../../http/router';
+import { pingDatabase, selectTestRow } from './health-repository';
+
+const READY_TIMEOUT_MS = 1000;
+const WARNING_USAGE_PERCENT = 60;
+
+/** Resolves with the outcome of `work`, or 'timeout' after `ms` (the work's own error is swallowed). */
+async function within(ms: number, work: Promise<unknown>): Promise<'ok' | 'timeout' | { error: unknown }> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  const outcome = work.then(
+    () => 'ok' as const,
+    (error: unknown) => ({ error }),
+  );
+  try {
+    return await Promise.race([outcome, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function poolWarnings(stats: PoolStats, locale: Locale): string[] {
+  const warnings: string[] = [];
+  if (stats.usage_percent >= WARNING_USAGE_PERCENT) warnings.push(translate('WARN_HIGH_USAGE', locale, { usage: stats.usage_percent }));
+  if (stats.waiting > 0) warnings.push(translate('WARN_WAITING', locale, { waiting: stats.waiting }));
+  if (stats.available === 0 && stats.total >= stats.max_connections) warnings.push(translate('WARN_NONE_AVAILABLE', locale));
+  return warnings;
+}
+
+function telemetryFields() {
+  const telemetry = currentTelemetry();
+  if (!telemetry) return {};
+  const c = telemetry.counters;
+  return {
+    counters: {
+      acquisitions: c.acquisitions,
+      acquire_timeouts: c.acquireTimeouts,
+      queue_full_rejections: c.queueFullRejections,
+      connection_errors: c.connectionErrors,
+      connections_created: c.connectionsCreated,
+      connections_destroyed: c.connectionsDestroyed,
+      leaks_detected: c.leaksDetected,
+    },
+    acquire_time_ms: telemetry.acquirePercentiles(),
+  };
+}
+
+const locale = (req: Request): Locale => localeOf(req, getConfig().http.defaultLocale);
+
+/** The seed's three health routes plus readiness (API.md §2). */
+export function healthRouter(): Router {
+  const router = createRouter();
+
+  router.get('/', (req, res) => {
+    res.json({ status: 'ok', message: translate('API_RUNNING', locale(req)) });
+  });
+
+  router.get('/ready', async (_req, res) => {
+    const ready = !isDraining() && (await within(READY_TIMEOUT_MS, pingDatabase())) === 'ok';
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable' });
+  });
+
+  router.get('/db', requireToken, async (req, res) => {
+    const before = poolStats();
+    // Probe only when a client is free or can be opened: a busy full pool is evidently connected,
+    // and a probe would only queue behind the traffic it is reporting on.
+    const canProbe = before.available > 0 || before.total < before.max_connections;
+    const probe = canProbe ? await within(READY_TIMEOUT_MS, pingDatabase()) : 'ok';
+    const stats = poolStats();
+    const lang = locale(req);
+    const warnings = poolWarnings(stats, lang);
+    const body = {
+      status: warnings.length > 0 ? 'warning' : 'healthy',
+      pool_stats: stats,
+      warnings,
+      recommendations: {
+        optimal_range: translate('OPTIMAL_RANGE', lang),
+        current_config: `min=${stats.min_connections}, max=${stats.max_connections}`,
+      },
+      ...telemetryFields(),
+    };
+    if (probe !== 'ok') {
+      const error = probe === 'timeout' ? 'DATABASE_UNAVAILABLE' : toAppError(probe.error).code;
+      res.status(503).json({ ...body, status: 'error', error });
+      return;
+    }
+    res.json(body);
+  });
+
+  router.get('/db/test', requireToken, async (req, res) => {
+    const lang = locale(req);
+    try {
+      const row = await selectTestRow();
+      res.json({
+        status: 'ok',
+        message: translate('DB_CONNECTION_OK', lang),
+        test_result: { test: row.test, current_time: row.current_time.toISOString() },
+      });
+    } catch (err) {
+      res.status(503).json({ status: 'error', message: translate('DB_CONNECTION_FAILED', lang), error: toAppError(err).code });
+    }
+  });
+
+  return router;
+}

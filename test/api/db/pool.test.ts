@@ -1,0 +1,279 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  closePool,
+  DatabaseUnavailableError,
+  executeQuery,
+  executeQueryOne,
+  getPool,
+  PoolExhaustedError,
+  poolStats,
+  warmPool,
+  withTransaction,
+} from '../../../src/db';
+import { countBackends, expectNoClientInUse, usePoolConfig } from '../../helpers/pool';
+
+const backendPid = async (): Promise<number> => (await executeQueryOne<{ pid: number }>('SELECT pg_backend_pid() AS pid'))!.pid;
+
+/** Holds `n` clients checked out until the returned release() is called. */
+async function holdClients(n: number): Promise<{ release: () => Promise<void> }> {
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  let started = 0;
+  const held = Array.from({ length: n }, () =>
+    withTransaction(async () => {
+      started += 1;
+      await gate;
+    }),
+  );
+  while (started < n) await sleep(5);
+  return {
+    release: async () => {
+      open();
+      await Promise.all(held);
+    },
+  };
+}
+
+afterEach(async () => {
+  expectNoClientInUse();
+  await closePool();
+});
+
+describe('the pool (seed tests)', () => {
+  test('after warm-up it holds min idle clients and reports the seed stats', async () => {
+    await usePoolConfig({ DB_POOL_MIN_CONNECTIONS: '2', DB_POOL_MAX_CONNECTIONS: '10' });
+    await warmPool();
+    expect(poolStats()).toEqual({
+      min_connections: 2,
+      max_connections: 10,
+      available: 2,
+      in_use: 0,
+      total: 2,
+      waiting: 0,
+      usage_percent: 0,
+    });
+    expect(await countBackends()).toBe(2);
+  });
+
+  test('a query returns rows and gives its client back', async () => {
+    await usePoolConfig({});
+    const rows = await executeQuery<{ n: number }>('SELECT generate_series(1, 7) AS n');
+    expect(rows).toHaveLength(7);
+    expect(poolStats()).toMatchObject({ in_use: 0, available: 1, total: 1 });
+  });
+
+  test('5 concurrent queries through a pool of max 2 all succeed, then in_use is 0', async () => {
+    await usePoolConfig({ DB_POOL_MIN_CONNECTIONS: '0', DB_POOL_MAX_CONNECTIONS: '2' });
+    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => executeQueryOne<{ i: number }>('SELECT $1::int AS i, pg_sleep(0.05)', [i])));
+    expect(results.map((r) => r?.i)).toEqual([0, 1, 2, 3, 4]);
+    expect(poolStats()).toMatchObject({ in_use: 0, total: 2, available: 2 });
+  });
+});
+
+describe('giving clients back', () => {
+  test('a failing query gives its client back and keeps the connection', async () => {
+    await usePoolConfig({ DB_POOL_MIN_CONNECTIONS: '1', DB_POOL_MAX_CONNECTIONS: '1' });
+    const pid = await backendPid();
+    await expect(executeQuery('SELECT * FROM no_such_table')).rejects.toMatchObject({ code: '42P01' });
+    expect(poolStats()).toMatchObject({ in_use: 0, total: 1 });
+    expect(await backendPid()).toBe(pid);
+  });
+
+  test('a unique violation keeps the healthy connection in the pool', async () => {
+    await usePoolConfig({ DB_POOL_MIN_CONNECTIONS: '1', DB_POOL_MAX_CONNECTIONS: '1' });
+    const pid = await backendPid();
+    await expect(
+      withTransaction(async (tx) => {
+        await executeQuery('CREATE TEMP TABLE u (x int PRIMARY KEY)', [], tx);
+        await executeQuery('INSERT INTO u VALUES (1), (1)', [], tx);
+      }),
+    ).rejects.toMatchObject({ name: 'UniqueViolationError', code: '23505' });
+    expect(await backendPid()).toBe(pid);
+  });
+
+  test('a client whose connection was killed is destroyed, not reused', async () => {
+    await usePoolConfig({ DB_POOL_MIN_CONNECTIONS: '1', DB_POOL_MAX_CONNECTIONS: '1' });
+    const pid = await backendPid();
+    await expect(
+      withTransaction(async (tx) => {
+        await executeQuery('SELECT pg_terminate_backend($1)', [pid], tx);
+      }),
+    ).rejects.toBeInstanceOf(DatabaseUnavailableError);
+    expect(poolStats()).toMatchObject({ in_use: 0 });
+    const next = await backendPid();
+    expect(next).not.toBe(pid);
+    expect(poolStats().total).toBe(1);
+  });
+
+  test('an idle client killed by the server is dropped without crashing, and the next query works', async () => {
+    await usePoolConfig({ DB_POOL_MIN_CONNECTIONS: '1', DB_POOL_MAX_CONNECTIONS: '2' });
+    await warmPool();
+    const pid = await backendPid();
+    await executeQuery('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()', [
+      process.env.DB_APPLICATION_NAME,
+    ]);
+    await executeQuery('SELECT pg_terminate_backend($1)', [pid]).catch(() => undefined);
+    await sleep(100);
+    expect((await executeQuery('SELECT 1 AS ok'))[0]).toEqual({ ok: 1 });
+  });
+
+  test('a transaction that throws half-way writes nothing and gives its client back', async () => {
+    await usePoolConfig({});
+    await executeQuery('CREATE TABLE IF NOT EXISTS tx_probe (x int)');
+    await expect(
+      withTransaction(async (tx) => {
+        await executeQuery('INSERT INTO tx_probe VALUES (1)', [], tx);
+        throw new Error('half-way');
+      }),
+    ).rejects.toThrow('half-way');
+    expect(await executeQuery('SELECT x FROM tx_probe')).toEqual([]);
+  });
+
+  test('a transaction commits when its work succeeds', async () => {
+    await usePoolConfig({});
+    await executeQuery('CREATE TABLE IF NOT EXISTS tx_commit (x int)');
+    await withTransaction(async (tx) => {
+      await executeQuery('INSERT INTO tx_commit VALUES (1), (2)', [], tx);
+    });
+    expect(await executeQuery('SELECT x FROM tx_commit ORDER BY x')).toEqual([{ x: 1 }, { x: 2 }]);
+  });
+});
+
+describe('limits', () => {
+  test('with every client held, a caller fails with PoolExhaustedError within the acquire timeout + 100 ms', async () => {
+    await usePoolConfig({ DB_POOL_MAX_CONNECTIONS: '2', DB_POOL_ACQUIRE_TIMEOUT_MS: '300' });
+    const held = await holdClients(2);
+    const started = Date.now();
+    const error = await executeQuery('SELECT 1').catch((err: unknown) => err);
+    const elapsed = Date.now() - started;
+    await held.release();
+    expect(error).toBeInstanceOf(PoolExhaustedError);
+    expect(error).toMatchObject({ reason: 'timeout' });
+    expect(elapsed).toBeGreaterThanOrEqual(290);
+    expect(elapsed).toBeLessThan(400);
+  });
+
+  test('a full wait queue rejects at once', async () => {
+    await usePoolConfig({ DB_POOL_MIN_CONNECTIONS: '1', DB_POOL_MAX_CONNECTIONS: '1', DB_POOL_MAX_WAITING: '1', DB_POOL_ACQUIRE_TIMEOUT_MS: '2000' });
+    const held = await holdClients(1);
+    const queued = executeQuery('SELECT 1 AS ok');
+    const started = Date.now();
+    const error = await executeQuery('SELECT 1').catch((err: unknown) => err);
+    expect(Date.now() - started).toBeLessThan(50);
+    expect(error).toMatchObject({ name: 'PoolExhaustedError', reason: 'queue_full' });
+    await held.release();
+    await expect(queued).resolves.toEqual([{ ok: 1 }]);
+  });
+
+  test('the pool never opens more than max connections', async () => {
+    await usePoolConfig({ DB_POOL_MIN_CONNECTIONS: '0', DB_POOL_MAX_CONNECTIONS: '3' });
+    let peak = 0;
+    const watcher = (async () => {
+      for (let i = 0; i < 10; i += 1) {
+        peak = Math.max(peak, await countBackends());
+        await sleep(20);
+      }
+    })();
+    await Promise.all(Array.from({ length: 30 }, () => executeQuery('SELECT pg_sleep(0.02)')));
+    await watcher;
+    expect(peak).toBeGreaterThan(0);
+    expect(peak).toBeLessThanOrEqual(3);
+    expect(poolStats().total).toBeLessThanOrEqual(3);
+  });
+
+  test('idle clients are reaped after the idle timeout, but never below min', async () => {
+    await usePoolConfig({ DB_POOL_MIN_CONNECTIONS: '2', DB_POOL_MAX_CONNECTIONS: '5', DB_POOL_IDLE_TIMEOUT_MS: '100' });
+    await warmPool();
+    await Promise.all(Array.from({ length: 5 }, () => executeQuery('SELECT pg_sleep(0.05)')));
+    expect(poolStats().total).toBe(5);
+    await sleep(400);
+    expect(poolStats()).toMatchObject({ total: 2, available: 2 });
+    expect(await countBackends()).toBe(2);
+  });
+
+  test('DB_POOL_MAX_USES=1 opens a new connection for every checkout', async () => {
+    await usePoolConfig({ DB_POOL_MAX_USES: '1' });
+    const pids = [await backendPid(), await backendPid(), await backendPid()];
+    expect(new Set(pids).size).toBe(3);
+  });
+
+  test('a statement past the statement timeout fails with QueryTimeoutError and the connection is reused', async () => {
+    await usePoolConfig({ DB_POOL_MIN_CONNECTIONS: '1', DB_POOL_MAX_CONNECTIONS: '1', DB_STATEMENT_TIMEOUT_MS: '100' });
+    const pid = await backendPid();
+    await expect(executeQuery('SELECT pg_sleep(2)')).rejects.toMatchObject({ name: 'QueryTimeoutError' });
+    expect(await backendPid()).toBe(pid);
+  });
+
+  test('application_name and the server-side timeouts are set on every connection', async () => {
+    await usePoolConfig({ DB_STATEMENT_TIMEOUT_MS: '1234', DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: '4321' });
+    const row = await executeQueryOne<{ app: string; st: string; iit: string }>(
+      "SELECT current_setting('application_name') AS app, current_setting('statement_timeout') AS st, current_setting('idle_in_transaction_session_timeout') AS iit",
+    );
+    expect(row).toEqual({ app: process.env.DB_APPLICATION_NAME, st: '1234ms', iit: '4321ms' });
+  });
+});
+
+describe('building and closing', () => {
+  test('concurrent first calls get the same pool; closePool then getPool builds a new one', async () => {
+    await usePoolConfig({});
+    const [a, b] = await Promise.all([Promise.resolve().then(getPool), Promise.resolve().then(getPool)]);
+    expect(a).toBe(b);
+    await executeQuery('SELECT 1');
+    await closePool();
+    expect(poolStats().total).toBe(0);
+    const c = getPool();
+    expect(c).not.toBe(a);
+    await expect(executeQuery('SELECT 1 AS ok')).resolves.toEqual([{ ok: 1 }]);
+  });
+
+  test('closePool is bounded in time even with a client held', async () => {
+    await usePoolConfig({});
+    const held = withTransaction((tx) => executeQuery('SELECT pg_sleep(3)', [], tx)).catch(() => 'ended');
+    await sleep(50);
+    const started = Date.now();
+    await closePool(200);
+    await expect(held).resolves.toBe('ended');
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  test('an unreachable database fails with DatabaseUnavailableError, not a hang', async () => {
+    await usePoolConfig({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none', DB_CONNECT_TIMEOUT_MS: '500' });
+    const started = Date.now();
+    await expect(executeQuery('SELECT 1')).rejects.toBeInstanceOf(DatabaseUnavailableError);
+    expect(Date.now() - started).toBeLessThan(1500);
+  });
+});
+
+describe('TLS modes against a server without TLS', () => {
+  test('prefer falls back to a plain connection, as libpq does', async () => {
+    await usePoolConfig({ DB_SSLMODE: 'prefer' });
+    await expect(executeQuery('SELECT 1 AS ok')).resolves.toEqual([{ ok: 1 }]);
+    const ssl = await executeQueryOne<{ ssl: boolean }>('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()');
+    expect(ssl).toEqual({ ssl: false });
+  });
+
+  test('require refuses to connect in plain', async () => {
+    await usePoolConfig({ DB_SSLMODE: 'require', DB_STARTUP_RETRIES: '1' });
+    await expect(executeQuery('SELECT 1')).rejects.toBeInstanceOf(DatabaseUnavailableError);
+  });
+
+  test('an sslmode in DATABASE_URL wins over DB_SSLMODE, without node-postgres\' SECURITY WARNING', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      const url = new URL(process.env.DATABASE_URL!);
+      url.searchParams.set('sslmode', 'require');
+      await usePoolConfig({ DATABASE_URL: url.toString(), DB_SSLMODE: 'disable' });
+      await expect(executeQuery('SELECT 1')).rejects.toBeInstanceOf(DatabaseUnavailableError);
+      await closePool();
+      url.searchParams.set('sslmode', 'prefer');
+      await usePoolConfig({ DATABASE_URL: url.toString(), DB_SSLMODE: 'require' });
+      await expect(executeQuery('SELECT 1 AS ok')).resolves.toEqual([{ ok: 1 }]);
+      await sleep(10);
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((w) => w.includes('SECURITY WARNING'))).toEqual([]);
+  });
+});
