@@ -34,7 +34,7 @@ export function toAppError(err: unknown): AppError {
 }
 
 /** The only place that turns errors into responses (API.md §1) and logs them. */
-export const errorHandler: ErrorRequestHandler = (err, req, res, next) => {
+export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, next) => {
   const appError = toAppError(err);
   const log = getLogger();
   const context = { reqId: req.id, code: appError.code, status: appError.status };

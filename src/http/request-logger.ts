@@ -32,5 +32,5 @@ export function requestLogger(): RequestHandler {
     customSuccessObject: line,
     // The error handler has already logged the error with its stack; this stays one short line.
     customErrorObject: (req, res, _err, val: { responseTime?: number }) => line(req, res, val),
-  }) as unknown as RequestHandler;
+  });
 }

@@ -1,0 +1,18 @@
+import type { Express } from 'express';
+import request from 'supertest';
+import { createApp } from '../../src/app';
+
+let app: Express | undefined;
+
+/** The app under test, in-process (built once per test file). */
+export function api(): request.Agent {
+  app ??= createApp();
+  return request.agent(app);
+}
+
+/** Asserts the API.md §1 error shape and returns the body's error. */
+export function expectApiError(res: request.Response, status: number, code: string): void {
+  expect(res.status).toBe(status);
+  expect(res.body).toMatchObject({ error: { code, message: expect.any(String) }, request_id: expect.any(String) });
+  expect(res.headers['x-request-id']).toBe(res.body.request_id);
+}

@@ -1,0 +1,117 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, selectEnvFile } from '../../../src/config/config';
+
+const BASE = { ENV_FILE: '/dev/null', DATABASE_URL: 'postgres://u@localhost:5432/db' };
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig({ ...BASE, ...env });
+  } catch (err) {
+    if (err instanceof ConfigError) return [...err.problems];
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  test('gives the documented defaults', () => {
+    const config = loadConfig(BASE);
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '0.0.0.0',
+      db: {
+        minConnections: 2,
+        maxConnections: 10,
+        idleTimeoutMs: 30_000,
+        acquireTimeoutMs: 5000,
+        maxWaiting: 200,
+        maxLifetimeSeconds: 1800,
+        maxUses: 0,
+        statementTimeoutMs: 15_000,
+        sslMode: 'prefer',
+        embedded: false,
+        seedDemoData: false,
+        preparedStatements: true,
+      },
+      jwt: { expiresInSeconds: 3600, issuer: 'customer-api', audience: 'customer-api-clients' },
+      http: { bodyLimit: '100kb', defaultLocale: 'en', corsOrigins: [] },
+    });
+    expect(Object.isFrozen(config.db)).toBe(true);
+  });
+
+  test('names each bad variable with its problem, one line each', () => {
+    const problems = problemsOf({ PORT: 'eighty', DB_POOL_MAX_CONNECTIONS: '0', DB_SSLMODE: 'sometimes', LOG_LEVEL: 'loud' });
+    expect(problems).toHaveLength(4);
+    expect(problems.find((p) => p.startsWith('PORT:'))).toContain('"eighty"');
+    expect(problems.find((p) => p.startsWith('DB_POOL_MAX_CONNECTIONS:'))).toMatch(/>=\s*1/);
+    expect(problems.find((p) => p.startsWith('DB_SSLMODE:'))).toContain('prefer');
+    expect(problems.some((p) => p.startsWith('LOG_LEVEL:'))).toBe(true);
+  });
+
+  test('max below min is refused with both numbers', () => {
+    expect(problemsOf({ DB_POOL_MIN_CONNECTIONS: '5', DB_POOL_MAX_CONNECTIONS: '3' })).toEqual([
+      'DB_POOL_MAX_CONNECTIONS: must be >= DB_POOL_MIN_CONNECTIONS (5) (got "3")',
+    ]);
+  });
+
+  test('never prints a secret value', () => {
+    const problems = problemsOf({ JWT_SECRET: 'short-secret-value', DATABASE_URL: 'mysql://user:hunter2@host/db' });
+    const text = problems.join('\n');
+    expect(text).toContain('JWT_SECRET');
+    expect(text).toContain('DATABASE_URL');
+    expect(text).not.toContain('short-secret-value');
+    expect(text).not.toContain('hunter2');
+  });
+
+  test('production requires DATABASE_URL and JWT_SECRET', () => {
+    const problems = loadConfigProblems({ ENV_FILE: '/dev/null', NODE_ENV: 'production' });
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['DATABASE_URL', 'JWT_SECRET']);
+  });
+
+  test('without DATABASE_URL or PGHOST the embedded database is used, with demo data', () => {
+    const config = loadConfig({ ENV_FILE: '/dev/null' });
+    expect(config.db).toMatchObject({ url: undefined, embedded: true, seedDemoData: true, embeddedDir: '.data/postgres' });
+    expect(loadConfig({ ENV_FILE: '/dev/null', PGHOST: 'db.internal' }).db.embedded).toBe(false);
+  });
+
+  test('reads the env file, and real environment variables win over it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'customer-api-config-'));
+    const file = join(dir, '.env.test');
+    writeFileSync(file, 'DB_POOL_MIN_CONNECTIONS=5\nDB_POOL_MAX_CONNECTIONS=20\nPORT=4000\n');
+    const config = loadConfig({ ENV_FILE: file, DATABASE_URL: BASE.DATABASE_URL, PORT: '5000' });
+    expect(config.db).toMatchObject({ minConnections: 5, maxConnections: 20 });
+    expect(config.port).toBe(5000);
+  });
+
+  test('a missing env file named by ENV_FILE is an error', () => {
+    expect(() => loadConfig({ ENV_FILE: '/nonexistent/.env' })).toThrow(ConfigError);
+  });
+
+  test("the repository's per-environment files carry the seed's pool sizes", () => {
+    const sizes = (appEnv: string) => loadConfig({ APP_ENV: appEnv, DATABASE_URL: BASE.DATABASE_URL, JWT_SECRET: 'x'.repeat(32) }).db;
+    expect(sizes('dev')).toMatchObject({ minConnections: 2, maxConnections: 10 });
+    expect(sizes('preprod')).toMatchObject({ minConnections: 5, maxConnections: 20 });
+    const prod = loadConfig({ ENV_FILE: '.env.production.template', DATABASE_URL: BASE.DATABASE_URL, JWT_SECRET: 'x'.repeat(32), DB_SSL_CA_FILE: '' }).db;
+    expect(prod).toMatchObject({ minConnections: 8, maxConnections: 24 });
+  });
+});
+
+describe('selectEnvFile', () => {
+  test('ENV_FILE, else .env.$APP_ENV, else .env when present', () => {
+    expect(selectEnvFile({ ENV_FILE: 'a.env', APP_ENV: 'dev' })).toBe('a.env');
+    expect(selectEnvFile({ APP_ENV: 'preprod' })).toBe('.env.preprod');
+    expect(selectEnvFile({}, () => true)).toBe('.env');
+    expect(selectEnvFile({}, () => false)).toBeUndefined();
+  });
+});
+
+function loadConfigProblems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+    return [];
+  } catch (err) {
+    return err instanceof ConfigError ? [...err.problems] : [];
+  }
+}
