@@ -1,12 +1,16 @@
+import cluster from 'node:cluster';
 import { createServer, type Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createApp } from './app';
-import { ConfigError, getConfig, type Config } from './config/config';
+import { ConfigError, type Config } from './config/config';
 import { closePool, warmPool } from './db';
+import { prepareDatabase } from './db/database-target';
 import { migrate } from './db/migrate';
 import { markDraining } from './http/lifecycle';
 import { getLogger } from './logging/logger';
+import { seedDemoCustomers } from './modules/customers/customers-demo';
 import { readConnectionLimits } from './modules/health/health-repository';
+import { DEFAULT_ADMIN_EMAIL, ensureAdmin } from './modules/users/users-bootstrap';
 
 const MAX_BACKOFF_MS = 5000;
 
@@ -85,27 +89,78 @@ function handleShutdown(server: Server, config: Config, stopDatabase: () => Prom
   process.on('SIGINT', shutdown);
 }
 
-async function main(): Promise<void> {
-  const config = getConfig();
+/** The admin and the demo data, as CONFIG.md says (ADMIN_EMAIL, embedded defaults, SEED_DEMO_DATA). */
+async function bootstrapData(config: Config): Promise<void> {
   const log = getLogger();
-  const stopDatabase = async (): Promise<void> => {};
+  const { adminEmail, adminPassword } = config.auth;
+  if (adminEmail || config.db.embedded) {
+    const outcome = await ensureAdmin(adminEmail ?? DEFAULT_ADMIN_EMAIL, adminPassword, { resetPassword: false });
+    if (outcome.created) log.info({ email: outcome.email }, 'admin created');
+    // Printed once, on the console only: the hash is all that is stored.
+    if (outcome.generatedPassword) process.stdout.write(`\nAdmin login (shown once): ${outcome.email} / ${outcome.generatedPassword}\n\n`);
+  }
+  if (config.db.seedDemoData) {
+    const inserted = await seedDemoCustomers();
+    if (inserted > 0) log.info({ inserted }, 'demo customers loaded');
+  }
+}
+
+/** Everything a process does before it serves: database, pool, budget, schema, data. */
+async function prepare(): Promise<{ config: Config; stopDatabase: () => Promise<void> }> {
+  const target = await prepareDatabase();
+  const config = target.config;
   await warmPoolWithRetries(config);
-  await checkConnectionBudget(config);
-  if (config.db.migrateOnStart) {
-    const applied = await migrate();
-    log.info({ applied }, applied.length > 0 ? 'migrations applied' : 'schema is up to date');
+  if (cluster.isPrimary) {
+    await checkConnectionBudget(config);
+    if (config.db.migrateOnStart) {
+      const applied = await migrate();
+      getLogger().info({ applied }, applied.length > 0 ? 'migrations applied' : 'schema is up to date');
+    }
+    await bootstrapData(config);
+  }
+  return { config, stopDatabase: target.stop };
+}
+
+/** WEB_CONCURRENCY > 1: the primary prepares the database once, then forks workers that each have a pool. */
+function runWorkers(config: Config, stopDatabase: () => Promise<void>): void {
+  const log = getLogger();
+  for (let i = 0; i < config.webConcurrency; i += 1) {
+    cluster.fork({ DATABASE_URL: config.db.url, DB_MIGRATE_ON_START: 'false', SEED_DEMO_DATA: 'false' });
+  }
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    log.info({ signal }, 'stopping workers');
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
+  };
+  cluster.on('exit', (worker, code) => {
+    if (!stopping) {
+      log.error({ pid: worker.process.pid, code }, 'worker exited; starting another');
+      cluster.fork({ DATABASE_URL: config.db.url, DB_MIGRATE_ON_START: 'false', SEED_DEMO_DATA: 'false' });
+    } else if (Object.keys(cluster.workers ?? {}).length === 0) {
+      void stopDatabase().finally(() => process.exit(0));
+    }
+  });
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+async function main(): Promise<void> {
+  const { config, stopDatabase } = await prepare();
+  if (cluster.isPrimary && config.webConcurrency > 1) {
+    await closePool();
+    runWorkers(config, stopDatabase);
+    return;
   }
   const server = createServer(createApp());
   await listen(server, config);
   handleShutdown(server, config, stopDatabase);
-  log.info({ port: config.port, host: config.host, envFile: config.envFile }, `customer-api listening on http://${config.host}:${config.port}`);
+  getLogger().info({ port: config.port, host: config.host, pid: process.pid }, `customer-api listening on http://${config.host}:${config.port}`);
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`${err.message}\n`);
-  } else {
-    process.stderr.write(`customer-api failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
-  }
+  const message = err instanceof ConfigError ? err.message : `customer-api failed to start: ${err instanceof Error ? err.message : String(err)}`;
+  process.stderr.write(`${message}\n`);
   void closePool(1000).finally(() => process.exit(1));
 });

@@ -1,0 +1,81 @@
+import type { Response, Router } from 'express';
+import { requireRole } from '../../http/authenticate';
+import { IdParamsSchema, paginated } from '../../http/common-schemas';
+import { AppError, notFound, preconditionFailed } from '../../http/errors';
+import { createRouter } from '../../http/router';
+import { deleteCustomer, findCustomerById, insertCustomer, listCustomers, updateCustomer, type Customer } from './customers-repository';
+import {
+  CreateCustomerBodySchema,
+  IfMatchSchema,
+  ListCustomersQuerySchema,
+  UpdateCustomerBodySchema,
+  type IfMatch,
+  type UpdateCustomerBody,
+} from './customers-schemas';
+
+function sendCustomer(res: Response, customer: Customer, status = 200): void {
+  res.status(status).setHeader('ETag', `"${customer.version}"`);
+  res.json(customer);
+}
+
+function parseIfMatch(header: string | undefined): IfMatch {
+  const parsed = IfMatchSchema.safeParse(header);
+  if (!parsed.success) {
+    throw new AppError('VALIDATION_ERROR', { messageKey: 'VALIDATION_HEADER', details: [{ path: 'If-Match', message: 'must be an entity tag such as "3"' }] });
+  }
+  return parsed.data;
+}
+
+/** Updates with optimistic concurrency: a stale If-Match gets 412 and changes nothing. */
+async function applyUpdate(id: number, changes: UpdateCustomerBody, ifMatch: IfMatch): Promise<Customer> {
+  const updated = await updateCustomer(id, changes, ifMatch === '*' ? undefined : ifMatch);
+  if (updated) return updated;
+  if (ifMatch !== undefined && ifMatch !== '*' && (await findCustomerById(id))) throw preconditionFailed();
+  throw notFound();
+}
+
+/** API.md §5: any authenticated user; delete is admin-only. */
+export function customersRouter(): Router {
+  const router = createRouter();
+
+  router.get('/', async (req, res) => {
+    const query = ListCustomersQuerySchema.parse(req.query);
+    const { customers, total } = await listCustomers(query);
+    res.json(paginated(customers, total, query));
+  });
+
+  router.post('/', async (req, res) => {
+    const customer = await insertCustomer(CreateCustomerBodySchema.parse(req.body), req.user?.id ?? null);
+    res.location(`/api/customers/${customer.id}`);
+    sendCustomer(res, customer, 201);
+  });
+
+  router.get('/:id', async (req, res) => {
+    const { id } = IdParamsSchema.parse(req.params);
+    const customer = await findCustomerById(id);
+    if (!customer) throw notFound();
+    sendCustomer(res, customer);
+  });
+
+  router.patch('/:id', async (req, res) => {
+    const { id } = IdParamsSchema.parse(req.params);
+    const ifMatch = parseIfMatch(req.get('If-Match'));
+    sendCustomer(res, await applyUpdate(id, UpdateCustomerBodySchema.parse(req.body), ifMatch));
+  });
+
+  router.put('/:id', async (req, res) => {
+    const { id } = IdParamsSchema.parse(req.params);
+    const ifMatch = parseIfMatch(req.get('If-Match'));
+    const body = CreateCustomerBodySchema.parse(req.body);
+    const whole = { email: null, phone: null, company: null, city: null, notes: null, status: 'lead' as const, ...body };
+    sendCustomer(res, await applyUpdate(id, whole, ifMatch));
+  });
+
+  router.delete('/:id', requireRole('admin'), async (req, res) => {
+    const { id } = IdParamsSchema.parse(req.params);
+    if (!(await deleteCustomer(id))) throw notFound();
+    res.status(204).end();
+  });
+
+  return router;
+}

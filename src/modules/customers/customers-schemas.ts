@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { PaginationQuerySchema, emailSchema, optionalText, text } from '../../http/common-schemas';
+
+export const CUSTOMER_STATUSES = ['lead', 'active', 'inactive'] as const;
+export const CUSTOMER_SORTS = ['id', 'name', 'created_at', 'updated_at', 'city', 'status'] as const;
+
+const StatusSchema = z.enum(CUSTOMER_STATUSES);
+
+const fields = {
+  name: text(200),
+  email: emailSchema.nullable().optional(),
+  phone: optionalText(50),
+  company: optionalText(200),
+  city: optionalText(100),
+  status: StatusSchema.optional(),
+  notes: optionalText(5000),
+};
+
+/** POST and PUT: the whole customer (fields left out become null, status `lead`). */
+export const CreateCustomerBodySchema = z.strictObject(fields);
+export type CreateCustomerBody = z.infer<typeof CreateCustomerBodySchema>;
+
+/** PATCH: any of the fields, at least one. */
+export const UpdateCustomerBodySchema = z
+  .strictObject({ ...fields, name: fields.name.optional() })
+  .refine((b) => Object.values(b).some((v) => v !== undefined), { message: 'must change at least one field' });
+export type UpdateCustomerBody = z.infer<typeof UpdateCustomerBodySchema>;
+
+export const ListCustomersQuerySchema = PaginationQuerySchema.extend({
+  q: text(200).optional(),
+  status: StatusSchema.optional(),
+  city: text(100).optional(),
+  sort: z.enum(CUSTOMER_SORTS).default('created_at'),
+  order: z.enum(['asc', 'desc']).default('desc'),
+});
+export type ListCustomersQuery = z.infer<typeof ListCustomersQuerySchema>;
+
+/** If-Match: `"3"`, `W/"3"`, a comma-separated list of them, or `*`. */
+export const IfMatchSchema = z
+  .string()
+  .max(1000)
+  .transform((value, ctx) => {
+    if (value.trim() === '*') return '*' as const;
+    const versions: number[] = [];
+    for (const tag of value.split(',')) {
+      const match = /^\s*(?:W\/)?"([0-9]{1,9})"\s*$/.exec(tag);
+      if (!match) {
+        ctx.addIssue({ code: 'custom', message: 'must be an entity tag such as "3"' });
+        return z.NEVER;
+      }
+      versions.push(Number(match[1]));
+    }
+    return versions;
+  })
+  .optional();
+export type IfMatch = z.infer<typeof IfMatchSchema>;

@@ -1,0 +1,31 @@
+import { randomBytes } from 'node:crypto';
+import { withTransaction } from '../../db';
+import { hashPassword } from '../auth/password';
+import { findUserIdByEmail, insertUser, updateUser } from './users-repository';
+
+export const DEFAULT_ADMIN_EMAIL = 'admin@example.com';
+
+export interface AdminOutcome {
+  email: string;
+  created: boolean;
+  /** Set only when a password was generated here (printed once, never stored in clear). */
+  generatedPassword?: string;
+}
+
+/**
+ * Makes sure the admin exists: created when absent; with `resetPassword` an existing one gets the
+ * given password (db:seed). Without a password, a random one is generated and returned once.
+ */
+export async function ensureAdmin(email: string, password: string | undefined, options: { resetPassword: boolean }): Promise<AdminOutcome> {
+  const generatedPassword = password === undefined ? randomBytes(12).toString('base64url') : undefined;
+  const passwordHash = await hashPassword(password ?? generatedPassword!);
+  return withTransaction(async (tx) => {
+    const existing = await findUserIdByEmail(email, tx);
+    if (existing !== null) {
+      if (options.resetPassword && password !== undefined) await updateUser(existing, { passwordHash, role: 'admin', is_active: true }, tx);
+      return { email, created: false };
+    }
+    await insertUser({ email, name: 'Administrator', role: 'admin', passwordHash }, tx);
+    return { email, created: true, generatedPassword };
+  });
+}

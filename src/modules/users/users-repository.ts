@@ -1,0 +1,128 @@
+import { executeQuery, executeQueryOne, executeWrite, type DbClient } from '../../db';
+
+export type Role = 'admin' | 'user';
+
+export interface User {
+  id: number;
+  email: string;
+  name: string;
+  role: Role;
+  is_active: boolean;
+  created_at: Date;
+  updated_at: Date;
+}
+
+interface UserRow {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  is_active: boolean;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const USER_COLUMNS = 'id, email, name, role, is_active, created_at, updated_at';
+
+/** bigint ids arrive as strings; they are JSON integers in the API. */
+export function toUser(row: UserRow): User {
+  return { ...row, id: Number(row.id) };
+}
+
+export async function findUserById(id: number, db?: DbClient): Promise<User | null> {
+  const row = await executeQueryOne<UserRow>({ name: 'users_find_by_id', text: `SELECT ${USER_COLUMNS} FROM users WHERE id = $1` }, [id], db);
+  return row ? toUser(row) : null;
+}
+
+/** The user with this email (case-insensitive) and its password hash, for login. */
+export async function findUserCredentialsByEmail(email: string): Promise<(User & { password_hash: string }) | null> {
+  const row = await executeQueryOne<UserRow & { password_hash: string }>(
+    { name: 'users_find_credentials', text: `SELECT ${USER_COLUMNS}, password_hash FROM users WHERE lower(email) = lower($1)` },
+    [email],
+  );
+  return row ? { ...toUser(row), password_hash: row.password_hash } : null;
+}
+
+export async function findPasswordHash(id: number): Promise<string | null> {
+  const row = await executeQueryOne<{ password_hash: string }>({ name: 'users_find_password_hash', text: 'SELECT password_hash FROM users WHERE id = $1' }, [id]);
+  return row?.password_hash ?? null;
+}
+
+/** The active user behind a token, or null when deleted or deactivated. */
+export async function findActiveUser(id: number): Promise<Pick<User, 'id' | 'email' | 'name' | 'role'> | null> {
+  const row = await executeQueryOne<Pick<UserRow, 'id' | 'email' | 'name' | 'role'>>(
+    { name: 'users_find_active', text: 'SELECT id, email, name, role FROM users WHERE id = $1 AND is_active' },
+    [id],
+  );
+  return row ? { ...row, id: Number(row.id) } : null;
+}
+
+export async function listUsers(limit: number, offset: number): Promise<{ users: User[]; total: number }> {
+  const rows = await executeQuery<UserRow & { total: number }>(
+    {
+      name: 'users_list',
+      text: `SELECT t.total, u.id, u.email, u.name, u.role, u.is_active, u.created_at, u.updated_at
+               FROM (SELECT count(*)::int AS total FROM users) t
+               LEFT JOIN LATERAL (SELECT ${USER_COLUMNS} FROM users ORDER BY id LIMIT $1 OFFSET $2) u ON TRUE`,
+    },
+    [limit, offset],
+  );
+  return { users: rows.filter((r) => r.id !== null).map(toUser), total: rows[0]?.total ?? 0 };
+}
+
+export interface NewUser {
+  email: string;
+  name: string;
+  passwordHash: string;
+  role: Role;
+}
+
+export async function insertUser(user: NewUser, db?: DbClient): Promise<User> {
+  const { rows } = await executeWrite<UserRow>(
+    `INSERT INTO users (email, name, password_hash, role) VALUES ($1, $2, $3, $4) RETURNING ${USER_COLUMNS}`,
+    [user.email, user.name, user.passwordHash, user.role],
+    db,
+  );
+  return toUser(rows[0]!);
+}
+
+export interface UserChanges {
+  name?: string;
+  role?: Role;
+  is_active?: boolean;
+  passwordHash?: string;
+}
+
+const CHANGE_COLUMNS: Record<keyof UserChanges, string> = { name: 'name', role: 'role', is_active: 'is_active', passwordHash: 'password_hash' };
+
+export async function updateUser(id: number, changes: UserChanges, db?: DbClient): Promise<User | null> {
+  const keys = (Object.keys(changes) as (keyof UserChanges)[]).filter((k) => changes[k] !== undefined);
+  const sets = keys.map((k, i) => `${CHANGE_COLUMNS[k]} = $${i + 2}`);
+  const { rows } = await executeWrite<UserRow>(
+    `UPDATE users SET ${[...sets, 'updated_at = NOW()'].join(', ')} WHERE id = $1 RETURNING ${USER_COLUMNS}`,
+    [id, ...keys.map((k) => changes[k])],
+    db,
+  );
+  return rows[0] ? toUser(rows[0]) : null;
+}
+
+export async function deleteUser(id: number, db?: DbClient): Promise<boolean> {
+  const { rowCount } = await executeWrite('DELETE FROM users WHERE id = $1', [id], db);
+  return rowCount > 0;
+}
+
+/** Locks the active admins' rows, so that two concurrent demotions cannot both pass the check. */
+export async function lockActiveAdminIds(db: DbClient): Promise<number[]> {
+  const rows = await executeQuery<{ id: string }>("SELECT id FROM users WHERE role = 'admin' AND is_active ORDER BY id FOR UPDATE", [], db);
+  return rows.map((r) => Number(r.id));
+}
+
+export async function findUserIdByEmail(email: string, db?: DbClient): Promise<number | null> {
+  const row = await executeQueryOne<{ id: string }>('SELECT id FROM users WHERE lower(email) = lower($1)', [email], db);
+  return row ? Number(row.id) : null;
+}
+
+export async function countUsers(): Promise<number> {
+  const row = await executeQueryOne<{ n: number }>('SELECT count(*)::int AS n FROM users');
+  return row?.n ?? 0;
+}

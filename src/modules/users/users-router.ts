@@ -1,0 +1,46 @@
+import type { Router } from 'express';
+import { requireRole } from '../../http/authenticate';
+import { IdParamsSchema, PaginationQuerySchema, paginated } from '../../http/common-schemas';
+import { forbidden, notFound } from '../../http/errors';
+import { createRouter } from '../../http/router';
+import { findUserById, listUsers } from './users-repository';
+import { CreateUserBodySchema, UpdateUserBodySchema } from './users-schemas';
+import { changeUser, createUser, removeUser } from './users-service';
+
+/** API.md §4: admins manage users; a user may only read itself. */
+export function usersRouter(): Router {
+  const router = createRouter();
+  const adminOnly = requireRole('admin');
+
+  router.get('/', adminOnly, async (req, res) => {
+    const page = PaginationQuerySchema.parse(req.query);
+    const { users, total } = await listUsers(page.limit, (page.page - 1) * page.limit);
+    res.json(paginated(users, total, page));
+  });
+
+  router.post('/', adminOnly, async (req, res) => {
+    const user = await createUser(CreateUserBodySchema.parse(req.body));
+    res.status(201).location(`/api/users/${user.id}`).json(user);
+  });
+
+  router.get('/:id', async (req, res) => {
+    const { id } = IdParamsSchema.parse(req.params);
+    if (req.user?.role !== 'admin' && req.user?.id !== id) throw forbidden();
+    const user = await findUserById(id);
+    if (!user) throw notFound();
+    res.json(user);
+  });
+
+  router.patch('/:id', adminOnly, async (req, res) => {
+    const { id } = IdParamsSchema.parse(req.params);
+    res.json(await changeUser(id, UpdateUserBodySchema.parse(req.body)));
+  });
+
+  router.delete('/:id', adminOnly, async (req, res) => {
+    const { id } = IdParamsSchema.parse(req.params);
+    await removeUser(id);
+    res.status(204).end();
+  });
+
+  return router;
+}
