@@ -19,8 +19,9 @@ export interface WriteResult<T> {
   rows: T[];
 }
 
+/** The statement's first keyword (SELECT, INSERT, WITH …), for metrics. */
 function operationOf(text: string): string {
-  const match = /^\s*(?:WITH\b[\s\S]*?\)\s*)?([A-Za-z]+)/.exec(text);
+  const match = /^\s*([A-Za-z]+)/.exec(text);
   return (match?.[1] ?? 'OTHER').toUpperCase();
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closePool } from '../../src/db';
+import { closePool, poolStats } from '../../src/db';
 import { adminUrl, urlForDatabase, withAdminClient, TEMPLATE_DATABASE } from '../helpers/admin-db';
 
 // Each test file gets its own database, copied from the migrated template, so tests that count
@@ -22,6 +22,11 @@ beforeAll(async () => {
       }
     }
   });
+});
+
+// Every client checked out during a test has been given back by its end.
+afterEach(() => {
+  expect(poolStats().in_use).toBe(0);
 });
 
 afterAll(async () => {

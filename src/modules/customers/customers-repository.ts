@@ -51,8 +51,8 @@ export async function findCustomerById(id: number, db?: DbClient): Promise<Custo
   return row ? toCustomer(row) : null;
 }
 
-/** The page and the total of the filter, in one round trip. */
-export async function listCustomers(query: ListCustomersQuery): Promise<{ customers: Customer[]; total: number }> {
+/** The SQL of a list request (exported for the EXPLAIN test): page and total in one statement. */
+export function buildListCustomersQuery(query: ListCustomersQuery): { name: string; text: string; params: unknown[] } {
   const where: string[] = [];
   const params: unknown[] = [];
   if (query.q !== undefined) {
@@ -82,7 +82,13 @@ export async function listCustomers(query: ListCustomersQuery): Promise<{ custom
       LIMIT $${params.length - 1} OFFSET $${params.length}
     ) c ON TRUE`;
   // One prepared statement per shape of the query (filters × sort × order): a small, fixed set.
-  const name = `customers_list_${query.q !== undefined ? 'q' : ''}${query.status !== undefined ? 's' : ''}${query.city !== undefined ? 'c' : ''}_${query.sort}_${dir}`;
+  const shape = `${query.q !== undefined ? 'q' : ''}${query.status !== undefined ? 's' : ''}${query.city !== undefined ? 'c' : ''}`;
+  return { name: `customers_list_${shape}_${query.sort}_${dir}`, text, params };
+}
+
+/** The page and the total of the filter, in one round trip. */
+export async function listCustomers(query: ListCustomersQuery): Promise<{ customers: Customer[]; total: number }> {
+  const { name, text, params } = buildListCustomersQuery(query);
   const rows = await executeQuery<CustomerRow & { total: number }>({ name, text }, params);
   const customers = rows.filter((r) => r.id !== null).map(({ total: _total, ...row }) => toCustomer(row));
   return { customers, total: rows[0]?.total ?? 0 };

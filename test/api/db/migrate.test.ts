@@ -1,0 +1,26 @@
+import { executeQuery, executeWrite } from '../../../src/db';
+import { MigrationError, migrate, readMigrations } from '../../../src/db/migrate';
+
+describe('migrate', () => {
+  test('records every migration with its checksum, and a second run applies nothing', async () => {
+    const files = readMigrations();
+    const rows = await executeQuery<{ name: string; checksum: string }>('SELECT name, checksum FROM schema_migrations ORDER BY name');
+    expect(rows).toEqual(files.map((m) => ({ name: m.name, checksum: m.checksum })));
+    await expect(migrate()).resolves.toEqual([]);
+  });
+
+  test('concurrent runs wait for each other on the advisory lock and apply a new migration once', async () => {
+    const extra = { name: '999-test-extra.sql', sql: 'CREATE TABLE migrate_probe (id int);', checksum: 'x'.repeat(64) };
+    const all = [...readMigrations(), extra];
+    const results = await Promise.all([migrate(all), migrate(all), migrate(all)]);
+    expect(results.flat()).toEqual(['999-test-extra.sql']);
+    await executeWrite("DELETE FROM schema_migrations WHERE name = '999-test-extra.sql'");
+    await executeWrite('DROP TABLE migrate_probe');
+  });
+
+  test('an applied migration whose file changed is an error, and nothing is applied', async () => {
+    const changed = readMigrations().map((m, i) => (i === 0 ? { ...m, checksum: 'changed' } : m));
+    await expect(migrate(changed)).rejects.toBeInstanceOf(MigrationError);
+    await expect(migrate(changed)).rejects.toThrow(/checksum/);
+  });
+});

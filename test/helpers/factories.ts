@@ -1,0 +1,34 @@
+import { randomBytes } from 'node:crypto';
+import { hashPassword } from '../../src/modules/auth/password';
+import { insertCustomer, type Customer } from '../../src/modules/customers/customers-repository';
+import type { CreateCustomerBody } from '../../src/modules/customers/customers-schemas';
+import { insertUser, updateUser, type User } from '../../src/modules/users/users-repository';
+import { bearer, tokenFor } from './auth';
+
+export const unique = (): string => randomBytes(4).toString('hex');
+
+export interface TestUser {
+  user: User;
+  password: string;
+  /** `Bearer <token>` for this user. */
+  auth: string;
+}
+
+/** A user row with a real scrypt-hashed password. */
+export async function createUser(overrides: { email?: string; name?: string; role?: 'admin' | 'user'; is_active?: boolean } = {}): Promise<TestUser> {
+  const password = `password-${unique()}`;
+  let user = await insertUser({
+    email: overrides.email ?? `user-${unique()}@example.com`,
+    name: overrides.name ?? `Test User ${unique()}`,
+    role: overrides.role ?? 'user',
+    passwordHash: await hashPassword(password),
+  });
+  if (overrides.is_active === false) user = (await updateUser(user.id, { is_active: false }))!;
+  return { user, password, auth: bearer(tokenFor({ id: user.id, role: user.role })) };
+}
+
+export const createAdmin = () => createUser({ role: 'admin' });
+
+export async function createCustomer(overrides: Partial<CreateCustomerBody> = {}, createdBy: number | null = null): Promise<Customer> {
+  return insertCustomer({ name: `Customer ${unique()}`, email: `c-${unique()}@example.com`, city: 'Ankara', status: 'lead', ...overrides }, createdBy);
+}
