@@ -5,6 +5,7 @@ import { getConfig } from './config/config';
 import { errorHandler, notFoundHandler } from './http/error-handler';
 import { jsonBody, requireJsonContentType } from './http/json-body';
 import { requestLogger } from './http/request-logger';
+import { httpMetrics, metricsRouter } from './metrics/metrics-router';
 import { requireAuth } from './http/authenticate';
 import { authRouter } from './modules/auth/auth-router';
 import { resolveCurrentUser } from './modules/auth/current-user';
@@ -22,13 +23,16 @@ export function createApp(): Express {
   app.set('etag', false);
 
   app.use(requestLogger());
+  if (config.metrics.enabled) app.use(httpMetrics());
   app.use(helmet());
   app.use(cors({ origin: config.http.corsOrigins.length > 0 ? [...config.http.corsOrigins] : false, maxAge: 600 }));
   app.use(requireJsonContentType);
   app.use(jsonBody(config.http.bodyLimit));
 
-  // Public: liveness and readiness (the db routes check the token themselves).
+  // Public: liveness and readiness (the db routes check the token themselves), and metrics
+  // (guarded by METRICS_TOKEN when it is set).
   app.use('/api/health', healthRouter());
+  if (config.metrics.enabled) app.use('/metrics', metricsRouter());
   // Public: login. /me and /change-password authenticate themselves.
   app.use('/api/auth', authRouter());
 

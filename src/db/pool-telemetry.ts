@@ -17,6 +17,7 @@ export interface TelemetryListener {
   onConnectionCreated?(seconds: number): void;
   onConnectionDestroyed?(): void;
   onQuery?(operation: string, seconds: number): void;
+  onLeak?(): void;
 }
 
 const WINDOW = 1024;
@@ -65,6 +66,11 @@ export class PoolTelemetry {
   connectionDestroyed(): void {
     this.counters.connectionsDestroyed += 1;
     for (const l of this.listeners) l.onConnectionDestroyed?.();
+  }
+
+  leaked(): void {
+    this.counters.leaksDetected += 1;
+    for (const l of this.listeners) l.onLeak?.();
   }
 
   queried(operation: string, ms: number): void {

@@ -157,7 +157,7 @@ function watchForLeak(st: PoolState): NodeJS.Timeout | undefined {
   if (ms <= 0) return undefined;
   const acquiredAt = new Error('client acquired here');
   const timer = setTimeout(() => {
-    st.telemetry.counters.leaksDetected += 1;
+    st.telemetry.leaked();
     getLogger().warn({ heldForMs: ms, acquiredAt: acquiredAt.stack }, `database client held for more than ${ms} ms (possible leak)`);
   }, ms);
   timer.unref();

@@ -24,4 +24,9 @@ export function adminUrl(): string {
   return url;
 }
 
-export const TEMPLATE_DATABASE = 'customer_api_test_template';
+/** This run's migrated template (one per jest run, so that runs sharing a server do not clash). */
+export function templateDatabase(): string {
+  const name = process.env.TEST_TEMPLATE_DATABASE;
+  if (!name) throw new Error('TEST_TEMPLATE_DATABASE is not set: the api tests run under the jest globalSetup');
+  return name;
+}

@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closePool } from '../../src/db';
 import { startEmbeddedDatabase } from '../../src/db/embedded';
 import { migrate } from '../../src/db/migrate';
-import { TEMPLATE_DATABASE, urlForDatabase, withAdminClient } from '../helpers/admin-db';
+import { templateDatabase, urlForDatabase, withAdminClient } from '../helpers/admin-db';
 import { setEmbeddedForTeardown } from './embedded-handle';
 
 /** The server the api tests use: TEST_DATABASE_URL, else an embedded one in a throwaway directory. */
@@ -32,15 +33,16 @@ export default async function globalSetup(): Promise<void> {
   process.env.NODE_ENV = 'test';
   const serverUrl = await findServer();
   process.env.TEST_ADMIN_DATABASE_URL = serverUrl;
+  process.env.TEST_TEMPLATE_DATABASE = `customer_api_tmpl_${randomBytes(4).toString('hex')}`;
 
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json'], { stdio: 'inherit' });
 
   await withAdminClient(serverUrl, async (client) => {
-    await client.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DATABASE} WITH (FORCE)`);
-    await client.query(`CREATE DATABASE ${TEMPLATE_DATABASE}`);
+    await client.query(`DROP DATABASE IF EXISTS ${templateDatabase()} WITH (FORCE)`);
+    await client.query(`CREATE DATABASE ${templateDatabase()}`);
   });
   // Migrate through the project's own runner, so checksums match what the service expects.
-  process.env.DATABASE_URL = urlForDatabase(serverUrl, TEMPLATE_DATABASE);
+  process.env.DATABASE_URL = urlForDatabase(serverUrl, templateDatabase());
   await migrate();
   await closePool();
   delete process.env.DATABASE_URL;

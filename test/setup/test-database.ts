@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { closePool, poolStats } from '../../src/db';
-import { adminUrl, urlForDatabase, withAdminClient, TEMPLATE_DATABASE } from '../helpers/admin-db';
+import { adminUrl, urlForDatabase, withAdminClient, templateDatabase } from '../helpers/admin-db';
 
 // Each test file gets its own database, copied from the migrated template, so tests that count
 // rows see only their own; it is dropped when the file ends.
@@ -14,7 +14,7 @@ beforeAll(async () => {
     // CREATE DATABASE … TEMPLATE fails while another session is copying the same template.
     for (let attempt = 0; ; attempt += 1) {
       try {
-        await client.query(`CREATE DATABASE ${database} TEMPLATE ${TEMPLATE_DATABASE}`);
+        await client.query(`CREATE DATABASE ${database} TEMPLATE ${templateDatabase()}`);
         return;
       } catch (err) {
         if (attempt >= 20 || !String((err as Error).message).includes('being accessed by other users')) throw err;
