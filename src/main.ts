@@ -1,5 +1,5 @@
 import cluster from 'node:cluster';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createApp } from './app';
 import { ConfigError, type Config } from './config/config';
@@ -7,6 +7,7 @@ import { closePool, warmPool } from './db';
 import { prepareDatabase } from './db/database-target';
 import { migrate } from './db/migrate';
 import { markDraining } from './http/lifecycle';
+import { createHttpServer } from './http/server';
 import { getLogger } from './logging/logger';
 import { seedDemoCustomers } from './modules/customers/customers-demo';
 import { readConnectionLimits } from './modules/health/health-repository';
@@ -70,8 +71,12 @@ function handleShutdown(server: Server, config: Config, stopDatabase: () => Prom
       server.closeAllConnections();
     }, config.shutdownTimeoutMs);
     force.unref();
+    // Keep-alive connections whose request finishes during the drain would otherwise stay open
+    // until their keep-alive timeout; close each one as soon as it is idle.
+    const reapIdle = setInterval(() => server.closeIdleConnections(), 100);
     server.close(() => {
       clearTimeout(force);
+      clearInterval(reapIdle);
       closePool()
         .then(stopDatabase)
         .then(() => {
@@ -153,7 +158,7 @@ async function main(): Promise<void> {
     runWorkers(config, stopDatabase);
     return;
   }
-  const server = createServer(createApp());
+  const server = createHttpServer(createApp());
   await listen(server, config);
   handleShutdown(server, config, stopDatabase);
   getLogger().info({ port: config.port, host: config.host, pid: process.pid }, `customer-api listening on http://${config.host}:${config.port}`);

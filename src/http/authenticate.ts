@@ -6,7 +6,8 @@ import type { CurrentUser, TokenClaims } from './request-context';
 /** Looks up the caller's current state; registered by the auth module (avoids an import cycle). */
 export type CurrentUserResolver = (claims: TokenClaims) => Promise<CurrentUser | null>;
 
-const BEARER = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/;
+// The scheme is case-insensitive (RFC 7235); the token is a JWT (base64url parts).
+const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*)$/i;
 
 function claimsFrom(req: Request): TokenClaims {
   const match = BEARER.exec(req.headers.authorization ?? '');

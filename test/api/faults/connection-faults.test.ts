@@ -1,0 +1,125 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { closePool, currentTelemetry, poolStats, warmPool } from '../../../src/db';
+import { adminUrl, withAdminClient } from '../../helpers/admin-db';
+import { api, expectApiError } from '../../helpers/api';
+import { createCustomer, createUser, type TestUser } from '../../helpers/factories';
+import { FaultProxy } from '../../helpers/fault-proxy';
+import { countBackends, usePoolConfig } from '../../helpers/pool';
+
+// The pool talks to PostgreSQL through a proxy that the tests make misbehave.
+const MAX = 4;
+let proxy: FaultProxy;
+let caller: TestUser;
+let customerId: number;
+
+beforeAll(async () => {
+  caller = await createUser();
+  customerId = (await createCustomer()).id;
+  await closePool();
+  const target = new URL(process.env.DATABASE_URL!);
+  proxy = new FaultProxy(target.hostname, Number(target.port || 5432));
+  await proxy.listen();
+});
+
+beforeEach(async () => {
+  proxy.blackHole(false);
+  proxy.setLatency(0);
+  if (!proxy.listening) await proxy.listen();
+  await usePoolConfig({
+    DATABASE_URL: proxy.urlFor(process.env.DATABASE_URL!),
+    DB_POOL_MIN_CONNECTIONS: '2',
+    DB_POOL_MAX_CONNECTIONS: String(MAX),
+    DB_CONNECT_TIMEOUT_MS: '500',
+    DB_POOL_ACQUIRE_TIMEOUT_MS: '1500',
+    DB_STATEMENT_TIMEOUT_MS: '500',
+    DB_STARTUP_RETRIES: '1',
+  });
+});
+
+afterEach(async () => {
+  expect(poolStats().in_use).toBe(0);
+  expect(await countBackends()).toBeLessThanOrEqual(MAX);
+  await closePool();
+});
+
+afterAll(() => proxy.close());
+
+const getCustomer = () => api().get(`/api/customers/${customerId}`).set('Authorization', caller.auth);
+
+describe('every connection killed', () => {
+  test('through the proxy: the process survives, broken clients are destroyed, the next requests succeed', async () => {
+    await warmPool();
+    expect((await getCustomer()).status).toBe(200);
+    expect(poolStats().total).toBe(2);
+    const errorsBefore = currentTelemetry()!.counters.connectionErrors;
+    proxy.dropAll();
+    await sleep(50);
+    expect(poolStats().total).toBe(0);
+    expect(currentTelemetry()!.counters.connectionErrors).toBe(errorsBefore + 2);
+    for (let i = 0; i < 5; i += 1) expect((await getCustomer()).status).toBe(200);
+  });
+
+  test('with pg_terminate_backend: the next requests succeed', async () => {
+    await warmPool();
+    expect((await getCustomer()).status).toBe(200);
+    await withAdminClient(adminUrl(), (c) => c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [process.env.DB_APPLICATION_NAME]));
+    await sleep(50);
+    const statuses = [];
+    for (let i = 0; i < 5; i += 1) statuses.push((await getCustomer()).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200]);
+  });
+
+  test('mid-query: the request gets 503 DATABASE_UNAVAILABLE and the next succeeds', async () => {
+    await warmPool();
+    proxy.setLatency(300);
+    const pending = getCustomer();
+    await sleep(100);
+    proxy.dropAll();
+    const res = await pending;
+    proxy.setLatency(0);
+    expectApiError(res, 503, 'DATABASE_UNAVAILABLE');
+    expect(res.headers['retry-after']).toBeDefined();
+    expect((await getCustomer()).status).toBe(200);
+  });
+});
+
+describe('database unreachable', () => {
+  test('503 DATABASE_UNAVAILABLE within the connect timeout, readiness 503, and recovery when it returns', async () => {
+    await proxy.refuse();
+    const started = Date.now();
+    const res = await getCustomer();
+    expectApiError(res, 503, 'DATABASE_UNAVAILABLE');
+    expect(Date.now() - started).toBeLessThan(500 + 500);
+    expect((await api().get('/api/health/ready')).status).toBe(503);
+    await proxy.listen();
+    expect((await api().get('/api/health/ready')).status).toBe(200);
+    expect((await getCustomer()).status).toBe(200);
+  });
+});
+
+describe('a black-holed connection', () => {
+  test('a new connection is bounded by the connect timeout', async () => {
+    proxy.blackHole(true);
+    const started = Date.now();
+    const res = await getCustomer();
+    expectApiError(res, 503, 'DATABASE_UNAVAILABLE');
+    expect(Date.now() - started).toBeLessThan(500 + 700);
+    proxy.blackHole(false);
+    expect((await getCustomer()).status).toBe(200);
+  });
+
+  test('an open connection is bounded by the client-side query timeout, then destroyed', async () => {
+    await warmPool();
+    expect((await getCustomer()).status).toBe(200);
+    proxy.blackHole(true);
+    const started = Date.now();
+    const res = await getCustomer();
+    const elapsed = Date.now() - started;
+    proxy.blackHole(false);
+    expect(res.status).toBe(503);
+    expect(['DATABASE_UNAVAILABLE', 'QUERY_TIMEOUT']).toContain(res.body.error.code);
+    // statement timeout 500 ms + the client's 2 s margin
+    expect(elapsed).toBeLessThan(500 + 2000 + 1000);
+    expect((await getCustomer()).status).toBe(200);
+  }, 15_000);
+});

@@ -1,0 +1,107 @@
+import { request as httpRequest } from 'node:http';
+import { Client } from 'pg';
+import { createCustomer, createUser, type TestUser } from '../../helpers/factories';
+import { freePort, startServer, stopServer, waitForHealth, type ServerProcess } from '../../helpers/server-process';
+
+let caller: TestUser;
+let customerId: number;
+const running: ServerProcess[] = [];
+
+beforeAll(async () => {
+  caller = await createUser();
+  customerId = (await createCustomer()).id;
+});
+
+afterAll(async () => {
+  await Promise.all(running.map((s) => stopServer(s, 'SIGKILL')));
+});
+
+async function start(extra: Record<string, string> = {}): Promise<ServerProcess> {
+  const server = startServer(
+    { DATABASE_URL: process.env.DATABASE_URL!, JWT_SECRET: process.env.JWT_SECRET!, LOG_LEVEL: 'info', DB_MIGRATE_ON_START: 'false', ...extra },
+    await freePort(),
+  );
+  running.push(server);
+  await waitForHealth(server);
+  return server;
+}
+
+/** Resolves with the status, or the network error's code. */
+function get(server: ServerProcess, path: string, agentless = true): Promise<number | string> {
+  return new Promise((resolve) => {
+    const req = httpRequest(`${server.base}${path}`, { headers: { authorization: caller.auth, connection: agentless ? 'close' : 'keep-alive' } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'ERROR'));
+    req.end();
+  });
+}
+
+/** Holds the customer's row in another session, so a PATCH on it stays in flight until released. */
+async function lockCustomer(): Promise<() => Promise<void>> {
+  const locker = new Client({ connectionString: process.env.DATABASE_URL });
+  await locker.connect();
+  await locker.query('BEGIN');
+  await locker.query('SELECT id FROM customers WHERE id = $1 FOR UPDATE', [customerId]);
+  return async () => {
+    await locker.query('ROLLBACK');
+    await locker.end();
+  };
+}
+
+function patch(server: ServerProcess): Promise<number | string> {
+  return new Promise((resolve) => {
+    const body = JSON.stringify({ notes: 'written while draining' });
+    const req = httpRequest(
+      `${server.base}/api/customers/${customerId}`,
+      { method: 'PATCH', headers: { authorization: caller.auth, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'ERROR'));
+    req.end(body);
+  });
+}
+
+describe('graceful shutdown (SIGTERM)', () => {
+  test('in-flight requests finish, new ones are refused, the pool closes, exit 0', async () => {
+    const server = await start();
+    const unlock = await lockCustomer();
+    const inFlight = [patch(server), patch(server), get(server, `/api/customers/${customerId}`)];
+    await new Promise((r) => setTimeout(r, 300));
+    server.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 200));
+    const afterSignal = await get(server, '/api/health');
+    await unlock();
+    const statuses = await Promise.all(inFlight);
+    const code = await server.exited;
+    expect(statuses).toEqual([200, 200, 200]);
+    expect(afterSignal).toBe('ECONNREFUSED');
+    expect(code).toBe(0);
+    expect(server.output()).toContain('shutdown complete');
+  }, 30_000);
+
+  test('a second signal forces the exit while a request is still in flight', async () => {
+    const server = await start({ SHUTDOWN_TIMEOUT_MS: '20000' });
+    const unlock = await lockCustomer();
+    try {
+      const inFlight = patch(server);
+      await new Promise((r) => setTimeout(r, 300));
+      server.child.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(server.child.exitCode).toBeNull();
+      const started = Date.now();
+      server.child.kill('SIGTERM');
+      const code = await server.exited;
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(code).toBe(1);
+      expect(server.output()).toContain('second signal');
+      expect(await inFlight).toBe('ECONNRESET');
+    } finally {
+      await unlock();
+    }
+  }, 30_000);
+});
