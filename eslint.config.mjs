@@ -25,7 +25,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/**/*.ts', 'bench/**/*.ts'],
+    files: ['src/**/*.ts'],
     ignores: ['src/config/**'],
     rules: {
       'no-restricted-syntax': [

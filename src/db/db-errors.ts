@@ -9,9 +9,13 @@ export class PoolExhaustedError extends Error {
   }
 }
 
-/** The database could not be reached, or the connection broke under a query. */
+/** The database could not be reached (`connect`), or the connection broke under a query (`query`). */
 export class DatabaseUnavailableError extends Error {
-  constructor(message = 'The database is unavailable', options?: { cause?: unknown }) {
+  constructor(
+    message = 'The database is unavailable',
+    options?: { cause?: unknown },
+    readonly phase: 'connect' | 'query' = 'query',
+  ) {
     super(message, options);
     this.name = 'DatabaseUnavailableError';
   }

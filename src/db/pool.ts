@@ -148,7 +148,7 @@ async function acquire(st: PoolState, sslRetried = false): Promise<pg.PoolClient
       throw new PoolExhaustedError('timeout', { cause: err });
     }
     telemetry.counters.connectionErrors += 1;
-    throw new DatabaseUnavailableError(undefined, { cause: err });
+    throw new DatabaseUnavailableError(undefined, { cause: err }, 'connect');
   }
 }
 

@@ -1,8 +1,9 @@
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { getConfig } from '../config/config';
 import { getLogger } from '../logging/logger';
-import { toTypedDbError } from './db-errors';
+import { DatabaseUnavailableError, toTypedDbError } from './db-errors';
 import { currentTelemetry, discardOnRelease, withClient } from './pool';
 
 /** A client to run on: one checked out by withTransaction, so that several statements hold together. */
@@ -42,8 +43,32 @@ async function run<T extends pg.QueryResultRow>(client: pg.ClientBase, sql: Sql,
   }
 }
 
+/**
+ * A plain SELECT whose connection was dropped under it (a database restart leaves every idle client
+ * stale) is run once more on a fresh connection. Not a write (whether it committed is unknown), and
+ * not after a timeout (an unresponsive server would only make the caller wait twice).
+ */
+const RETRY_DELAY_MS = 20;
+
+function retryableRead(sql: Sql, err: unknown): boolean {
+  if (!(err instanceof DatabaseUnavailableError) || err.phase !== 'query') return false;
+  const cause = err.cause instanceof Error ? err.cause.message : '';
+  return !cause.includes('timeout') && operationOf(typeof sql === 'string' ? sql : sql.text) === 'SELECT';
+}
+
 async function runOn<T extends pg.QueryResultRow>(sql: Sql, params: readonly unknown[] | undefined, db: DbClient | undefined): Promise<pg.QueryResult<T>> {
-  if (!db) return withClient((client) => run<T>(client, sql, params));
+  if (!db) {
+    try {
+      return await withClient((client) => run<T>(client, sql, params));
+    } catch (err) {
+      if (!retryableRead(sql, err)) throw err;
+      getLogger().warn({ sql: typeof sql === 'string' ? sql : sql.text }, 'connection broke under a read; retrying once on a fresh connection');
+      // Let the pool hear the other idle clients' sockets close first (a restart drops them all
+      // at once), so that the retry does not get one of them.
+      await sleep(RETRY_DELAY_MS);
+      return withClient((client) => run<T>(client, sql, params));
+    }
+  }
   try {
     return await run<T>(db, sql, params);
   } catch (err) {

@@ -69,14 +69,28 @@ describe('every connection killed', () => {
     expect(statuses).toEqual([200, 200, 200, 200, 200]);
   });
 
-  test('mid-query: the request gets 503 DATABASE_UNAVAILABLE and the next succeeds', async () => {
+  test('mid-query, a read is retried once on a fresh connection and succeeds', async () => {
     await warmPool();
+    expect((await getCustomer()).status).toBe(200); // the caller is cached: only the route's query is in flight
     proxy.setLatency(300);
-    const pending = getCustomer();
+    const pending = getCustomer().then((res) => res); // supertest sends only once then() is called
     await sleep(100);
+    expect(poolStats().in_use).toBe(1);
+    proxy.setLatency(0);
+    proxy.dropAll();
+    expect((await pending).status).toBe(200);
+  });
+
+  test('mid-query, a write is not retried: 503 DATABASE_UNAVAILABLE, and the next succeeds', async () => {
+    await warmPool();
+    expect((await getCustomer()).status).toBe(200); // the caller is cached: only the INSERT is in flight
+    proxy.setLatency(300);
+    const pending = api().post('/api/customers').set('Authorization', caller.auth).send({ name: 'Maybe written' }).then((res) => res);
+    await sleep(100);
+    expect(poolStats().in_use).toBe(1);
+    proxy.setLatency(0);
     proxy.dropAll();
     const res = await pending;
-    proxy.setLatency(0);
     expectApiError(res, 503, 'DATABASE_UNAVAILABLE');
     expect(res.headers['retry-after']).toBeDefined();
     expect((await getCustomer()).status).toBe(200);
