@@ -78,9 +78,10 @@ async function main(): Promise<void> {
     proxy.setLatency(RTT_MS / 2);
     poolUrl = proxy.urlFor(db.url);
   }
-  const common = { DATABASE_URL: poolUrl, JWT_SECRET, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, SEED_DEMO_DATA: 'false', LOG_LEVEL: 'warn' };
+  // The default config (LOG_LEVEL=info: one line per request), its logs sent to /dev/null.
+  const common = { DATABASE_URL: poolUrl, JWT_SECRET, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, SEED_DEMO_DATA: 'false', LOG_LEVEL: 'info' };
   const apis: Record<'pooled' | 'before', ApiProcess> = {
-    pooled: await startApi(common),
+    pooled: await startApi(common, { discardLogs: true }),
     before: undefined as unknown as ApiProcess,
   };
   cleanups.push(() => apis.pooled.child.kill('SIGKILL'));
@@ -94,7 +95,7 @@ async function main(): Promise<void> {
     [CUSTOMERS],
   );
   await adminQuery(db.url, 'VACUUM ANALYZE customers');
-  apis.before = await startApi({ ...common, DB_POOL_MAX_USES: '1' });
+  apis.before = await startApi({ ...common, DB_POOL_MAX_USES: '1' }, { discardLogs: true });
   cleanups.push(() => apis.before.child.kill('SIGKILL'));
   const token = await login(apis.pooled.base, ADMIN.email, ADMIN.password);
   const headers = { authorization: `Bearer ${token}` };

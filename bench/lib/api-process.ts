@@ -3,6 +3,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 const MAIN = join(__dirname, '..', '..', 'dist', 'main.js');
+/** The flags of `npm start` (package.json), so that the benchmark measures what users run. */
+export const START_FLAGS = ['--max-semi-space-size=8'];
 
 export interface ApiProcess {
   child: ChildProcess;
@@ -23,12 +25,15 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Starts the built API (dist/main.js) on a free loopback port and waits for /api/health. */
-export async function startApi(env: Record<string, string>, nodeArgs: string[] = []): Promise<ApiProcess> {
+/**
+ * Starts the built API (dist/main.js) on a free loopback port and waits for /api/health. With
+ * `discardLogs`, its stdout (the JSON logs) goes to /dev/null, as a log shipper would take it away.
+ */
+export async function startApi(env: Record<string, string>, options: { discardLogs?: boolean } = {}): Promise<ApiProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...nodeArgs, MAIN], {
+  const child = spawn(process.execPath, [...START_FLAGS, MAIN], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', options.discardLogs ? 'ignore' : 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout?.on('data', (c: Buffer) => (output += c.toString()));

@@ -1,5 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { Router, type RequestHandler } from 'express';
+import type { Histogram } from 'prom-client';
 import { getConfig } from '../config/config';
 import { AppError } from '../http/errors';
 import { routeTemplateOf } from '../http/request-context';
@@ -14,10 +16,19 @@ function sameSecret(a: string, b: string): boolean {
 /** Times every request by method, route template (never a raw id) and status. */
 export function httpMetrics(): RequestHandler {
   const { httpDuration } = getMetrics();
+  // One child per label set, made once: prom-client would otherwise hash the labels on every request.
+  const children = new Map<string, Histogram.Internal<'http_request_method' | 'http_route' | 'http_response_status_code'>>();
   return (req, res, next) => {
-    const end = httpDuration.startTimer();
+    const started = performance.now();
     res.once('finish', () => {
-      end({ http_request_method: req.method, http_route: routeTemplateOf(req), http_response_status_code: res.statusCode });
+      const route = routeTemplateOf(req);
+      const key = `${req.method} ${route} ${res.statusCode}`;
+      let child = children.get(key);
+      if (!child) {
+        child = httpDuration.labels({ http_request_method: req.method, http_route: route, http_response_status_code: res.statusCode });
+        children.set(key, child);
+      }
+      child.observe((performance.now() - started) / 1000);
     });
     next();
   };

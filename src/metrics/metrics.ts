@@ -63,18 +63,30 @@ export function getMetrics(): Metrics {
   });
   for (const c of [timeouts, queueFull, created, destroyed, leaks]) c.inc(pool, 0);
 
+  // Bound to their labels once: observing through a child skips hashing the labels on every call.
+  const waitObs = wait.labels(pool);
+  const useObs = use.labels(pool);
+  const createObs = create.labels(pool);
+  const operationObs = new Map<string, Histogram.Internal<'pool_name' | 'db_operation_name'>>();
   addTelemetryListener({
-    onAcquire: (s) => wait.observe(pool, s),
-    onUse: (s) => use.observe(pool, s),
+    onAcquire: (s) => waitObs.observe(s),
+    onUse: (s) => useObs.observe(s),
     onConnectionCreated: (s) => {
       created.inc(pool);
-      create.observe(pool, s);
+      createObs.observe(s);
     },
     onConnectionDestroyed: () => destroyed.inc(pool),
     onAcquireTimeout: () => timeouts.inc(pool),
     onQueueFull: () => queueFull.inc(pool),
     onLeak: () => leaks.inc(pool),
-    onQuery: (operation, s) => operations.observe({ ...pool, db_operation_name: operation }, s),
+    onQuery: (operation, s) => {
+      let child = operationObs.get(operation);
+      if (!child) {
+        child = operations.labels({ ...pool, db_operation_name: operation });
+        operationObs.set(operation, child);
+      }
+      child.observe(s);
+    },
   });
 
   const httpDuration = new Histogram({

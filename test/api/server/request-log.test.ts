@@ -1,0 +1,55 @@
+import { createCustomer, createUser, type TestUser } from '../../helpers/factories';
+import { freePort, startServer, stopServer, waitForHealth, type ServerProcess } from '../../helpers/server-process';
+
+let caller: TestUser;
+let customerId: number;
+let server: ServerProcess;
+
+beforeAll(async () => {
+  caller = await createUser();
+  customerId = (await createCustomer({ name: 'Logged Customer', notes: 'secret-note-value' })).id;
+  server = startServer(
+    { DATABASE_URL: process.env.DATABASE_URL!, JWT_SECRET: process.env.JWT_SECRET!, LOG_LEVEL: 'info', DB_SLOW_QUERY_MS: '0', DB_MIGRATE_ON_START: 'false' },
+    await freePort(),
+  );
+  await waitForHealth(server);
+});
+
+afterAll(async () => {
+  await stopServer(server);
+});
+
+const lines = () =>
+  server
+    .output()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+describe('logs (LOG_LEVEL=info)', () => {
+  test('one structured line per request: id, route template, status, duration, user id; no token', async () => {
+    const res = await fetch(`${server.base}/api/customers/${customerId}`, { headers: { authorization: caller.auth, 'x-request-id': 'log-test-1' } });
+    expect(res.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 200));
+    const line = lines().find((l) => l.reqId === 'log-test-1' && l.msg === 'request completed');
+    expect(line).toMatchObject({ method: 'GET', route: '/api/customers/:id', status: 200, durationMs: expect.any(Number), userId: caller.user.id });
+    expect(server.output()).not.toContain(caller.auth.slice(7));
+  });
+
+  test('a query slower than DB_SLOW_QUERY_MS is logged at warn with its SQL, never its parameters', async () => {
+    const res = await fetch(`${server.base}/api/customers/${customerId}`, { headers: { authorization: caller.auth } });
+    expect(res.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 200));
+    const slow = lines().filter((l) => l.msg === 'slow query' && String(l.sql).includes('FROM customers WHERE id = $1'));
+    expect(slow.length).toBeGreaterThan(0);
+    expect(slow[0]).toMatchObject({ level: 40, durationMs: expect.any(Number) });
+    expect(Object.keys(slow[0]!).sort()).toEqual(['durationMs', 'level', 'msg', 'service', 'sql', 'time']);
+    expect(server.output()).not.toContain('secret-note-value');
+  });
+
+  test('a failed login does not log the password', async () => {
+    await fetch(`${server.base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'x@example.com', password: 'hunter2-password' }) });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(server.output()).not.toContain('hunter2-password');
+  });
+});
