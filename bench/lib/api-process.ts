@@ -1,8 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { freePort, startServer, waitForHealth } from '../../test/helpers/server-process';
 
-const MAIN = join(__dirname, '..', '..', 'dist', 'main.js');
+export { freePort };
+
 /** The flags of `npm start` (package.json), so that the benchmark measures what users run. */
 export const START_FLAGS = ['--max-semi-space-size=8'];
 
@@ -14,45 +14,18 @@ export interface ApiProcess {
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
 /**
- * Starts the built API (dist/main.js) on a free loopback port and waits for /api/health. With
- * `discardLogs`, its stdout (the JSON logs) goes to /dev/null, as a log shipper would take it away.
+ * Starts the built API as `npm start` runs it, on a free loopback port, and waits for /api/health.
+ * With `discardLogs`, its stdout (the JSON logs) goes to /dev/null.
  */
 export async function startApi(env: Record<string, string>, options: { discardLogs?: boolean } = {}): Promise<ApiProcess> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [...START_FLAGS, MAIN], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', options.discardLogs ? 'ignore' : 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const base = `http://127.0.0.1:${port}`;
-  const started = Date.now();
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the API exited (${child.exitCode}):\n${output}`);
-    if (Date.now() - started > 60_000) throw new Error(`the API did not answer within 60 s:\n${output}`);
-    const ok = await fetch(`${base}/api/health`).then((r) => r.ok, () => false);
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const server = startServer({ LOG_LEVEL: 'warn', ...env }, await freePort(), { nodeArgs: START_FLAGS, discardStdout: options.discardLogs });
+  await waitForHealth(server);
   const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
-    if (child.exitCode === null) child.kill(signal);
-    return exited;
+    if (server.child.exitCode === null) server.child.kill(signal);
+    return server.exited;
   };
-  return { child, base, output: () => output, exited, stop };
+  return { child: server.child, base: server.base, output: server.output, exited: server.exited, stop };
 }
 
 export async function login(base: string, email: string, password: string): Promise<string> {

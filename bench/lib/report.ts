@@ -56,7 +56,7 @@ export function toSvg(r: Report): string {
   const left = 210;
   const height = 60 + r.rows.length * rowHeight + 30;
   const max = Math.max(...r.rows.map((row) => row.pooled.rps), r.ceilings.node.rps, 10);
-  const scale = (v: number) => ((Math.log10(Math.max(1, v)) / Math.log10(max * 1.2)) * (width - left - 90));
+  const scale = (v: number) => ((Math.log10(Math.max(1, v)) / Math.log10(max * 1.2)) * (width - left - 190));
   const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
   const bars = r.rows
     .map((row, i) => {

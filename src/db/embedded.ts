@@ -30,7 +30,8 @@ const DATABASE = 'customer_api';
 const USER = 'postgres';
 const PASSWORD_FILE = '.customer-api-password';
 
-function freePort(): Promise<number> {
+/** A free TCP port on 127.0.0.1 (for the embedded server; the tests and the benchmark use it too). */
+export function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -1,19 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 
-export const MAIN = join(__dirname, '..', '..', 'dist', 'main.js');
+export { freePort } from '../../src/db/embedded';
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+export const MAIN = join(__dirname, '..', '..', 'dist', 'main.js');
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -23,11 +13,14 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts the built server (dist/main.js) with exactly this environment (plus PATH and HOME). */
-export function startServer(env: Record<string, string>, port: number): ServerProcess {
-  const child = spawn(process.execPath, [MAIN], {
+/**
+ * Starts the built server (dist/main.js) with exactly this environment (plus PATH and HOME). With
+ * `discardStdout`, its JSON logs go to /dev/null, as a log shipper would take them away.
+ */
+export function startServer(env: Record<string, string>, port: number, options: { nodeArgs?: string[]; discardStdout?: boolean } = {}): ServerProcess {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), MAIN], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: String(port), HOST: '127.0.0.1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', options.discardStdout ? 'ignore' : 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -12,15 +12,8 @@ export interface User {
   updated_at: Date;
 }
 
-interface UserRow {
-  id: string;
-  email: string;
-  name: string;
-  role: Role;
-  is_active: boolean;
-  created_at: Date;
-  updated_at: Date;
-}
+/** A row as node-postgres returns it: bigint ids arrive as strings. */
+type UserRow = Omit<User, 'id'> & { id: string };
 
 const USER_COLUMNS = 'id, email, name, role, is_active, created_at, updated_at';
 
