@@ -1,6 +1,6 @@
 // npm run db:migrate: applies pending migrations to DATABASE_URL (or the embedded database).
 import { runCli } from './run-cli';
-import { migrate } from '../db/migrate';
+import { migrate } from '../db';
 import { getLogger } from '../logging/logger';
 
 runCli(async () => {

@@ -1,7 +1,7 @@
 // npm run db:seed [-- --demo]: the admin from ADMIN_EMAIL/ADMIN_PASSWORD (password reset when it
 // exists), and with --demo (or SEED_DEMO_DATA=true) the demo customers into an empty table.
 import { getConfig } from '../config/config';
-import { migrate } from '../db/migrate';
+import { migrate } from '../db';
 import { getLogger } from '../logging/logger';
 import { seedDemoCustomers } from '../modules/customers/customers-demo';
 import { ensureAdmin } from '../modules/users/users-bootstrap';

@@ -1,6 +1,5 @@
 import { ConfigError } from '../config/config';
-import { closePool } from '../db';
-import { prepareDatabase } from '../db/database-target';
+import { closePool, prepareDatabase } from '../db';
 
 /** Runs a database command on the configured (or embedded) database, then closes everything. */
 export function runCli(work: () => Promise<void>): void {

@@ -10,3 +10,5 @@ export {
 } from './db-errors';
 export { toAppErrorFromDb } from './pg-errors';
 export type { TelemetryListener } from './pool-telemetry';
+export { migrate, MigrationError } from './migrate';
+export { prepareDatabase, type DatabaseTarget } from './database-target';
