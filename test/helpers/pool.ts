@@ -1,4 +1,4 @@
-import { closePool, getPool, poolStats } from '../../src/db';
+import { closePool, getPool, poolStats, withTransaction } from '../../src/db';
 import { loadConfig, setConfig } from '../../src/config/config';
 import { adminUrl, withAdminClient } from './admin-db';
 
@@ -20,4 +20,17 @@ export async function countBackends(applicationName = process.env.DB_APPLICATION
 export function expectNoClientInUse(): void {
   expect(poolStats().in_use).toBe(0);
   expect(getPool().waitingCount).toBe(0);
+}
+
+/** Holds `n` clients checked out (inside transactions, as slow requests would) until release(). */
+export async function holdClients(n: number): Promise<() => Promise<void>> {
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const start = poolStats().in_use;
+  const held = Array.from({ length: n }, () => withTransaction(() => gate));
+  while (poolStats().in_use < start + n) await new Promise((r) => setTimeout(r, 5));
+  return async () => {
+    open();
+    await Promise.all(held);
+  };
 }

@@ -10,29 +10,9 @@ import {
   warmPool,
   withTransaction,
 } from '../../../src/db';
-import { countBackends, expectNoClientInUse, usePoolConfig } from '../../helpers/pool';
+import { countBackends, expectNoClientInUse, holdClients, usePoolConfig } from '../../helpers/pool';
 
 const backendPid = async (): Promise<number> => (await executeQueryOne<{ pid: number }>('SELECT pg_backend_pid() AS pid'))!.pid;
-
-/** Holds `n` clients checked out until the returned release() is called. */
-async function holdClients(n: number): Promise<{ release: () => Promise<void> }> {
-  let open!: () => void;
-  const gate = new Promise<void>((resolve) => (open = resolve));
-  let started = 0;
-  const held = Array.from({ length: n }, () =>
-    withTransaction(async () => {
-      started += 1;
-      await gate;
-    }),
-  );
-  while (started < n) await sleep(5);
-  return {
-    release: async () => {
-      open();
-      await Promise.all(held);
-    },
-  };
-}
 
 afterEach(async () => {
   expectNoClientInUse();
@@ -142,11 +122,11 @@ describe('giving clients back', () => {
 describe('limits', () => {
   test('with every client held, a caller fails with PoolExhaustedError within the acquire timeout + 100 ms', async () => {
     await usePoolConfig({ DB_POOL_MAX_CONNECTIONS: '2', DB_POOL_ACQUIRE_TIMEOUT_MS: '300' });
-    const held = await holdClients(2);
+    const release = await holdClients(2);
     const started = Date.now();
     const error = await executeQuery('SELECT 1').catch((err: unknown) => err);
     const elapsed = Date.now() - started;
-    await held.release();
+    await release();
     expect(error).toBeInstanceOf(PoolExhaustedError);
     expect(error).toMatchObject({ reason: 'timeout' });
     expect(elapsed).toBeGreaterThanOrEqual(290);
@@ -155,13 +135,13 @@ describe('limits', () => {
 
   test('a full wait queue rejects at once', async () => {
     await usePoolConfig({ DB_POOL_MIN_CONNECTIONS: '1', DB_POOL_MAX_CONNECTIONS: '1', DB_POOL_MAX_WAITING: '1', DB_POOL_ACQUIRE_TIMEOUT_MS: '2000' });
-    const held = await holdClients(1);
+    const release = await holdClients(1);
     const queued = executeQuery('SELECT 1 AS ok');
     const started = Date.now();
     const error = await executeQuery('SELECT 1').catch((err: unknown) => err);
     expect(Date.now() - started).toBeLessThan(50);
     expect(error).toMatchObject({ name: 'PoolExhaustedError', reason: 'queue_full' });
-    await held.release();
+    await release();
     await expect(queued).resolves.toEqual([{ ok: 1 }]);
   });
 

@@ -1,9 +1,9 @@
 import { Client } from 'pg';
-import { closePool, poolStats, withTransaction } from '../../../src/db';
+import { closePool, withTransaction } from '../../../src/db';
 import { getLogger } from '../../../src/logging/logger';
 import { api, expectApiError } from '../../helpers/api';
 import { createCustomer, createUser, type TestUser } from '../../helpers/factories';
-import { usePoolConfig } from '../../helpers/pool';
+import { holdClients, usePoolConfig } from '../../helpers/pool';
 
 let caller: TestUser;
 let customerId: number;
@@ -14,18 +14,6 @@ beforeAll(async () => {
 });
 
 afterEach(() => closePool());
-
-/** Holds `n` clients checked out until release() (inside transactions, as a slow request would). */
-async function holdClients(n: number): Promise<() => Promise<void>> {
-  let open!: () => void;
-  const gate = new Promise<void>((resolve) => (open = resolve));
-  const held = Array.from({ length: n }, () => withTransaction(() => gate));
-  while (poolStats().in_use < n) await new Promise((r) => setTimeout(r, 5));
-  return async () => {
-    open();
-    await Promise.all(held);
-  };
-}
 
 const getCustomer = () => api().get(`/api/customers/${customerId}`).set('Authorization', caller.auth);
 
