@@ -109,6 +109,7 @@ async function main(): Promise<void> {
 
   const results = new Map<string, { pooled: (LoadResult & { spr: number })[]; before: (LoadResult & { spr: number })[] }>();
   const node: LoadResult[] = [];
+  const generator: LoadResult[] = [];
   const pgbench: { extended: number[]; prepared: number[] } = { extended: [], prepared: [] };
   const load = (base: string, e: (typeof ENDPOINTS)[number], seconds = SECONDS) =>
     runLoad({ url: base, method: e.method, path: e.path, body: e.body, headers, connections: CONNECTIONS, seconds });
@@ -130,6 +131,7 @@ async function main(): Promise<void> {
       results.set(e.name, entry);
     }
     node.push(await runLoad({ url: bare.url, path: randomId, connections: CONNECTIONS, seconds: SECONDS }));
+    generator.push(await runLoad({ url: bare.url, path: '/static', connections: CONNECTIONS, seconds: SECONDS }));
     if (hasPgbench) {
       pgbench.extended.push(await runPgbench(db.url, 'extended', SECONDS, CONNECTIONS, CUSTOMERS));
       pgbench.prepared.push(await runPgbench(db.url, 'prepared', SECONDS, CONNECTIONS, CUSTOMERS));
@@ -166,7 +168,7 @@ async function main(): Promise<void> {
     database: `${db.embedded ? 'embedded PostgreSQL' : 'DATABASE_URL'} (${(await adminQuery<{ v: string }>(db.adminUrl, "SELECT current_setting('server_version') AS v"))[0]?.v ?? '?'})${RTT_MS ? `, through a proxy adding ${RTT_MS} ms round trip` : ''}`,
     settings: { seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, customers: CUSTOMERS, dbRttMs: RTT_MS },
     rows,
-    ceilings: { node: nodeCeiling, pgbenchExtended: dbCeiling, pgbenchPrepared: hasPgbench ? median(pgbench.prepared) : null },
+    ceilings: { node: nodeCeiling, generator: median(generator.map((r) => r.rps)), pgbenchExtended: dbCeiling, pgbenchPrepared: hasPgbench ? median(pgbench.prepared) : null },
     peakRssMb: Math.round(peakRss),
     targets: [
       { name: 'GET /api/customers/:id ≥ 1.0× the Node ceiling', value: `${byId.ofNodeCeiling?.toFixed(2)}×`, met: (byId.ofNodeCeiling ?? 0) >= 1 },

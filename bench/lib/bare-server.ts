@@ -9,6 +9,12 @@ pool.on('error', () => undefined);
 const SQL = 'SELECT id, name, email, phone, company, city, status, notes, version, created_at, updated_at, created_by FROM customers WHERE id = $1';
 
 const server = createServer((req, res) => {
+  // /static touches no database: what the load generator itself can drive on this machine.
+  if (req.url === '/static') {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('{}');
+    return;
+  }
   const id = Number((req.url ?? '').split('/').pop());
   pool.query(SQL, [id]).then(
     (result) => {
