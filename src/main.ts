@@ -127,9 +127,9 @@ async function prepare(): Promise<{ config: Config; stopDatabase: () => Promise<
 /** WEB_CONCURRENCY > 1: the primary prepares the database once, then forks workers that each have a pool. */
 function runWorkers(config: Config, stopDatabase: () => Promise<void>): void {
   const log = getLogger();
-  for (let i = 0; i < config.webConcurrency; i += 1) {
-    cluster.fork({ DATABASE_URL: config.db.url, DB_MIGRATE_ON_START: 'false', SEED_DEMO_DATA: 'false' });
-  }
+  // Workers use the primary's database (embedded or not) and leave migrations and seeding to it.
+  const workerEnv = { DATABASE_URL: config.db.url, DB_MIGRATE_ON_START: 'false', SEED_DEMO_DATA: 'false' };
+  for (let i = 0; i < config.webConcurrency; i += 1) cluster.fork(workerEnv);
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) process.exit(1);
@@ -140,7 +140,7 @@ function runWorkers(config: Config, stopDatabase: () => Promise<void>): void {
   cluster.on('exit', (worker, code) => {
     if (!stopping) {
       log.error({ pid: worker.process.pid, code }, 'worker exited; starting another');
-      cluster.fork({ DATABASE_URL: config.db.url, DB_MIGRATE_ON_START: 'false', SEED_DEMO_DATA: 'false' });
+      cluster.fork(workerEnv);
     } else if (Object.keys(cluster.workers ?? {}).length === 0) {
       void stopDatabase().finally(() => process.exit(0));
     }

@@ -1,8 +1,8 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { startEmbeddedDatabase } from '../../src/db/embedded';
+import { urlForDatabase, withAdminClient } from '../../test/helpers/admin-db';
 
 export interface BenchDatabase {
   /** A database of its own on the server, made for this run. */
@@ -11,12 +11,6 @@ export interface BenchDatabase {
   adminUrl: string;
   embedded: boolean;
   close: () => Promise<void>;
-}
-
-function withDatabase(url: string, name: string): string {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
 }
 
 /**
@@ -36,21 +30,15 @@ export async function openBenchDatabase(label: string, databaseUrl: string | und
       await rm(dir, { recursive: true, force: true });
     };
   }
-  const adminUrl = withDatabase(serverUrl, 'postgres');
+  const adminUrl = urlForDatabase(serverUrl, 'postgres');
   const name = `customer_api_${label}_${Date.now().toString(36)}`;
-  const admin = new Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
+  await adminQuery(adminUrl, `CREATE DATABASE ${name}`);
   return {
-    url: withDatabase(serverUrl, name),
+    url: urlForDatabase(serverUrl, name),
     adminUrl,
     embedded: !databaseUrl,
     close: async () => {
-      const c = new Client({ connectionString: adminUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
+      await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await stopEmbedded();
     },
   };
@@ -58,11 +46,5 @@ export async function openBenchDatabase(label: string, databaseUrl: string | und
 
 /** Runs one statement on a short-lived admin connection. */
 export async function adminQuery<T extends object>(adminUrl: string, sql: string, params: unknown[] = []): Promise<T[]> {
-  const c = new Client({ connectionString: adminUrl });
-  await c.connect();
-  try {
-    return (await c.query<T>(sql, params)).rows;
-  } finally {
-    await c.end();
-  }
+  return withAdminClient(adminUrl, async (client) => (await client.query<T>(sql, params)).rows);
 }

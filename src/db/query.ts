@@ -43,13 +43,13 @@ async function run<T extends pg.QueryResultRow>(client: pg.ClientBase, sql: Sql,
   }
 }
 
+const RETRY_DELAY_MS = 20;
+
 /**
  * A plain SELECT whose connection was dropped under it (a database restart leaves every idle client
  * stale) is run once more on a fresh connection. Not a write (whether it committed is unknown), and
  * not after a timeout (an unresponsive server would only make the caller wait twice).
  */
-const RETRY_DELAY_MS = 20;
-
 function retryableRead(sql: Sql, err: unknown): boolean {
   if (!(err instanceof DatabaseUnavailableError) || err.phase !== 'query') return false;
   const cause = err.cause instanceof Error ? err.cause.message : '';

@@ -7,9 +7,9 @@ export function urlForDatabase(url: string, database: string): string {
   return u.toString();
 }
 
-/** Runs statements on a short-lived plain connection to `url` (outside the pool under test). */
+/** Runs statements on a short-lived connection to `url` (outside the pool under test); the URL's sslmode applies. */
 export async function withAdminClient<T>(url: string, fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url, ssl: false, application_name: 'customer-api-test-admin' });
+  const client = new Client({ connectionString: url, application_name: 'customer-api-test-admin' });
   await client.connect();
   try {
     return await fn(client);
