@@ -1,4 +1,5 @@
-import type { Request, RequestHandler } from 'express';
+import type { IncomingMessage } from 'node:http';
+import type { RequestHandler } from 'express';
 import { verifyAccessToken } from '../modules/auth/auth-tokens';
 import { AppError, forbidden } from './errors';
 import type { CurrentUser, TokenClaims } from './request-context';
@@ -9,7 +10,7 @@ export type CurrentUserResolver = (claims: TokenClaims) => Promise<CurrentUser |
 // The scheme is case-insensitive (RFC 7235); the token is a JWT (base64url parts).
 const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*)$/i;
 
-function claimsFrom(req: Request): TokenClaims {
+function claimsFrom(req: IncomingMessage): TokenClaims {
   const match = BEARER.exec(req.headers.authorization ?? '');
   if (!match?.[1]) throw new AppError('UNAUTHORIZED');
   const result = verifyAccessToken(match[1]);
@@ -31,11 +32,17 @@ export const requireToken: RequestHandler = (req, _res, next) => {
  * Verifies the token before anything touches the pool, then loads the caller's current state
  * (active, role) through `resolve`: a deactivated or deleted user is refused.
  */
+export async function authenticate(req: IncomingMessage, resolve: CurrentUserResolver): Promise<{ claims: TokenClaims; user: CurrentUser }> {
+  const claims = claimsFrom(req);
+  const user = await resolve(claims);
+  if (!user) throw new AppError('UNAUTHORIZED', { messageKey: 'TOKEN_INVALID' });
+  return { claims, user };
+}
+
+/** authenticate() as Express middleware: sets req.claims and req.user. */
 export function requireAuth(resolve: CurrentUserResolver): RequestHandler {
   return async (req, _res, next) => {
-    const claims = claimsFrom(req);
-    const user = await resolve(claims);
-    if (!user) throw new AppError('UNAUTHORIZED', { messageKey: 'TOKEN_INVALID' });
+    const { claims, user } = await authenticate(req, resolve);
     req.claims = claims;
     req.user = user;
     next();

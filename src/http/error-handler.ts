@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
 import { getConfig } from '../config/config';
@@ -6,6 +7,7 @@ import { getLogger } from '../logging/logger';
 import { AppError, type ErrorDetail } from './errors';
 import { translate } from './messages';
 import { localeOf } from './request-context';
+import { sendJson } from './send-json';
 
 // body-parser's error types → API error codes.
 const BODY_PARSER_ERRORS: Record<string, AppError['code']> = {
@@ -33,8 +35,14 @@ export function toAppError(err: unknown): AppError {
   return toAppErrorFromDb(err) ?? new AppError('INTERNAL_ERROR', { cause: err });
 }
 
-/** The only place that turns errors into responses (API.md §1) and logs them. */
-export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, next) => {
+/** The request id and headers an error answer needs: an Express request, or a fast-lane one. */
+export type AnsweredRequest = IncomingMessage & { id: string };
+
+/**
+ * The only place that turns errors into responses (API.md §1) and logs them: 4xx at warn, 5xx at
+ * error with the cause. Used by Express's error handler and by the fast lane.
+ */
+export function sendError(err: unknown, req: AnsweredRequest, res: ServerResponse): void {
   const appError = toAppError(err);
   const log = getLogger();
   const context = { reqId: req.id, code: appError.code, status: appError.status };
@@ -45,7 +53,7 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, next) 
     log.warn(context, 'request rejected');
   }
   if (res.headersSent) {
-    next(err);
+    res.destroy();
     return;
   }
   if (appError.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(appError.retryAfterSeconds));
@@ -53,7 +61,7 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, next) 
     res.setHeader('WWW-Authenticate', 'Bearer realm="customer-api", error="invalid_token"');
   }
   const locale = localeOf(req, getConfig().http.defaultLocale);
-  res.status(appError.status).json({
+  sendJson(res, appError.status, {
     error: {
       code: appError.code,
       message: translate(appError.messageKey, locale),
@@ -61,6 +69,10 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, next) 
     },
     request_id: req.id,
   });
+}
+
+export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next) => {
+  sendError(err, req, res);
 };
 
 /** JSON 404 for any route that does not exist. */

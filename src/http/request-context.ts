@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http';
+import accepts from 'accepts';
 import type { Request } from 'express';
 import type { Locale } from './messages';
 
@@ -19,6 +21,8 @@ declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
+      /** Set by the request logger: the caller's X-Request-Id when well formed, else a UUID. */
+      id: string;
       /** Set by requireToken / requireAuth. */
       claims?: TokenClaims;
       /** Set by requireAuth. */
@@ -35,9 +39,9 @@ export function acceptableRequestId(value: unknown): string | undefined {
 }
 
 /** `en` or `tr`, from Accept-Language, else DEFAULT_LOCALE. */
-export function localeOf(req: Request, fallback: Locale): Locale {
+export function localeOf(req: IncomingMessage, fallback: Locale): Locale {
   if (!req.headers['accept-language']) return fallback;
-  const best = req.acceptsLanguages('en', 'tr');
+  const best = accepts(req).languages('en', 'tr');
   return best === 'tr' || best === 'en' ? best : fallback;
 }
 

@@ -1,52 +1,51 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Request, RequestHandler } from 'express';
-import { pinoHttp } from 'pino-http';
-import { getLogger } from '../logging/logger';
+import { performance } from 'node:perf_hooks';
+import type { RequestHandler } from 'express';
+import { getRequestLogger } from '../logging/logger';
 import { acceptableRequestId, routeTemplateOf, userIdOf } from './request-context';
 
-function requestIdOf(req: IncomingMessage, res: ServerResponse): string {
-  const id = acceptableRequestId(req.headers['x-request-id']) ?? randomUUID();
-  res.setHeader('X-Request-Id', id);
-  return id;
+/** Called once per answered request (the HTTP metrics hook in here). */
+export type RequestObserver = (method: string, route: string, status: number, durationMs: number) => void;
+
+/** What a request turned out to be, asked when it ends. */
+export type DescribeRequest = () => { route: string; userId: number | undefined };
+
+function levelOf(res: ServerResponse): 'info' | 'warn' | 'error' {
+  if (!res.writableFinished || (res.statusCode >= 400 && res.statusCode < 500)) return 'warn';
+  return res.statusCode >= 500 ? 'error' : 'info';
 }
 
 /**
- * One structured line per request: id, route template, status, duration, user id. When the level
- * leaves those lines out (LOG_LEVEL above info), only the request id is set: pino-http's per-request
- * child loggers would be pure cost on the hot path.
+ * Gives a request its id (the caller's X-Request-Id when well formed, else a UUID, echoed in the
+ * answer) and writes one structured line when it ends: id, route template, status, duration, user
+ * id; "request aborted" when the client went away first. One `close` listener serves the line and
+ * the observer: this runs on every request, so it does nothing that could be done once.
  */
-export function requestLogger(): RequestHandler {
-  if (!getLogger().isLevelEnabled('info')) {
-    return (req, res, next) => {
-      req.id = requestIdOf(req, res);
-      next();
-    };
-  }
-  const line = (req: IncomingMessage, res: ServerResponse, val: { responseTime?: number }) => {
-    const r = req as Request;
-    return {
-      method: r.method,
-      route: routeTemplateOf(r),
-      status: res.statusCode,
-      durationMs: val.responseTime,
-      userId: userIdOf(r),
-    };
-  };
-  return pinoHttp({
-    logger: getLogger(),
-    quietReqLogger: true,
-    quietResLogger: true,
-    // pino-http binds the whole request to a child logger on every request; the line below carries
-    // what is needed, so the request and response serializers are made free.
-    wrapSerializers: false,
-    serializers: { req: () => undefined, res: () => undefined },
-    genReqId: requestIdOf,
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-    customSuccessMessage: () => 'request completed',
-    customErrorMessage: () => 'request failed',
-    customSuccessObject: line,
-    // The error handler has already logged the error with its stack; this stays one short line.
-    customErrorObject: (req, res, _err, val: { responseTime?: number }) => line(req, res, val),
+export function traceRequest(req: IncomingMessage, res: ServerResponse, describe: DescribeRequest, observe: RequestObserver | undefined): string {
+  const started = performance.now();
+  const id = acceptableRequestId(req.headers['x-request-id']) ?? randomUUID();
+  res.setHeader('X-Request-Id', id);
+  res.once('close', () => {
+    const durationMs = performance.now() - started;
+    const { route, userId } = describe();
+    const method = req.method ?? 'GET';
+    if (res.writableFinished) observe?.(method, route, res.statusCode, durationMs);
+    const level = levelOf(res);
+    const log = getRequestLogger();
+    if (!log.isLevelEnabled(level)) return;
+    log[level](
+      { reqId: id, method, route, status: res.statusCode, durationMs: Math.round(durationMs * 1000) / 1000, userId },
+      res.writableFinished ? 'request completed' : 'request aborted',
+    );
   });
+  return id;
+}
+
+/** traceRequest for every request that goes through Express. */
+export function requestLogger(observe?: RequestObserver): RequestHandler {
+  return (req, res, next) => {
+    req.id = traceRequest(req, res, () => ({ route: routeTemplateOf(req), userId: userIdOf(req) }), observe);
+    next();
+  };
 }

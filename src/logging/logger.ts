@@ -1,4 +1,4 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import { getConfig } from '../config/config';
 
 /** Paths never written to a log line. */
@@ -16,17 +16,32 @@ export const REDACT_PATHS = [
 ];
 
 let instance: Logger | undefined;
+let requestInstance: Logger | undefined;
+let destination: DestinationStream | undefined;
+
+function options(): LoggerOptions {
+  return { level: getConfig().log.level, base: { service: 'customer-api' } };
+}
+
+// Both loggers write through one stream, so their lines never interleave.
+function sharedDestination(): DestinationStream {
+  if (!destination) {
+    destination = getConfig().log.pretty ? pino.transport({ target: 'pino-pretty', options: { colorize: true } }) : pino.destination({ dest: 1, sync: true });
+  }
+  return destination;
+}
 
 /** The one pino instance, built on first use from the config. */
 export function getLogger(): Logger {
-  if (!instance) {
-    const { level, pretty } = getConfig().log;
-    instance = pino({
-      level,
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-      base: { service: 'customer-api' },
-      ...(pretty ? { transport: { target: 'pino-pretty', options: { colorize: true } } } : {}),
-    });
-  }
+  instance ??= pino({ ...options(), redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, sharedDestination());
   return instance;
+}
+
+/**
+ * The logger of the one line per request. Its fields are fixed (id, route template, status,
+ * duration, user id) and hold no secret, so it skips redaction, a cost on every request.
+ */
+export function getRequestLogger(): Logger {
+  requestInstance ??= pino(options(), sharedDestination());
+  return requestInstance;
 }

@@ -1,10 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
-import { Router, type RequestHandler } from 'express';
+import { Router } from 'express';
 import type { Histogram } from 'prom-client';
 import { getConfig } from '../config/config';
 import { AppError } from '../http/errors';
-import { routeTemplateOf } from '../http/request-context';
+import type { RequestObserver } from '../http/request-logger';
 import { getMetrics } from './metrics';
 
 function sameSecret(a: string, b: string): boolean {
@@ -13,24 +12,19 @@ function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** Times every request by method, route template (never a raw id) and status. */
-export function httpMetrics(): RequestHandler {
+/** Times every answered request by method, route template (never a raw id) and status. */
+export function httpMetricsObserver(): RequestObserver {
   const { httpDuration } = getMetrics();
   // One child per label set, made once: prom-client would otherwise hash the labels on every request.
   const children = new Map<string, Histogram.Internal<'http_request_method' | 'http_route' | 'http_response_status_code'>>();
-  return (req, res, next) => {
-    const started = performance.now();
-    res.once('finish', () => {
-      const route = routeTemplateOf(req);
-      const key = `${req.method} ${route} ${res.statusCode}`;
-      let child = children.get(key);
-      if (!child) {
-        child = httpDuration.labels({ http_request_method: req.method, http_route: route, http_response_status_code: res.statusCode });
-        children.set(key, child);
-      }
-      child.observe((performance.now() - started) / 1000);
-    });
-    next();
+  return (method, route, status, durationMs) => {
+    const key = `${method} ${route} ${status}`;
+    let child = children.get(key);
+    if (!child) {
+      child = httpDuration.labels({ http_request_method: method, http_route: route, http_response_status_code: status });
+      children.set(key, child);
+    }
+    child.observe(durationMs / 1000);
   };
 }
 

@@ -1,8 +1,8 @@
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
 import request from 'supertest';
 import { createApp } from '../../src/app';
 
-let app: Express | undefined;
+let app: RequestListener | undefined;
 
 /** The app under test, in-process (built once per test file). */
 export function api(): request.Agent {

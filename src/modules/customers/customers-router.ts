@@ -1,8 +1,10 @@
 import type { Response, Router } from 'express';
-import { requireRole } from '../../http/authenticate';
+import { authenticate, requireRole, type CurrentUserResolver } from '../../http/authenticate';
 import { IdParamsSchema, paginated } from '../../http/common-schemas';
 import { AppError, notFound, preconditionFailed } from '../../http/errors';
+import type { FastRoute } from '../../http/fast-lane';
 import { createRouter } from '../../http/router';
+import { sendJson } from '../../http/send-json';
 import { deleteCustomer, findCustomerById, insertCustomer, listCustomers, updateCustomer, type Customer } from './customers-repository';
 import {
   CreateCustomerBodySchema,
@@ -16,6 +18,13 @@ import {
 function sendCustomer(res: Response, customer: Customer, status = 200): void {
   res.status(status).setHeader('ETag', `"${customer.version}"`);
   res.json(customer);
+}
+
+async function getCustomer(rawId: string | undefined): Promise<Customer> {
+  const { id } = IdParamsSchema.parse({ id: rawId });
+  const customer = await findCustomerById(id);
+  if (!customer) throw notFound();
+  return customer;
 }
 
 function parseIfMatch(header: string | undefined): IfMatch {
@@ -51,10 +60,7 @@ export function customersRouter(): Router {
   });
 
   router.get('/:id', async (req, res) => {
-    const { id } = IdParamsSchema.parse(req.params);
-    const customer = await findCustomerById(id);
-    if (!customer) throw notFound();
-    sendCustomer(res, customer);
+    sendCustomer(res, await getCustomer(req.params.id));
   });
 
   router.patch('/:id', async (req, res) => {
@@ -78,4 +84,19 @@ export function customersRouter(): Router {
   });
 
   return router;
+}
+
+/** GET /api/customers/:id on the fast lane (http/fast-lane.ts): the steps of the route above. */
+export function customerByIdFastRoute(resolve: CurrentUserResolver): FastRoute {
+  return {
+    pattern: /^\/api\/customers\/([0-9]+)$/,
+    template: '/api/customers/:id',
+    async handle(req, res, [rawId], caller) {
+      const { user } = await authenticate(req, resolve);
+      caller.userId = user.id;
+      const customer = await getCustomer(rawId);
+      res.setHeader('ETag', `"${customer.version}"`);
+      sendJson(res, 200, customer);
+    },
+  };
 }
