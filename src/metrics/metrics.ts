@@ -1,6 +1,6 @@
 import client, { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { getConfig } from '../config/config';
-import { addTelemetryListener, poolStats } from '../db';
+import { addTelemetryListener, currentTelemetry, poolStats } from '../db';
 
 export interface Metrics {
   readonly registry: Registry;
@@ -61,7 +61,13 @@ export function getMetrics(): Metrics {
     buckets: WAIT_BUCKETS,
     registers: [registry],
   });
-  for (const c of [timeouts, queueFull, created, destroyed, leaks]) c.inc(pool, 0);
+  // The pool is warmed before the app (and this registry) exists: the counters start from what it has counted.
+  const counted = currentTelemetry()?.counters;
+  timeouts.inc(pool, counted?.acquireTimeouts ?? 0);
+  queueFull.inc(pool, counted?.queueFullRejections ?? 0);
+  created.inc(pool, counted?.connectionsCreated ?? 0);
+  destroyed.inc(pool, counted?.connectionsDestroyed ?? 0);
+  leaks.inc(pool, counted?.leaksDetected ?? 0);
 
   // Bound to their labels once: observing through a child skips hashing the labels on every call.
   const waitObs = wait.labels(pool);
