@@ -4,7 +4,7 @@ import { freePort, startServer, waitForHealth } from '../../test/helpers/server-
 export { freePort };
 
 /** The flags of `npm start` (package.json), so that the benchmark measures what users run. */
-export const START_FLAGS = ['--max-semi-space-size=8'];
+export const START_FLAGS = ['--max-semi-space-size=8', '--heap-growing-percent=50'];
 
 export interface ApiProcess {
   child: ChildProcess;
