@@ -22,10 +22,20 @@ describe('GET /api/health', () => {
     expect(long.headers['x-request-id']).not.toBe('a'.repeat(129));
   });
 
-  test('sets security headers', async () => {
+  test('sets the security headers of a JSON API, and not those of HTML pages', async () => {
     const res = await api().get('/api/health');
-    expect(res.headers).toMatchObject({ 'x-content-type-options': 'nosniff', 'content-type': 'application/json; charset=utf-8' });
-    expect(res.headers['x-powered-by']).toBeUndefined();
+    expect(res.headers).toMatchObject({
+      'content-security-policy': "default-src 'none';frame-ancestors 'none'",
+      'x-frame-options': 'DENY',
+      'x-content-type-options': 'nosniff',
+      'strict-transport-security': 'max-age=31536000; includeSubDomains',
+      'referrer-policy': 'no-referrer',
+      'cross-origin-resource-policy': 'same-origin',
+      'content-type': 'application/json; charset=utf-8',
+    });
+    for (const name of ['x-powered-by', 'cross-origin-opener-policy', 'origin-agent-cluster', 'x-dns-prefetch-control', 'x-download-options', 'x-xss-protection']) {
+      expect(res.headers[name]).toBeUndefined();
+    }
   });
 });
 
