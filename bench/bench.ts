@@ -49,9 +49,9 @@ async function rssMb(pid: number | undefined): Promise<number> {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
 }
 
-async function startBareServer(databaseUrl: string): Promise<{ url: string; stop: () => void }> {
+async function startBareServer(databaseUrl: string, mode: 'unnamed' | 'prepared'): Promise<{ url: string; stop: () => void }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, 'lib', 'bare-server.ts'), String(port), databaseUrl], {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, 'lib', 'bare-server.ts'), String(port), databaseUrl, mode], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve, reject) => {
@@ -100,7 +100,8 @@ async function main(): Promise<void> {
   cleanups.push(() => apis.before.child.kill('SIGKILL'));
   const token = await login(apis.pooled.base, ADMIN.email, ADMIN.password);
   const headers = { authorization: `Bearer ${token}` };
-  const bare = await startBareServer(poolUrl);
+  const bare = await startBareServer(poolUrl, 'unnamed');
+  const barePrepared = await startBareServer(poolUrl, 'prepared');
   const hasPgbench = await pgbenchAvailable();
   const sessions = async () =>
     Number((await adminQuery<{ s: string }>(db.adminUrl, 'SELECT sessions::text AS s FROM pg_stat_database WHERE datname = $1', [dbName]))[0]?.s ?? 0);
@@ -110,6 +111,7 @@ async function main(): Promise<void> {
 
   const results = new Map<string, { pooled: (LoadResult & { spr: number })[]; before: (LoadResult & { spr: number })[] }>();
   const node: LoadResult[] = [];
+  const nodePrepared: LoadResult[] = [];
   const generator: LoadResult[] = [];
   const pgbench: { extended: number[]; prepared: number[] } = { extended: [], prepared: [] };
   const load = (base: string, e: (typeof ENDPOINTS)[number], seconds = SECONDS) =>
@@ -118,6 +120,7 @@ async function main(): Promise<void> {
   // A short warm-up of each path (JIT, prepared statements, caches) that is not measured.
   for (const e of ENDPOINTS) for (const mode of ['pooled', 'before'] as const) await load(apis[mode].base, e, 1);
   await runLoad({ url: bare.url, path: randomId, connections: CONNECTIONS, seconds: 1 });
+  await runLoad({ url: barePrepared.url, path: randomId, connections: CONNECTIONS, seconds: 1 });
 
   const measureNodeCeiling = async () => node.push(await runLoad({ url: bare.url, path: randomId, connections: CONNECTIONS, seconds: SECONDS }));
   for (let round = 0; round < ROUNDS; round += 1) {
@@ -137,6 +140,7 @@ async function main(): Promise<void> {
       if (beside && order[1] === 'pooled') await measureNodeCeiling();
       results.set(e.name, entry);
     }
+    nodePrepared.push(await runLoad({ url: barePrepared.url, path: randomId, connections: CONNECTIONS, seconds: SECONDS }));
     generator.push(await runLoad({ url: bare.url, path: '/static', connections: CONNECTIONS, seconds: SECONDS }));
     if (hasPgbench) {
       pgbench.extended.push(await runPgbench(db.url, 'extended', SECONDS, CONNECTIONS, CUSTOMERS));
@@ -174,7 +178,7 @@ async function main(): Promise<void> {
     database: `${db.embedded ? 'embedded PostgreSQL' : 'DATABASE_URL'} (${(await adminQuery<{ v: string }>(db.adminUrl, "SELECT current_setting('server_version') AS v"))[0]?.v ?? '?'})${RTT_MS ? `, through a proxy adding ${RTT_MS} ms round trip` : ''}`,
     settings: { seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, customers: CUSTOMERS, dbRttMs: RTT_MS },
     rows,
-    ceilings: { node: nodeCeiling, generator: median(generator.map((r) => r.rps)), pgbenchExtended: dbCeiling, pgbenchPrepared: hasPgbench ? median(pgbench.prepared) : null },
+    ceilings: { node: nodeCeiling, nodePrepared: median(nodePrepared.map((r) => r.rps)), generator: median(generator.map((r) => r.rps)), pgbenchExtended: dbCeiling, pgbenchPrepared: hasPgbench ? median(pgbench.prepared) : null },
     peakRssMb: Math.round(peakRss),
     targets: [
       { name: 'GET /api/customers/:id ≥ 1.0× the Node ceiling', value: `${byId.ofNodeCeiling?.toFixed(2)}×`, met: (byId.ofNodeCeiling ?? 0) >= 1 },
@@ -193,6 +197,7 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${toMarkdown(report)}\nresults: bench/results/${stamp}.{json,md,svg}\n`);
 
   bare.stop();
+  barePrepared.stop();
   await Promise.all([apis.pooled.stop(), apis.before.stop()]);
   await proxy?.close();
   await db.close();

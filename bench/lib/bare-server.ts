@@ -1,9 +1,10 @@
 // The Node ceiling: node:http + pg.Pool(max 10), no framework, running the by-id SQL of the API.
-// Started by the benchmark as its own process: node bench/lib/bare-server.js <port> <databaseUrl>
+// Started by the benchmark as its own process: node bench/lib/bare-server.js <port> <databaseUrl> [prepared]
+// With `prepared`, the SQL is a named prepared statement, as the API runs it.
 import { createServer } from 'node:http';
 import pg from 'pg';
 
-const [port, databaseUrl] = process.argv.slice(2);
+const [port, databaseUrl, mode] = process.argv.slice(2);
 const pool = new pg.Pool({ connectionString: databaseUrl, max: 10, ssl: false });
 pool.on('error', () => undefined);
 const SQL = 'SELECT id, name, email, phone, company, city, status, notes, version, created_at, updated_at, created_by FROM customers WHERE id = $1';
@@ -16,7 +17,8 @@ const server = createServer((req, res) => {
     return;
   }
   const id = Number((req.url ?? '').split('/').pop());
-  pool.query(SQL, [id]).then(
+  const query = mode === 'prepared' ? pool.query({ name: 'by_id', text: SQL, values: [id] }) : pool.query(SQL, [id]);
+  query.then(
     (result) => {
       const body = JSON.stringify(result.rows[0] ?? null);
       res.writeHead(result.rows[0] ? 200 : 404, { 'content-type': 'application/json' });

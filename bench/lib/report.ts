@@ -13,7 +13,7 @@ export interface Report {
   database: string;
   settings: Record<string, number | string>;
   rows: Row[];
-  ceilings: { node: { rps: number; p50: number; p99: number }; generator: number; pgbenchExtended: number | null; pgbenchPrepared: number | null };
+  ceilings: { node: { rps: number; p50: number; p99: number }; nodePrepared: number; generator: number; pgbenchExtended: number | null; pgbenchPrepared: number | null };
   peakRssMb: number;
   targets: { name: string; value: string; met: boolean }[];
 }
@@ -38,6 +38,8 @@ export function toMarkdown(r: Report): string {
     ),
     '',
     `Ceilings: bare node:http + pg.Pool(max 10), same by-id SQL: ${fmt(r.ceilings.node.rps)} req/s (p50 ${r.ceilings.node.p50} ms, p99 ${r.ceilings.node.p99} ms); ` +
+      `the same server with the SQL as a named prepared statement, as the API runs it: ${fmt(r.ceilings.nodePrepared)} req/s ` +
+      `(the by-id read at ${((r.rows.find((row) => row.endpoint === 'GET /api/customers/:id')?.pooled.rps ?? 0) / Math.max(1, r.ceilings.nodePrepared)).toFixed(2)}× of it); ` +
       `pgbench, same SQL: ${r.ceilings.pgbenchExtended === null ? 'not installed' : `${fmt(r.ceilings.pgbenchExtended)} tps extended, ${fmt(r.ceilings.pgbenchPrepared ?? 0)} tps prepared`}.`,
     `The load generator itself (autocannon against a node:http server answering \`{}\` without a database) reached ${fmt(r.ceilings.generator)} req/s: no row can exceed that.`,
     `Peak RSS of the pooled API under load: ${fmt(r.peakRssMb)} MB.`,
