@@ -15,6 +15,8 @@ const BODY_PARSER_ERRORS: Record<string, AppError['code']> = {
   'entity.too.large': 'PAYLOAD_TOO_LARGE',
   'entity.verify.failed': 'INVALID_JSON',
   'request.size.invalid': 'INVALID_JSON',
+  // The client went away while sending the body: a client problem, never a 500 in logs and metrics.
+  'request.aborted': 'INVALID_JSON',
   'charset.unsupported': 'UNSUPPORTED_MEDIA_TYPE',
   'encoding.unsupported': 'UNSUPPORTED_MEDIA_TYPE',
   'parameters.too.many': 'PAYLOAD_TOO_LARGE',

@@ -11,9 +11,9 @@ export type RequestObserver = (method: string, route: string, status: number, du
 /** What a request turned out to be, asked when it ends. */
 export type DescribeRequest = () => { route: string; userId: number | undefined };
 
-function levelOf(res: ServerResponse): 'info' | 'warn' | 'error' {
-  if (!res.writableFinished || (res.statusCode >= 400 && res.statusCode < 500)) return 'warn';
-  return res.statusCode >= 500 ? 'error' : 'info';
+function levelOf(status: number, aborted: boolean): 'info' | 'warn' | 'error' {
+  if (aborted || (status >= 400 && status < 500)) return 'warn';
+  return status >= 500 ? 'error' : 'info';
 }
 
 /**
@@ -30,13 +30,15 @@ export function traceRequest(req: IncomingMessage, res: ServerResponse, describe
     const durationMs = performance.now() - started;
     const { route, userId } = describe();
     const method = req.method ?? 'GET';
-    if (res.writableFinished) observe?.(method, route, res.statusCode, durationMs);
-    const level = levelOf(res);
+    // Gone before the answer was written, or while its request was still arriving.
+    const aborted = !res.writableFinished || req.readableAborted;
+    if (!aborted) observe?.(method, route, res.statusCode, durationMs);
+    const level = levelOf(res.statusCode, aborted);
     const log = getRequestLogger();
     if (!log.isLevelEnabled(level)) return;
     log[level](
       { reqId: id, method, route, status: res.statusCode, durationMs: Math.round(durationMs * 1000) / 1000, userId },
-      res.writableFinished ? 'request completed' : 'request aborted',
+      aborted ? 'request aborted' : 'request completed',
     );
   });
   return id;

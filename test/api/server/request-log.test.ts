@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { createCustomer, createUser, type TestUser } from '../../helpers/factories';
 import { freePort, startServer, stopServer, waitForHealth, type ServerProcess } from '../../helpers/server-process';
 
@@ -51,5 +52,22 @@ describe('logs (LOG_LEVEL=info)', () => {
     await fetch(`${server.base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'x@example.com', password: 'hunter2-password' }) });
     await new Promise((r) => setTimeout(r, 200));
     expect(server.output()).not.toContain('hunter2-password');
+  });
+
+  test('a request the client abandons is logged as aborted, at warn', async () => {
+    // Headers and half of the promised body, then the client goes away.
+    const socket = connect(server.port, '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    socket.write(
+      `POST /api/customers HTTP/1.1\r\nHost: x\r\nAuthorization: ${caller.auth}\r\nX-Request-Id: log-abort-1\r\n` +
+        'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"name":',
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    socket.destroy();
+    await new Promise((r) => setTimeout(r, 300));
+    const line = lines().find((l) => l.reqId === 'log-abort-1' && l.msg === 'request aborted');
+    expect(line).toMatchObject({ level: 40, method: 'POST', status: 400, durationMs: expect.any(Number) });
+    // A client that hangs up is not a server error.
+    expect(lines().filter((l) => l.reqId === 'log-abort-1' && Number(l.level) >= 50)).toEqual([]);
   });
 });
