@@ -26,9 +26,16 @@ export function expectNoClientInUse(): void {
 export async function holdClients(n: number): Promise<() => Promise<void>> {
   let open!: () => void;
   const gate = new Promise<void>((resolve) => (open = resolve));
-  const start = poolStats().in_use;
-  const held = Array.from({ length: n }, () => withTransaction(() => gate));
-  while (poolStats().in_use < start + n) await new Promise((r) => setTimeout(r, 5));
+  // Counted once each transaction has its client: in_use alone also counts clients still
+  // connecting, and a fresh pool's first TLS attempt (DB_SSLMODE=prefer) can fail and free its slot.
+  let entered = 0;
+  const held = Array.from({ length: n }, () =>
+    withTransaction(() => {
+      entered += 1;
+      return gate;
+    }),
+  );
+  while (entered < n) await new Promise((r) => setTimeout(r, 5));
   return async () => {
     open();
     await Promise.all(held);
