@@ -10,7 +10,7 @@ export interface FastRoute {
   readonly pattern: RegExp;
   /** The route template in logs and metrics, as Express would name it. */
   readonly template: string;
-  /** Answers with sendJson or throws (the error handler's answer); `user` is set for the log line. */
+  /** Answers with sendJson or throws (then the error handler's answer); sets `caller.userId` for the log line. */
   handle(req: IncomingMessage, res: ServerResponse, params: string[], caller: { userId?: number }): Promise<void>;
 }
 
@@ -42,6 +42,12 @@ function plainGet(req: IncomingMessage): boolean {
  * metrics, security headers, authentication, validation and error shape are the app's own functions.
  */
 export function withFastLane(app: Express, { routes, headers, observe }: FastLaneOptions): RequestListener {
+  const answer = (route: FastRoute, params: string[], req: IncomingMessage, res: ServerResponse): void => {
+    const caller: { userId?: number } = {};
+    const id = traceRequest(req, res, () => ({ route: route.template, userId: caller.userId }), observe);
+    setHeaders(res, headers);
+    route.handle(req, res, params, caller).catch((err: unknown) => sendError(err, Object.assign(req, { id }), res));
+  };
   return (req, res) => {
     if (plainGet(req)) {
       for (const route of routes) {
@@ -54,11 +60,4 @@ export function withFastLane(app: Express, { routes, headers, observe }: FastLan
     }
     app(req, res);
   };
-
-  function answer(route: FastRoute, params: string[], req: IncomingMessage, res: ServerResponse): void {
-    const caller: { userId?: number } = {};
-    const id = traceRequest(req, res, () => ({ route: route.template, userId: caller.userId }), observe);
-    setHeaders(res, headers);
-    route.handle(req, res, params, caller).catch((err: unknown) => sendError(err, Object.assign(req, { id }), res));
-  }
 }

@@ -7,7 +7,8 @@ import { createCustomer, createUser, type TestUser } from '../../helpers/factori
 
 // GET /api/customers/:id is answered without Express (src/http/fast-lane.ts). A query string sends
 // the same request through Express, so every answer can be compared with Express's own.
-const expressHandle = jest.spyOn(express.application, 'handle');
+// `handle` is how every Express app dispatches a request (not in Express's types).
+const expressHandle = jest.spyOn(express.application as unknown as { handle: (...args: unknown[]) => void }, 'handle');
 const listener = createApp();
 
 let caller: TestUser;
