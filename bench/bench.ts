@@ -172,6 +172,8 @@ async function main(): Promise<void> {
     };
   });
   const byId = rows.find((r) => r.endpoint === BY_ID)!;
+  // Each round's pooled by-id run and its neighbouring Node-ceiling run, as a ratio: the spread within one run.
+  const byIdByRound = (results.get(BY_ID)?.pooled ?? []).map((r, i) => `${(r.rps / Math.max(1, node[i]?.rps ?? 0)).toFixed(2)}×`).join(', ');
   const report: Report = {
     startedAt,
     machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
@@ -181,7 +183,7 @@ async function main(): Promise<void> {
     ceilings: { node: nodeCeiling, nodePrepared: median(nodePrepared.map((r) => r.rps)), generator: median(generator.map((r) => r.rps)), pgbenchExtended: dbCeiling, pgbenchPrepared: hasPgbench ? median(pgbench.prepared) : null },
     peakRssMb: Math.round(peakRss),
     targets: [
-      { name: 'GET /api/customers/:id ≥ 1.0× the Node ceiling', value: `${byId.ofNodeCeiling?.toFixed(2)}×`, met: (byId.ofNodeCeiling ?? 0) >= 1 },
+      { name: 'GET /api/customers/:id ≥ 1.0× the Node ceiling', value: `${byId.ofNodeCeiling?.toFixed(2)}× (by round: ${byIdByRound})`, met: (byId.ofNodeCeiling ?? 0) >= 1 },
       { name: 'its p99 ≤ 1.5× the ceiling p99', value: `${byId.pooled.p99} ms vs ${nodeCeiling.p99} ms`, met: byId.pooled.p99 <= 1.5 * nodeCeiling.p99 },
       { name: 'pooled/before ≥ 10× on the by-id read', value: `${byId.ratio.toFixed(1)}×`, met: byId.ratio >= 10 },
       { name: 'peak RSS under load < 150 MB', value: `${Math.round(peakRss)} MB`, met: peakRss < 150 },
