@@ -15,7 +15,8 @@ function sameSecret(a: string, b: string): boolean {
 /** Times every answered request by method, route template (never a raw id) and status. */
 export function httpMetricsObserver(): RequestObserver {
   const { httpDuration } = getMetrics();
-  // One child per label set, made once: prom-client would otherwise hash the labels on every request.
+  // One child per label set, made once: labels() would otherwise check the labels and build a new
+  // observer on every request.
   const children = new Map<string, Histogram.Internal<'http_request_method' | 'http_route' | 'http_response_status_code'>>();
   return (method, route, status, durationMs) => {
     const key = `${method} ${route} ${status}`;

@@ -69,7 +69,7 @@ export function getMetrics(): Metrics {
   destroyed.inc(pool, counted?.connectionsDestroyed ?? 0);
   leaks.inc(pool, counted?.leaksDetected ?? 0);
 
-  // Bound to their labels once: observing through a child skips hashing the labels on every call.
+  // Bound to their labels once: labels() would otherwise check them and build an observer on every call.
   const waitObs = wait.labels(pool);
   const useObs = use.labels(pool);
   const createObs = create.labels(pool);

@@ -15,8 +15,11 @@ import {
   type UpdateCustomerBody,
 } from './customers-schemas';
 
+/** A customer's entity tag is its version (If-Match compares against it). */
+const etagOf = (customer: Customer): string => `"${customer.version}"`;
+
 function sendCustomer(res: Response, customer: Customer, status = 200): void {
-  res.status(status).setHeader('ETag', `"${customer.version}"`);
+  res.status(status).setHeader('ETag', etagOf(customer));
   res.json(customer);
 }
 
@@ -95,7 +98,7 @@ export function customerByIdFastRoute(resolve: CurrentUserResolver): FastRoute {
       const { user } = await authenticate(req, resolve);
       caller.userId = user.id;
       const customer = await getCustomer(rawId);
-      res.setHeader('ETag', `"${customer.version}"`);
+      res.setHeader('ETag', etagOf(customer));
       sendJson(res, 200, customer);
     },
   };
