@@ -14,7 +14,7 @@ import { freePort, login, startApi, type ApiProcess } from './lib/api-process';
 import { adminQuery, openBenchDatabase } from './lib/database';
 import { median, runLoad, type LoadResult } from './lib/load';
 import { pgbenchAvailable, runPgbench } from './lib/pgbench';
-import { toMarkdown, toSvg, type Report, type Row } from './lib/report';
+import { BY_ID, toMarkdown, toSvg, type Report, type Row } from './lib/report';
 
 const { values } = parseArgs({
   options: {
@@ -33,7 +33,6 @@ const RTT_MS = Math.max(0, Number(values['db-rtt-ms']));
 const ADMIN = { email: 'bench-admin@example.com', password: 'bench-admin-password' };
 const JWT_SECRET = 'bench-secret-that-is-long-enough-0123456789';
 
-const BY_ID = 'GET /api/customers/:id';
 const randomId = () => `/api/customers/${1 + Math.floor(Math.random() * CUSTOMERS)}`;
 const ENDPOINTS: { name: string; method: 'GET' | 'POST'; path: string | (() => string); body?: string }[] = [
   { name: 'GET /api/health', method: 'GET', path: '/api/health' },

@@ -1,3 +1,6 @@
+/** The endpoint the targets are about. */
+export const BY_ID = 'GET /api/customers/:id';
+
 export interface Row {
   endpoint: string;
   pooled: { rps: number; p50: number; p99: number; errors: number; sessionsPerRequest: number };
@@ -39,7 +42,7 @@ export function toMarkdown(r: Report): string {
     '',
     `Ceilings: bare node:http + pg.Pool(max 10), same by-id SQL: ${fmt(r.ceilings.node.rps)} req/s (p50 ${r.ceilings.node.p50} ms, p99 ${r.ceilings.node.p99} ms); ` +
       `the same server with the SQL as a named prepared statement, as the API runs it: ${fmt(r.ceilings.nodePrepared)} req/s ` +
-      `(the by-id read at ${((r.rows.find((row) => row.endpoint === 'GET /api/customers/:id')?.pooled.rps ?? 0) / Math.max(1, r.ceilings.nodePrepared)).toFixed(2)}× of it); ` +
+      `(the by-id read at ${((r.rows.find((row) => row.endpoint === BY_ID)?.pooled.rps ?? 0) / Math.max(1, r.ceilings.nodePrepared)).toFixed(2)}× of it); ` +
       `pgbench, same SQL: ${r.ceilings.pgbenchExtended === null ? 'not installed' : `${fmt(r.ceilings.pgbenchExtended)} tps extended, ${fmt(r.ceilings.pgbenchPrepared ?? 0)} tps prepared`}.`,
     `The load generator itself (autocannon against a node:http server answering \`{}\` without a database) reached ${fmt(r.ceilings.generator)} req/s: no row can exceed that.`,
     `Peak RSS of the pooled API under load: ${fmt(r.peakRssMb)} MB.`,
