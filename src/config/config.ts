@@ -49,6 +49,8 @@ export interface Config {
   readonly log: { readonly level: Env['LOG_LEVEL']; readonly pretty: boolean };
   readonly metrics: { readonly enabled: boolean; readonly token: string | undefined };
   readonly shutdownTimeoutMs: number;
+  /** How old the dashboard's numbers may be (0 = always fresh). */
+  readonly dashboardMaxAgeSeconds: number;
   readonly webConcurrency: number;
 }
 
@@ -148,6 +150,7 @@ function toConfig(e: Env, envFile: string | undefined): Config {
     log: { level: e.LOG_LEVEL, pretty: e.LOG_PRETTY },
     metrics: { enabled: e.METRICS_ENABLED, token: e.METRICS_TOKEN },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    dashboardMaxAgeSeconds: e.DASHBOARD_MAX_AGE_S,
     webConcurrency: e.WEB_CONCURRENCY,
   };
 }

@@ -95,6 +95,8 @@ export const EnvSchema = z
     METRICS_TOKEN: optionalString,
     // Graceful drain limit.
     SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
+    // How old the dashboard's numbers may be, in seconds (0 = always fresh).
+    DASHBOARD_MAX_AGE_S: int(0, 86_400).default(10),
     // Worker processes (each with its own pool).
     WEB_CONCURRENCY: int(1, 256).default(1),
   })

@@ -37,22 +37,10 @@ export const IdParamsSchema = z.object({
     .pipe(z.number().int().min(1, 'must be a positive integer').max(Number.MAX_SAFE_INTEGER, 'is out of range')),
 });
 
-const queryInt = (min: number, max: number, fallback: number) =>
+/** An integer query parameter (query values arrive as strings). */
+export const queryInt = (min: number, max: number) =>
   z
     .string()
     .regex(/^-?[0-9]{1,16}$/, 'must be an integer')
     .transform(Number)
-    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
-    .default(fallback);
-
-/** page ≥ 1 and limit 1 … 100 (API.md: lists share one shape). */
-export const PaginationQuerySchema = z.object({
-  page: queryInt(1, 1_000_000, 1),
-  limit: queryInt(1, 100, 20),
-});
-
-export type Pagination = z.infer<typeof PaginationQuerySchema>;
-
-export function paginated<T>(data: T[], total: number, { page, limit }: Pagination) {
-  return { data, pagination: { page, limit, total, total_pages: Math.ceil(total / limit) } };
-}
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));

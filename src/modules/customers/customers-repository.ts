@@ -1,4 +1,4 @@
-import { executeQuery, executeQueryOne, executeWrite, type DbClient } from '../../db';
+import { executeQueryOne, executeWrite, queryPage, type DbClient, type Page, type PageQuery, type PageSort, type PageStart } from '../../db';
 import type { CreateCustomerBody, ListCustomersQuery, UpdateCustomerBody } from './customers-schemas';
 
 export interface Customer {
@@ -25,19 +25,24 @@ export function toCustomer(row: CustomerRow): Customer {
   return { ...row, id: Number(row.id), created_by: row.created_by === null ? null : Number(row.created_by) };
 }
 
-// Sort columns come from this allow-list, never from input.
-const SORT_COLUMNS: Record<ListCustomersQuery['sort'], string> = {
-  id: 'id',
-  name: 'name',
-  created_at: 'created_at',
-  updated_at: 'updated_at',
-  city: 'city',
-  status: 'status',
-};
+const timeKey = (column: string): PageSort => ({
+  key: column,
+  keyText: `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
+  keyType: 'timestamptz',
+  descending: false,
+});
+const textKey = (expression: string): PageSort => ({ key: expression, keyText: expression, keyType: 'text', descending: false });
 
-const PAGE_COLUMNS = CUSTOMER_COLUMNS.split(', ')
-  .map((c) => `c.${c}`)
-  .join(', ');
+// Sort keys come from this allow-list, never from input. Each has an index on (key, id); customers
+// without a city sort as '' (keyset pagination needs a key that is never NULL).
+export const CUSTOMER_SORT_KEYS: Record<ListCustomersQuery['sort'], PageSort> = {
+  id: { key: 'id', keyText: 'id::text', keyType: 'bigint', descending: false },
+  name: textKey('name'),
+  created_at: timeKey('created_at'),
+  updated_at: timeKey('updated_at'),
+  city: textKey("coalesce(city, '')"),
+  status: textKey('status'),
+};
 
 const SEARCH_EXPRESSION = "lower(name || ' ' || coalesce(email, '') || ' ' || coalesce(company, '') || ' ' || coalesce(phone, ''))";
 
@@ -51,47 +56,45 @@ export async function findCustomerById(id: number, db?: DbClient): Promise<Custo
   return row ? toCustomer(row) : null;
 }
 
-/** The SQL of a list request (exported for the EXPLAIN test): page and total in one statement. */
-export function buildListCustomersQuery(query: ListCustomersQuery): { name: string; text: string; params: unknown[] } {
+/** A list request's page query (exported for the EXPLAIN tests): page and total in one statement. */
+export function customersPageQuery(query: ListCustomersQuery, start: PageStart): PageQuery {
   const where: string[] = [];
-  const params: unknown[] = [];
+  const filterParams: string[] = [];
   if (query.q !== undefined) {
-    params.push(likePattern(query.q));
-    const p = `$${params.length}`;
+    filterParams.push(likePattern(query.q));
+    const p = `$${filterParams.length}`;
     // The trigram index narrows on the combined text; the per-field test keeps matches within one field.
     where.push(
       `${SEARCH_EXPRESSION} LIKE ${p} AND (lower(name) LIKE ${p} OR lower(coalesce(email, '')) LIKE ${p} OR lower(coalesce(company, '')) LIKE ${p} OR lower(coalesce(phone, '')) LIKE ${p})`,
     );
   }
   if (query.status !== undefined) {
-    params.push(query.status);
-    where.push(`status = $${params.length}`);
+    filterParams.push(query.status);
+    where.push(`status = $${filterParams.length}`);
   }
   if (query.city !== undefined) {
-    params.push(query.city);
-    where.push(`city = $${params.length}`);
+    filterParams.push(query.city);
+    where.push(`city = $${filterParams.length}`);
   }
-  const whereSql = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
-  const dir = query.order === 'asc' ? 'ASC' : 'DESC';
-  params.push(query.limit, (query.page - 1) * query.limit);
-  const text = `SELECT t.total, ${PAGE_COLUMNS}
-    FROM (SELECT count(*)::int AS total FROM customers ${whereSql}) t
-    LEFT JOIN LATERAL (
-      SELECT ${CUSTOMER_COLUMNS} FROM customers ${whereSql}
-      ORDER BY ${SORT_COLUMNS[query.sort]} ${dir}, id ${dir}
-      LIMIT $${params.length - 1} OFFSET $${params.length}
-    ) c ON TRUE`;
-  // One prepared statement per shape of the query (filters × sort × order): a small, fixed set.
+  // One prepared statement per shape of the query (filters × sort × order × count × cursor): a small, fixed set.
   const shape = `${query.q !== undefined ? 'q' : ''}${query.status !== undefined ? 's' : ''}${query.city !== undefined ? 'c' : ''}`;
-  return { name: `customers_list_${shape}_${query.sort}_${dir}`, text, params };
+  return {
+    name: `customers_list_${shape}_${query.sort}_${query.order}`,
+    table: 'customers',
+    columns: CUSTOMER_COLUMNS,
+    where,
+    filterParams,
+    sort: { ...CUSTOMER_SORT_KEYS[query.sort], descending: query.order === 'desc' },
+    ...start,
+    limit: query.limit,
+    count: query.count,
+  };
 }
 
-/** The page and the total of the filter, in one round trip. */
-export async function listCustomers(query: ListCustomersQuery): Promise<{ customers: Customer[]; total: number }> {
-  const { name, text, params } = buildListCustomersQuery(query);
-  const rows = await executeQuery<CustomerRow & { total: number }>({ name, text }, params);
-  const customers = rows.filter((r) => r.id !== null).map(({ total: _total, ...row }) => toCustomer(row));
-  return { customers, total: rows[0]?.total ?? 0 };
+/** One page of customers and the total of the filter, in one round trip. */
+export async function listCustomers(query: ListCustomersQuery, start: PageStart): Promise<Page<Customer>> {
+  const page = await queryPage<CustomerRow>(customersPageQuery(query, start));
+  return { ...page, rows: page.rows.map(toCustomer) };
 }
 
 export async function insertCustomer(body: CreateCustomerBody, createdBy: number | null, db?: DbClient): Promise<Customer> {

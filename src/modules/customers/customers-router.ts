@@ -1,11 +1,12 @@
 import type { Response, Router } from 'express';
 import { authenticate, requireRole, type CurrentUserResolver } from '../../http/authenticate';
-import { IdParamsSchema, paginated } from '../../http/common-schemas';
+import { IdParamsSchema } from '../../http/common-schemas';
 import { AppError, notFound, preconditionFailed } from '../../http/errors';
 import type { FastRoute } from '../../http/fast-lane';
+import { cursorScope, pageStart, paginated } from '../../http/list-paging';
 import { createRouter } from '../../http/router';
 import { sendJson } from '../../http/send-json';
-import { deleteCustomer, findCustomerById, insertCustomer, listCustomers, updateCustomer, type Customer } from './customers-repository';
+import { CUSTOMER_SORT_KEYS, deleteCustomer, findCustomerById, insertCustomer, listCustomers, updateCustomer, type Customer } from './customers-repository';
 import {
   CreateCustomerBodySchema,
   IfMatchSchema,
@@ -52,8 +53,10 @@ export function customersRouter(): Router {
 
   router.get('/', async (req, res) => {
     const query = ListCustomersQuerySchema.parse(req.query);
-    const { customers, total } = await listCustomers(query);
-    res.json(paginated(customers, total, query));
+    // A cursor is good for the same filters and sort only.
+    const scope = cursorScope(['customers', query.q, query.status, query.city, query.sort, query.order]);
+    const page = await listCustomers(query, pageStart(query, scope, CUSTOMER_SORT_KEYS[query.sort].keyType));
+    res.json(paginated(page.rows, page, query, scope));
   });
 
   router.post('/', async (req, res) => {

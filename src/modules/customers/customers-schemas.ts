@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { PaginationQuerySchema, emailSchema, optionalText, text } from '../../http/common-schemas';
+import { emailSchema, optionalText, text } from '../../http/common-schemas';
+import { checkPaging, pagingFields } from '../../http/list-paging';
 
 export const CUSTOMER_STATUSES = ['lead', 'active', 'inactive'] as const;
 export const CUSTOMER_SORTS = ['id', 'name', 'created_at', 'updated_at', 'city', 'status'] as const;
@@ -26,13 +27,16 @@ export const UpdateCustomerBodySchema = z
   .refine((b) => Object.values(b).some((v) => v !== undefined), { message: 'must change at least one field' });
 export type UpdateCustomerBody = z.infer<typeof UpdateCustomerBodySchema>;
 
-export const ListCustomersQuerySchema = PaginationQuerySchema.extend({
-  q: text(200).optional(),
-  status: StatusSchema.optional(),
-  city: text(100).optional(),
-  sort: z.enum(CUSTOMER_SORTS).default('created_at'),
-  order: z.enum(['asc', 'desc']).default('desc'),
-});
+export const ListCustomersQuerySchema = z
+  .object({
+    ...pagingFields,
+    q: text(200).optional(),
+    status: StatusSchema.optional(),
+    city: text(100).optional(),
+    sort: z.enum(CUSTOMER_SORTS).default('created_at'),
+    order: z.enum(['asc', 'desc']).default('desc'),
+  })
+  .superRefine(checkPaging);
 export type ListCustomersQuery = z.infer<typeof ListCustomersQuerySchema>;
 
 /** If-Match: `"3"`, `W/"3"`, a comma-separated list of them, or `*`. */

@@ -1,12 +1,16 @@
 import type { Router } from 'express';
+import { getConfig } from '../../config/config';
 import { createRouter } from '../../http/router';
-import { readDashboard } from './dashboard-repository';
+import { getDashboard } from './dashboard-service';
 
-/** API.md §6: the dashboard, in one database round trip. */
+/** API.md §6: the dashboard, at most DASHBOARD_MAX_AGE_S old, in one database round trip when computed. */
 export function dashboardRouter(): Router {
   const router = createRouter();
   router.get('/', async (_req, res) => {
-    res.json({ ...(await readDashboard()), generated_at: new Date().toISOString() });
+    const { data, generatedAt } = await getDashboard();
+    const left = Math.max(0, Math.floor((generatedAt + getConfig().dashboardMaxAgeSeconds * 1000 - Date.now()) / 1000));
+    res.setHeader('Cache-Control', `private, max-age=${left}`);
+    res.json({ ...data, generated_at: new Date(generatedAt).toISOString() });
   });
   return router;
 }

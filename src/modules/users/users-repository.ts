@@ -1,4 +1,5 @@
-import { executeQuery, executeQueryOne, executeWrite, type DbClient } from '../../db';
+import { executeQuery, executeQueryOne, executeWrite, queryPage, type DbClient, type Page, type PageSort, type PageStart } from '../../db';
+import type { ListUsersQuery } from './users-schemas';
 
 export type Role = 'admin' | 'user';
 
@@ -16,6 +17,8 @@ export interface User {
 type UserRow = Omit<User, 'id'> & { id: string };
 
 const USER_COLUMNS = 'id, email, name, role, is_active, created_at, updated_at';
+
+export const USER_SORT_KEY: PageSort = { key: 'id', keyText: 'id::text', keyType: 'bigint', descending: false };
 
 /** bigint ids arrive as strings; they are JSON integers in the API. */
 export function toUser(row: UserRow): User {
@@ -50,17 +53,20 @@ export async function findActiveUser(id: number): Promise<Pick<User, 'id' | 'ema
   return row ? { ...row, id: Number(row.id) } : null;
 }
 
-export async function listUsers(limit: number, offset: number): Promise<{ users: User[]; total: number }> {
-  const rows = await executeQuery<UserRow & { total: number }>(
-    {
-      name: 'users_list',
-      text: `SELECT t.total, u.id, u.email, u.name, u.role, u.is_active, u.created_at, u.updated_at
-               FROM (SELECT count(*)::int AS total FROM users) t
-               LEFT JOIN LATERAL (SELECT ${USER_COLUMNS} FROM users ORDER BY id LIMIT $1 OFFSET $2) u ON TRUE`,
-    },
-    [limit, offset],
-  );
-  return { users: rows.filter((r) => r.id !== null).map(toUser), total: rows[0]?.total ?? 0 };
+/** One page of users (oldest first) and their total, in one round trip. */
+export async function listUsers(query: ListUsersQuery, start: PageStart): Promise<Page<User>> {
+  const page = await queryPage<UserRow>({
+    name: 'users_list',
+    table: 'users',
+    columns: USER_COLUMNS,
+    where: [],
+    filterParams: [],
+    sort: USER_SORT_KEY,
+    ...start,
+    limit: query.limit,
+    count: query.count,
+  });
+  return { ...page, rows: page.rows.map(toUser) };
 }
 
 export interface NewUser {

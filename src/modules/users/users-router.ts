@@ -1,10 +1,11 @@
 import type { Router } from 'express';
 import { requireRole } from '../../http/authenticate';
-import { IdParamsSchema, PaginationQuerySchema, paginated } from '../../http/common-schemas';
+import { IdParamsSchema } from '../../http/common-schemas';
 import { forbidden, notFound } from '../../http/errors';
+import { cursorScope, pageStart, paginated } from '../../http/list-paging';
 import { createRouter } from '../../http/router';
-import { findUserById, listUsers } from './users-repository';
-import { CreateUserBodySchema, UpdateUserBodySchema } from './users-schemas';
+import { findUserById, listUsers, USER_SORT_KEY } from './users-repository';
+import { CreateUserBodySchema, ListUsersQuerySchema, UpdateUserBodySchema } from './users-schemas';
 import { changeUser, createUser, removeUser } from './users-service';
 
 /** API.md §4: admins manage users; a user may only read itself. */
@@ -13,9 +14,10 @@ export function usersRouter(): Router {
   const adminOnly = requireRole('admin');
 
   router.get('/', adminOnly, async (req, res) => {
-    const page = PaginationQuerySchema.parse(req.query);
-    const { users, total } = await listUsers(page.limit, (page.page - 1) * page.limit);
-    res.json(paginated(users, total, page));
+    const query = ListUsersQuerySchema.parse(req.query);
+    const scope = cursorScope(['users']);
+    const page = await listUsers(query, pageStart(query, scope, USER_SORT_KEY.keyType));
+    res.json(paginated(page.rows, page, query, scope));
   });
 
   router.post('/', adminOnly, async (req, res) => {

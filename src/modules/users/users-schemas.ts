@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { emailSchema, passwordSchema, text } from '../../http/common-schemas';
+import { checkPaging, pagingFields } from '../../http/list-paging';
 
 const RoleSchema = z.enum(['admin', 'user']);
 
@@ -20,3 +21,7 @@ export const UpdateUserBodySchema = z
   })
   .refine((b) => Object.values(b).some((v) => v !== undefined), { message: 'must change at least one field' });
 export type UpdateUserBody = z.infer<typeof UpdateUserBodySchema>;
+
+/** GET /api/users: the shared paging rules, oldest first (by id). */
+export const ListUsersQuerySchema = z.object(pagingFields).superRefine(checkPaging);
+export type ListUsersQuery = z.infer<typeof ListUsersQuerySchema>;

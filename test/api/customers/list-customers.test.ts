@@ -22,7 +22,10 @@ const list = (query: string) => api().get(`/api/customers?${query}`).set('Author
 describe('GET /api/customers', () => {
   test('defaults: page 1, limit 20, newest first, with the total', async () => {
     const res = await list('');
-    expect(res).toMatchObject({ status: 200, body: { pagination: { page: 1, limit: 20, total: TOTAL, total_pages: 2 } } });
+    expect(res).toMatchObject({
+      status: 200,
+      body: { pagination: { page: 1, limit: 20, total: TOTAL, total_pages: 2, total_is_estimate: false, next_cursor: expect.any(String) } },
+    });
     expect(res.body.data).toHaveLength(20);
     const created = res.body.data.map((c: { created_at: string }) => Date.parse(c.created_at));
     expect([...created].sort((a, b) => b - a)).toEqual(created);
@@ -32,7 +35,7 @@ describe('GET /api/customers', () => {
     const seen: number[] = [];
     for (let page = 1; page <= 4; page += 1) {
       const res = await list(`page=${page}&limit=7&sort=status&order=asc`);
-      expect(res.body.pagination).toEqual({ page, limit: 7, total: TOTAL, total_pages: 4 });
+      expect(res.body.pagination).toMatchObject({ page, limit: 7, total: TOTAL, total_pages: 4, total_is_estimate: false });
       seen.push(...res.body.data.map((c: { id: number }) => c.id));
     }
     expect(seen).toHaveLength(TOTAL);
@@ -41,7 +44,7 @@ describe('GET /api/customers', () => {
 
   test('a page past the end is 200 with empty data and the real total', async () => {
     const res = await list('page=99&limit=10');
-    expect(res).toMatchObject({ status: 200, body: { data: [], pagination: { page: 99, limit: 10, total: TOTAL, total_pages: 3 } } });
+    expect(res).toMatchObject({ status: 200, body: { data: [], pagination: { page: 99, limit: 10, total: TOTAL, total_pages: 3, next_cursor: null } } });
   });
 
   test.each(['id', 'name', 'created_at', 'updated_at', 'city', 'status'])('sorts by %s in both orders', async (sort) => {
@@ -86,6 +89,10 @@ describe('GET /api/customers', () => {
     'order=sideways',
     'status=vip',
     'page=1&page=2',
+    'count=some',
+    'cursor=',
+    'page=502&limit=20',
+    'page=102&limit=100',
     `q=${'x'.repeat(201)}`,
     'q=%00',
   ])('%s answers 400 VALIDATION_ERROR', async (query) => {

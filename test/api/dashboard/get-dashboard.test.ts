@@ -3,6 +3,9 @@ import { api, expectApiError } from '../../helpers/api';
 import { createCustomer, createUser, type TestUser } from '../../helpers/factories';
 import { executeWrite } from '../../../src/db';
 
+// Every request here computes afresh (the cache has its own test file).
+process.env.DASHBOARD_MAX_AGE_S = '0';
+
 let caller: TestUser;
 
 // This file's database holds exactly these rows.
@@ -44,6 +47,7 @@ describe('GET /api/dashboard', () => {
     const times = res.body.recent_customers.map((c: { created_at: string }) => Date.parse(c.created_at));
     expect([...times].sort((a, b) => b - a)).toEqual(times);
     expect(Math.abs(Date.parse(res.body.generated_at) - Date.now())).toBeLessThan(60_000);
+    expect(res.headers['cache-control']).toBe('private, max-age=0');
   });
 
   test('takes one database round trip (authentication aside)', async () => {

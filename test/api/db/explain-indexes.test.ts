@@ -1,6 +1,8 @@
-import { executeQuery, executeWrite, withTransaction } from '../../../src/db';
-import { buildListCustomersQuery } from '../../../src/modules/customers/customers-repository';
+import { COUNT_CAP, buildPageQuery, executeQuery, executeWrite, withTransaction, type PageQuery } from '../../../src/db';
+import { customersPageQuery } from '../../../src/modules/customers/customers-repository';
 import { ListCustomersQuerySchema } from '../../../src/modules/customers/customers-schemas';
+import { api } from '../../helpers/api';
+import { createUser } from '../../helpers/factories';
 
 const ROWS = 100_000;
 
@@ -8,6 +10,10 @@ interface PlanNode {
   'Node Type': string;
   'Relation Name'?: string;
   'Index Name'?: string;
+  'Actual Rows'?: number;
+  'Actual Loops'?: number;
+  'Rows Removed by Filter'?: number;
+  'Rows Removed by Index Recheck'?: number;
   Plans?: PlanNode[];
 }
 
@@ -15,17 +21,30 @@ function nodes(plan: PlanNode): PlanNode[] {
   return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
 }
 
-async function planOf(text: string, params: unknown[]): Promise<PlanNode[]> {
-  const [row] = await executeQuery<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(`EXPLAIN (FORMAT JSON) ${text}`, params);
+async function planOf(text: string, params: unknown[], analyze = false): Promise<PlanNode[]> {
+  const [row] = await executeQuery<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(`EXPLAIN (FORMAT JSON${analyze ? ', ANALYZE' : ''}) ${text}`, params);
   return nodes(row!['QUERY PLAN'][0]!.Plan);
+}
+
+/** Table rows a plan touched: what each scan returned or threw away, over all its loops. */
+function rowsRead(plan: PlanNode[]): number {
+  return plan
+    .filter((n) => n['Relation Name'] !== undefined)
+    .reduce((sum, n) => sum + ((n['Actual Rows'] ?? 0) + (n['Rows Removed by Filter'] ?? 0) + (n['Rows Removed by Index Recheck'] ?? 0)) * (n['Actual Loops'] ?? 1), 0);
+}
+
+function pageQuery(raw: Record<string, string>): PageQuery {
+  const query = ListCustomersQuerySchema.parse(raw);
+  return customersPageQuery(query, { offset: ((query.page ?? 1) - 1) * query.limit });
 }
 
 beforeAll(async () => {
   await executeWrite(
     `INSERT INTO customers (name, email, phone, company, city, status, created_at, updated_at)
-     SELECT 'Customer ' || i, 'customer' || i || '@example.com', '+90 5' || lpad((i * 7919 % 1000000000)::text, 9, '0'),
+     SELECT 'Customer ' || i, 'customer' || i || '@example.com', '+90 5' || lpad((i::bigint * 7919 % 1000000000)::text, 9, '0'),
             (ARRAY['Anadolu Lojistik','Ege Tekstil','Boğaziçi Yazılım','Toros Enerji'])[1 + i % 4] || ' ' || (i % 500),
-            (ARRAY['İstanbul','Ankara','İzmir','Bursa','Antalya','Konya','Adana','Trabzon'])[1 + i % 8] || CASE WHEN i % 3 = 0 THEN '' ELSE ' ' || (i % 97) END,
+            CASE WHEN i % 11 = 0 THEN NULL ELSE
+            (ARRAY['İstanbul','Ankara','İzmir','Bursa','Antalya','Konya','Adana','Trabzon'])[1 + i % 8] || CASE WHEN i % 3 = 0 THEN '' ELSE ' ' || (i % 97) END END,
             (ARRAY['lead','active','inactive'])[1 + i % 3],
             NOW() - (i || ' minutes')::interval, NOW() - (i || ' minutes')::interval
        FROM generate_series(1, $1::int) AS i`,
@@ -34,7 +53,7 @@ beforeAll(async () => {
   await executeWrite('VACUUM ANALYZE customers');
 }, 120_000);
 
-const LIST_QUERIES = [
+const LIST_QUERIES: Record<string, string>[] = [
   {},
   ...['id', 'name', 'created_at', 'updated_at', 'city', 'status'].flatMap((sort) => [
     { sort, order: 'asc' },
@@ -43,30 +62,88 @@ const LIST_QUERIES = [
   { status: 'lead' },
   { city: 'Ankara' },
   { status: 'active', city: 'İzmir' },
+  { status: 'inactive', city: 'Ankara', sort: 'name', order: 'asc' },
   { q: 'customer 4242' },
   { q: 'ege tekstil 17', status: 'inactive' },
   // A q that matches most rows is rightly planned as a sequential scan; a selective one is not.
   { q: 'lojistik 42', sort: 'name', order: 'asc' },
   { page: '50', limit: '100', sort: 'name' },
+  { page: '101', limit: '100' },
+  ...['estimated', 'exact', 'none'].map((count) => ({ count, status: 'active' })),
 ];
 
-describe(`with ${ROWS.toLocaleString('en')} customers, every query plan uses an index`, () => {
+describe(`with ${ROWS.toLocaleString('en')} customers, a list reads what its page costs`, () => {
   test('the id lookup is an index scan on the primary key', async () => {
     const plan = await planOf('SELECT id, name FROM customers WHERE id = $1', [4242]);
     expect(plan.some((n) => n['Index Name'] === 'customers_pkey')).toBe(true);
     expect(plan.filter((n) => n['Node Type'] === 'Seq Scan')).toEqual([]);
   });
 
-  test.each(LIST_QUERIES.map((q) => [JSON.stringify(q), q] as const))('list %s: no sequential scan', async (_name, raw) => {
-    const { text, params } = buildListCustomersQuery(ListCustomersQuerySchema.parse(raw));
-    const plan = await planOf(text, params);
-    const scans = plan.filter((n) => n['Relation Name'] === 'customers' || n['Node Type'].includes('Index'));
-    expect(scans.length).toBeGreaterThan(0);
-    expect(plan.filter((n) => n['Node Type'] === 'Seq Scan').map((n) => n['Relation Name'])).toEqual([]);
+  test.each(LIST_QUERIES.map((q) => [JSON.stringify(q), q] as const))('list %s: no sequential scan, at most page + count cap rows read', async (_name, raw) => {
+    const q = pageQuery(raw);
+    const { text, params } = buildPageQuery(q);
+    const plan = await planOf(text, params, true);
+    const ran = plan.filter((n) => (n['Actual Loops'] ?? 1) > 0);
+    expect(ran.filter((n) => n['Node Type'] === 'Seq Scan').map((n) => n['Relation Name'])).toEqual([]);
+    // The count reads at most the cap (count=exact, the one mode whose cost may grow with the matches,
+    // reads them all); the page reads its rows, passing over non-matches on the sort index while more
+    // than the cap match (none of these filters keeps fewer than 1 row in 4), or sorts the few matches.
+    const counted = q.count === 'exact' ? ROWS : COUNT_CAP + 1;
+    expect(rowsRead(plan)).toBeLessThanOrEqual(counted + Math.max(q.offset + 4 * (q.limit + 1), COUNT_CAP + 1));
   });
+
+  test.each<Record<string, string>>([{ q: 'customer 4242' }, { q: 'ege tekstil 17', status: 'inactive' }, { q: 'kaya 12', count: 'exact' }])('search %j uses the trigram index', async (raw) => {
+    const { text, params } = buildPageQuery(pageQuery(raw));
+    const plan = await planOf(text, params);
+    expect(plan.some((n) => n['Index Name'] === 'customers_search_trgm_idx')).toBe(true);
+  });
+
+  test.each(['id', 'name', 'created_at', 'updated_at', 'city', 'status'].flatMap((sort) => [`${sort} asc`, `${sort} desc`]))(
+    'sort %s: the cursor of the last page reads no more rows than the first page',
+    async (sortOrder) => {
+      const [sort, order] = sortOrder.split(' ') as [string, string];
+      const first = pageQuery({ sort, order, count: 'none' });
+      // The last page starts after the row 21st from the end: the same sort, reversed, gives it.
+      const reversed = pageQuery({ sort, order: order === 'asc' ? 'desc' : 'asc', count: 'none', limit: '21' });
+      const tail = buildPageQuery(reversed);
+      const row = (await executeQuery<{ page_key: string; id: string }>(tail, tail.params))[20];
+      const last = { ...first, after: { key: row!.page_key, id: Number(row!.id) } };
+      const firstRead = rowsRead(await planOf(buildPageQuery(first).text, buildPageQuery(first).params, true));
+      const lastRead = rowsRead(await planOf(buildPageQuery(last).text, buildPageQuery(last).params, true));
+      expect(lastRead).toBeLessThanOrEqual(firstRead);
+      const [lastPage] = await executeQuery<{ n: number }>(`SELECT count(*)::int AS n FROM (${buildPageQuery(last).text}) p WHERE id IS NOT NULL`, buildPageQuery(last).params);
+      expect(lastPage!.n).toBe(20);
+    },
+  );
 
   test('the data is really there', async () => {
     const [row] = await withTransaction((tx) => executeQuery<{ n: number }>('SELECT count(*)::int AS n FROM customers', [], tx));
     expect(row!.n).toBe(ROWS);
+  });
+});
+
+describe(`GET /api/customers with ${ROWS.toLocaleString('en')} customers: the total by count mode`, () => {
+  let auth: string;
+  beforeAll(async () => {
+    auth = (await createUser()).auth;
+  });
+  const pagination = async (query: string) => (await api().get(`/api/customers?${query}`).set('Authorization', auth)).body.pagination;
+
+  test('estimated (the default): the planner estimate above the cap, flagged', async () => {
+    const p = await pagination('');
+    expect(p.total_is_estimate).toBe(true);
+    expect(p.total).toBeGreaterThan(COUNT_CAP);
+    expect(Math.abs(p.total - ROWS) / ROWS).toBeLessThan(0.2);
+    expect(p.total_pages).toBe(Math.ceil(p.total / 20));
+  });
+
+  test('estimated below the cap is exact', async () => {
+    const [row] = await executeQuery<{ n: number }>("SELECT count(*)::int AS n FROM customers WHERE status = 'lead' AND city = 'Ankara'");
+    expect(await pagination('status=lead&city=Ankara')).toMatchObject({ total: row!.n, total_is_estimate: false });
+  });
+
+  test('exact counts everything; none counts nothing', async () => {
+    expect(await pagination('count=exact')).toMatchObject({ total: ROWS, total_is_estimate: false });
+    expect(await pagination('count=none')).toMatchObject({ total: null, total_pages: null });
   });
 });

@@ -15,8 +15,8 @@ describe('GET /api/users', () => {
 
   test('a page past the end is 200 with no data', async () => {
     const admin = await createAdmin();
-    const res = await api().get('/api/users?page=5000').set('Authorization', admin.auth);
-    expect(res).toMatchObject({ status: 200, body: { data: [], pagination: { page: 5000, limit: 20 } } });
+    const res = await api().get('/api/users?page=500').set('Authorization', admin.auth);
+    expect(res).toMatchObject({ status: 200, body: { data: [], pagination: { page: 500, limit: 20 } } });
     expect(res.body.pagination.total).toBeGreaterThan(0);
   });
 

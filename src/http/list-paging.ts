@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { Page, PageSort, PageStart } from '../db';
+import { queryInt } from './common-schemas';
+import { validationError } from './errors';
+
+/** `page` is for jumping: past this offset its cost would grow with the depth, and `cursor` is the way on. */
+export const MAX_OFFSET = 10_000;
+
+/** The query parameters every list shares (API.md §5); spread into a list's own z.object. */
+export const pagingFields = {
+  page: queryInt(1, 1_000_000).optional(),
+  limit: queryInt(1, 100).default(20),
+  cursor: z.string().min(1, 'must not be empty').max(2000, 'is not a cursor of this list').optional(),
+  count: z.enum(['estimated', 'exact', 'none']).default('estimated'),
+};
+
+export type Paging = z.infer<z.ZodObject<typeof pagingFields>>;
+
+/** The rules across the paging fields, for a list schema's superRefine. */
+export function checkPaging(q: Paging, ctx: z.RefinementCtx): void {
+  if (q.cursor !== undefined && q.page !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['cursor'], message: 'cannot be combined with page' });
+  }
+  if (q.page !== undefined && (q.page - 1) * q.limit > MAX_OFFSET) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['page'],
+      message: `(page - 1) × limit must be at most ${MAX_OFFSET}; follow next_cursor (cursor=…) to read further`,
+    });
+  }
+}
+
+const KEY_PATTERNS: Record<PageSort['keyType'], RegExp> = {
+  bigint: /^-?[0-9]{1,19}$/,
+  timestamptz: /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z$/,
+  // eslint-disable-next-line no-control-regex
+  text: /^[^\u0000]{0,1000}$/,
+};
+
+/** A short fingerprint of what a cursor belongs to: the list, its filters and its sort. */
+export function cursorScope(parts: readonly unknown[]): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, 16);
+}
+
+function encodeCursor(scope: string, at: { key: string; id: number }): string {
+  return Buffer.from(JSON.stringify([1, scope, at.key, at.id])).toString('base64url');
+}
+
+/**
+ * Where the page starts. A cursor is opaque base64url JSON; one made for other filters or another
+ * sort, or not made by us at all, is a 400 on `cursor` (nothing reaches the database).
+ */
+export function pageStart(q: Paging, scope: string, keyType: PageSort['keyType']): PageStart {
+  if (q.cursor === undefined) return { offset: ((q.page ?? 1) - 1) * q.limit };
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(q.cursor, 'base64url').toString('utf8'));
+  } catch {
+    decoded = undefined;
+  }
+  if (!Array.isArray(decoded) || decoded.length !== 4 || decoded[0] !== 1) {
+    throw validationError([{ path: 'cursor', message: 'is not a cursor of this list' }], 'VALIDATION_QUERY');
+  }
+  const [, cursorScopeValue, key, id] = decoded as unknown[];
+  if (cursorScopeValue !== scope) {
+    throw validationError([{ path: 'cursor', message: 'belongs to other filters or another sort; start again without cursor' }], 'VALIDATION_QUERY');
+  }
+  if (typeof key !== 'string' || !KEY_PATTERNS[keyType].test(key) || !Number.isSafeInteger(id) || (id as number) < 0) {
+    throw validationError([{ path: 'cursor', message: 'is not a cursor of this list' }], 'VALIDATION_QUERY');
+  }
+  return { offset: 0, after: { key, id: id as number } };
+}
+
+/** API.md's list shape: the page, and how to get the next one. */
+export function paginated<T>(data: T[], page: Page<unknown>, q: Paging, scope: string) {
+  return {
+    data,
+    pagination: {
+      limit: q.limit,
+      next_cursor: page.next ? encodeCursor(scope, page.next) : null,
+      page: q.cursor === undefined ? (q.page ?? 1) : null,
+      total: page.total,
+      total_pages: page.total === null ? null : Math.ceil(page.total / q.limit),
+      total_is_estimate: page.totalIsEstimate,
+    },
+  };
+}
