@@ -1,4 +1,5 @@
 // npm run bench [-- --seconds 4 --rounds 2 --connections 32 --customers 10000 --db-rtt-ms 0]
+// npm run bench -- --scale: the reads at 10,000, 100,000 and 1,000,000 customers instead (bench/scale.ts).
 // Starts the API twice against DATABASE_URL (or an embedded PostgreSQL) — pooled (the defaults) and
 // "before" (DB_POOL_MAX_USES=1: a new connection for every checkout, through the very same code) —
 // and loads each endpoint in both modes, interleaved over rounds, next to the ceilings: a bare
@@ -15,6 +16,7 @@ import { adminQuery, openBenchDatabase } from './lib/database';
 import { median, runLoad, type LoadResult } from './lib/load';
 import { pgbenchAvailable, runPgbench } from './lib/pgbench';
 import { BY_ID, toMarkdown, toSvg, type Report, type Row } from './lib/report';
+import { runScale } from './scale';
 
 const { values } = parseArgs({
   options: {
@@ -23,6 +25,8 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '32' },
     customers: { type: 'string', default: '10000' },
     'db-rtt-ms': { type: 'string', default: '0' },
+    scale: { type: 'boolean', default: false },
+    sizes: { type: 'string' },
   },
 });
 const SECONDS = Math.max(1, Number(values.seconds));
@@ -204,7 +208,7 @@ async function main(): Promise<void> {
   await db.close();
 }
 
-main().then(
+(values.scale ? runScale() : main()).then(
   () => process.exit(0),
   (err: unknown) => {
     console.error(err);

@@ -52,7 +52,20 @@ function listen(server: Server, config: Config): Promise<void> {
   });
 }
 
-/** SIGTERM/SIGINT: stop accepting, finish in-flight requests, close the pool, exit 0. A second signal forces the exit. */
+/** Resolves with the promise's outcome, or after `ms` with undefined, whichever comes first. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * SIGTERM/SIGINT: stop accepting, finish in-flight requests, close the pool, stop the embedded
+ * database, exit 0 — all within one deadline, SHUTDOWN_TIMEOUT_MS (keep it below the orchestrator's
+ * kill grace period). In-flight requests get 60 % of it, then their connections are closed; the
+ * pool gets half of what is left (then its checked-out clients are ended); the database the rest.
+ * Whatever still runs at the deadline, the process exits 1 there; so does a second signal.
+ */
 function handleShutdown(server: Server, config: Config, stopDatabase: () => Promise<void>): void {
   const log = getLogger();
   let stopping = false;
@@ -63,20 +76,26 @@ function handleShutdown(server: Server, config: Config, stopDatabase: () => Prom
     }
     stopping = true;
     markDraining();
-    log.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'shutting down: draining in-flight requests');
+    const timeoutMs = config.shutdownTimeoutMs;
+    const deadline = Date.now() + timeoutMs;
+    const left = () => Math.max(0, deadline - Date.now());
+    setTimeout(() => {
+      log.error({ timeoutMs }, 'shutdown deadline reached: exiting now');
+      process.exit(1);
+    }, timeoutMs).unref();
+    log.info({ signal, timeoutMs }, 'shutting down: draining in-flight requests');
     const force = setTimeout(() => {
-      log.warn('drain timeout reached: closing remaining connections');
+      log.warn('drain time is up: closing the connections of requests still in flight');
       server.closeAllConnections();
-    }, config.shutdownTimeoutMs);
-    force.unref();
+    }, timeoutMs * 0.6);
     // Keep-alive connections whose request finishes during the drain would otherwise stay open
     // until their keep-alive timeout; close each one as soon as it is idle.
     const reapIdle = setInterval(() => server.closeIdleConnections(), 100);
     server.close(() => {
       clearTimeout(force);
       clearInterval(reapIdle);
-      closePool()
-        .then(stopDatabase)
+      closePool(left() / 2)
+        .then(() => within(stopDatabase(), left()))
         .then(() => {
           log.info('shutdown complete');
           process.exit(0);
@@ -128,13 +147,23 @@ async function prepare(): Promise<{ config: Config; stopDatabase: () => Promise<
 function runWorkers(config: Config, stopDatabase: () => Promise<void>): void {
   const log = getLogger();
   // Workers use the primary's database (embedded or not) and leave migrations and seeding to it.
-  const workerEnv = { DATABASE_URL: config.db.url, DB_MIGRATE_ON_START: 'false', SEED_DEMO_DATA: 'false' };
+  const workerEnv = {
+    DATABASE_URL: config.db.url,
+    DB_MIGRATE_ON_START: 'false',
+    SEED_DEMO_DATA: 'false',
+    // Workers drain within 80 % of the deadline, so that the primary can still stop the database.
+    SHUTDOWN_TIMEOUT_MS: String(Math.floor(config.shutdownTimeoutMs * 0.8)),
+  };
   for (let i = 0; i < config.webConcurrency; i += 1) cluster.fork(workerEnv);
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) process.exit(1);
     stopping = true;
     log.info({ signal }, 'stopping workers');
+    setTimeout(() => {
+      log.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown deadline reached: exiting now');
+      process.exit(1);
+    }, config.shutdownTimeoutMs).unref();
     for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
   };
   cluster.on('exit', (worker, code) => {

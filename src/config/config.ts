@@ -9,6 +9,8 @@ export interface DbConfig {
   readonly url: string | undefined;
   readonly embedded: boolean;
   readonly embeddedDir: string;
+  /** EMBEDDED_DB_DIR was not set: the default may be moved where the server's OS user can reach it. */
+  readonly embeddedDirIsDefault: boolean;
   readonly sslMode: SslMode;
   readonly sslCaFile: string | undefined;
   readonly minConnections: number;
@@ -46,7 +48,8 @@ export interface Config {
   };
   readonly auth: { readonly cacheTtlMs: number; readonly adminEmail?: string; readonly adminPassword?: string };
   readonly http: { readonly corsOrigins: readonly string[]; readonly bodyLimit: string; readonly defaultLocale: 'en' | 'tr' };
-  readonly log: { readonly level: Env['LOG_LEVEL']; readonly pretty: boolean };
+  /** `pretty` undefined: decided by the logger (a terminal in development). */
+  readonly log: { readonly level: Env['LOG_LEVEL']; readonly pretty: boolean | undefined };
   readonly metrics: { readonly enabled: boolean; readonly token: string | undefined };
   readonly shutdownTimeoutMs: number;
   /** How old the dashboard's numbers may be (0 = always fresh). */
@@ -116,7 +119,8 @@ function toConfig(e: Env, envFile: string | undefined): Config {
     db: {
       url: e.DATABASE_URL,
       embedded,
-      embeddedDir: e.EMBEDDED_DB_DIR,
+      embeddedDir: e.EMBEDDED_DB_DIR ?? '.data/postgres',
+      embeddedDirIsDefault: e.EMBEDDED_DB_DIR === undefined,
       sslMode: e.DB_SSLMODE,
       sslCaFile: e.DB_SSL_CA_FILE,
       minConnections: e.DB_POOL_MIN_CONNECTIONS,

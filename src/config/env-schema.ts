@@ -59,8 +59,8 @@ export const EnvSchema = z
     DB_SLOW_QUERY_MS: int(0, 86_400_000).default(500),
     // Apply pending migrations at start-up.
     DB_MIGRATE_ON_START: bool.default(true),
-    // Where the embedded PostgreSQL keeps its files.
-    EMBEDDED_DB_DIR: z.string().min(1).default('.data/postgres'),
+    // Where the embedded PostgreSQL keeps its files (default .data/postgres, moved when unreachable: config.ts).
+    EMBEDDED_DB_DIR: optionalString,
     // Load demo customers into an empty database at start-up (default: true when embedded).
     SEED_DEMO_DATA: bool.optional(),
     // Created at start-up when absent.
@@ -86,9 +86,9 @@ export const EnvSchema = z
     // Default locale of `message` fields.
     DEFAULT_LOCALE: z.enum(['en', 'tr']).default('en'),
 
-    // pino level, and a human console for development.
+    // pino level; LOG_PRETTY forces readable lines (true) or JSON (false); unset, a terminal in development gets readable lines.
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    LOG_PRETTY: bool.default(false),
+    LOG_PRETTY: bool.optional(),
 
     // /metrics, and the Bearer token that guards it when set.
     METRICS_ENABLED: bool.default(true),

@@ -20,7 +20,7 @@ export async function prepareDatabase(): Promise<DatabaseTarget> {
     return { config, stop: () => Promise.resolve() };
   }
   const started = Date.now();
-  const embedded = await startEmbeddedDatabase(config.db.embeddedDir, (message) => log.info(message));
+  const embedded = await startEmbeddedDatabase(config.db.embeddedDir, (message) => log.info(message), { relocatable: config.db.embeddedDirIsDefault });
   const next: Config = Object.freeze({ ...config, db: Object.freeze({ ...config.db, url: embedded.url }) });
   setConfig(next);
   log.info(

@@ -69,6 +69,17 @@ function errorCode(err: unknown): string | undefined {
 }
 
 /**
+ * True when a named prepared statement was not where node-postgres left it (26000: no such statement;
+ * 42P05: one of that name exists already): the connection was shared behind a pooler in transaction
+ * mode (PgBouncer < 1.21), which keeps no statement across transactions. Nothing of the failed
+ * statement ran: it failed at Parse or Bind.
+ */
+export function isLostPreparedStatement(err: unknown): boolean {
+  const code = errorCode(err);
+  return code === '26000' || code === '42P05';
+}
+
+/**
  * True when the connection itself is suspect (SQLSTATE class 08, 57P01–57P03, socket errors):
  * such a client must be destroyed, not given back. Ordinary SQL errors keep a healthy connection.
  */

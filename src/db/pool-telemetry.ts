@@ -21,6 +21,7 @@ export interface TelemetryListener {
 }
 
 const WINDOW = 1024;
+const EARLY_CREATIONS = 256;
 
 export class PoolTelemetry {
   readonly counters: PoolCounters = {
@@ -34,6 +35,8 @@ export class PoolTelemetry {
   };
   private readonly acquireMs = new Float64Array(WINDOW);
   private samples = 0;
+  /** The first connections' opening times (the warm-up's, before any listener may exist), in ms. */
+  readonly earlyCreationMs: number[] = [];
 
   constructor(private readonly listeners: ReadonlySet<TelemetryListener>) {}
 
@@ -60,6 +63,7 @@ export class PoolTelemetry {
 
   connectionCreated(ms: number): void {
     this.counters.connectionsCreated += 1;
+    if (this.earlyCreationMs.length < EARLY_CREATIONS) this.earlyCreationMs.push(ms);
     for (const l of this.listeners) l.onConnectionCreated?.(ms / 1000);
   }
 

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { getConfig } from '../config/config';
 import { getLogger } from '../logging/logger';
-import { DatabaseUnavailableError, toTypedDbError } from './db-errors';
+import { DatabaseUnavailableError, isLostPreparedStatement, toTypedDbError } from './db-errors';
 import { currentTelemetry, discardOnRelease, withClient } from './pool';
 
 /** A client to run on: one checked out by withTransaction, so that several statements hold together. */
@@ -26,10 +26,30 @@ function operationOf(text: string): string {
   return (match?.[1] ?? 'OTHER').toUpperCase();
 }
 
+// false once a named statement went missing under us (see fallBackToUnnamed); else DB_PREPARED_STATEMENTS.
+let namedStatementsWork = true;
+
+const usesNames = (sql: Sql): boolean => typeof sql !== 'string' && namedStatementsWork && getConfig().db.preparedStatements;
+
+/**
+ * A pooler in transaction mode hands each transaction another server connection, so a statement
+ * prepared on one is missing (or already there) on the next. From then on this process sends every
+ * statement unnamed, which any pooler keeps; said once, with the fix.
+ */
+function fallBackToUnnamed(err: unknown): void {
+  if (!namedStatementsWork) return;
+  namedStatementsWork = false;
+  getLogger().warn(
+    { code: (err as { code?: string }).code },
+    'named prepared statements do not survive between transactions here (a pooler in transaction mode, such as PgBouncer < 1.21): ' +
+      'using unnamed statements from now on. Fix: PgBouncer >= 1.21 with max_prepared_statements > 0, or DB_PREPARED_STATEMENTS=false',
+  );
+}
+
 async function run<T extends pg.QueryResultRow>(client: pg.ClientBase, sql: Sql, params: readonly unknown[] | undefined): Promise<pg.QueryResult<T>> {
   const text = typeof sql === 'string' ? sql : sql.text;
   const config: pg.QueryConfig = { text, values: params as unknown[] | undefined };
-  if (typeof sql !== 'string' && getConfig().db.preparedStatements) config.name = sql.name;
+  if (usesNames(sql)) config.name = (sql as { name: string }).name;
   const started = performance.now();
   try {
     return await client.query<T>(config);
@@ -61,6 +81,11 @@ async function runOn<T extends pg.QueryResultRow>(sql: Sql, params: readonly unk
     try {
       return await withClient((client) => run<T>(client, sql, params));
     } catch (err) {
+      if (usesNames(sql) && isLostPreparedStatement(err)) {
+        // It failed at Parse or Bind: nothing ran, so even a write is safe to send again.
+        fallBackToUnnamed(err);
+        return withClient((client) => run<T>(client, sql, params));
+      }
       if (!retryableRead(sql, err)) throw err;
       getLogger().warn({ sql: typeof sql === 'string' ? sql : sql.text }, 'connection broke under a read; retrying once on a fresh connection');
       // Let the pool hear the other idle clients' sockets close first (a restart drops them all
@@ -110,6 +135,18 @@ export async function executeWrite<T extends pg.QueryResultRow = pg.QueryResultR
  * @example await withTransaction(async (tx) => { await executeWrite(sqlA, [], tx); await executeWrite(sqlB, [], tx); });
  */
 export async function withTransaction<T>(work: (tx: DbClient) => Promise<T>): Promise<T> {
+  const namesBefore = namedStatementsWork && getConfig().db.preparedStatements;
+  try {
+    return await runTransaction(work);
+  } catch (err) {
+    // The transaction was rolled back, so nothing of it committed: run it once more, unnamed.
+    if (!namesBefore || !isLostPreparedStatement(err)) throw err;
+    fallBackToUnnamed(err);
+    return runTransaction(work);
+  }
+}
+
+async function runTransaction<T>(work: (tx: DbClient) => Promise<T>): Promise<T> {
   return withClient(async (client) => {
     await client.query('BEGIN');
     try {

@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { ZodError } from 'zod';
+import { ZodError, z } from 'zod';
 import { getConfig } from '../config/config';
 import { toAppErrorFromDb } from '../db';
 import { getLogger } from '../logging/logger';
 import { AppError, type ErrorDetail } from './errors';
-import { translate } from './messages';
+import { translate, translateDetail, type Locale } from './messages';
 import { localeOf } from './request-context';
 import { sendJson } from './send-json';
 
@@ -24,6 +24,28 @@ const BODY_PARSER_ERRORS: Record<string, AppError['code']> = {
 
 function zodDetails(err: ZodError): ErrorDetail[] {
   return err.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
+}
+
+const zodTurkish = z.locales.tr().localeError;
+
+/** A zod issue's message in `locale`: our schemas' own texts from the table, zod's own from its locale. */
+function issueMessage(issue: ZodError['issues'][number], locale: Locale): string {
+  const ours = translateDetail(issue.message, locale);
+  if (ours !== undefined) return ours;
+  // zod's Turkish text for a wrong type names the received value, which a final issue no longer has.
+  if (issue.code === 'invalid_type') return `Geçersiz değer: beklenen ${issue.expected}`;
+  const theirs = zodTurkish(issue as Parameters<typeof zodTurkish>[0]);
+  return (typeof theirs === 'string' ? theirs : theirs?.message) ?? issue.message;
+}
+
+/** `details` in the request's language, like `message`. */
+function localizedDetails(appError: AppError, locale: Locale): ErrorDetail[] | undefined {
+  if (!appError.details || locale === 'en') return appError.details;
+  if (appError.cause instanceof ZodError) {
+    const issues = appError.cause.issues;
+    return appError.details.map((d, i) => ({ ...d, message: issues[i] ? issueMessage(issues[i], locale) : d.message }));
+  }
+  return appError.details.map((d) => ({ ...d, message: translateDetail(d.message, locale) ?? d.message }));
 }
 
 /** Every error becomes an AppError; anything unknown is an INTERNAL_ERROR. */
@@ -67,7 +89,7 @@ export function sendError(err: unknown, req: AnsweredRequest, res: ServerRespons
     error: {
       code: appError.code,
       message: translate(appError.messageKey, locale),
-      ...(appError.details ? { details: appError.details } : {}),
+      ...(appError.details ? { details: localizedDetails(appError, locale) } : {}),
     },
     request_id: req.id,
   });

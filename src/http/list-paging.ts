@@ -43,7 +43,7 @@ export function cursorScope(parts: readonly unknown[]): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, 16);
 }
 
-function encodeCursor(scope: string, at: { key: string; id: number }): string {
+export function encodeCursor(scope: string, at: { key: string; id: number }): string {
   return Buffer.from(JSON.stringify([1, scope, at.key, at.id])).toString('base64url');
 }
 

@@ -42,3 +42,38 @@ export type Locale = 'en' | 'tr';
 export function translate(key: MessageKey, locale: Locale, params: Record<string, string | number> = {}): string {
   return MESSAGES[key][locale].replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? ''));
 }
+
+/** Turkish for the `details[].message` texts the schemas and routes write (English is the source). */
+const DETAILS_TR: [RegExp, (m: RegExpExecArray) => string][] = [
+  [/^must be a positive integer$/, () => 'pozitif bir tam sayı olmalı'],
+  [/^must be an integer$/, () => 'bir tam sayı olmalı'],
+  [/^must be a valid email address$/, () => 'geçerli bir e-posta adresi olmalı'],
+  [/^must be an entity tag such as "3"$/, () => '"3" gibi bir varlık etiketi olmalı'],
+  [/^must be at least (\d+) characters$/, (m) => `en az ${m[1]} karakter olmalı`],
+  [/^must be at most (\d+) characters$/, (m) => `en fazla ${m[1]} karakter olmalı`],
+  [/^must be at least (-?\d+)$/, (m) => `en az ${m[1]} olmalı`],
+  [/^must be at most (-?\d+)$/, (m) => `en fazla ${m[1]} olmalı`],
+  [/^must change at least one field$/, () => 'en az bir alanı değiştirmeli'],
+  [/^must not be empty$/, () => 'boş olmamalı'],
+  [/^must not contain NUL characters$/, () => 'NUL karakteri içermemeli'],
+  [/^is out of range$/, () => 'izin verilen aralığın dışında'],
+  [/^is required$/, () => 'zorunlu'],
+  [/^is wrong$/, () => 'yanlış'],
+  [/^is not a cursor of this list$/, () => 'bu listenin bir imleci (cursor) değil'],
+  [/^belongs to other filters or another sort; start again without cursor$/, () => 'başka filtrelere veya başka bir sıralamaya ait; cursor olmadan baştan başlayın'],
+  [/^cannot be combined with page$/, () => 'page ile birlikte kullanılamaz'],
+  [
+    /^\(page - 1\) × limit must be at most (\d+); follow next_cursor \(cursor=…\) to read further$/,
+    (m) => `(page - 1) × limit en fazla ${m[1]} olabilir; daha ileri okumak için next_cursor değerini (cursor=…) kullanın`,
+  ],
+];
+
+/** A detail message in `locale`, or undefined when there is no translation for it. */
+export function translateDetail(message: string, locale: Locale): string | undefined {
+  if (locale === 'en') return message;
+  for (const [pattern, render] of DETAILS_TR) {
+    const match = pattern.exec(message);
+    if (match) return render(match);
+  }
+  return undefined;
+}

@@ -23,10 +23,20 @@ function options(): LoggerOptions {
   return { level: getConfig().log.level, base: { service: 'customer-api' } };
 }
 
+/**
+ * Readable lines for a developer at a terminal, JSON for everything else (pipes, files, log shippers)
+ * and always in production; LOG_PRETTY=true/false forces either way.
+ */
+export function prettyLogs(forced: boolean | undefined, env: string, stdoutIsTerminal: boolean): boolean {
+  return forced ?? (env === 'development' && stdoutIsTerminal);
+}
+
 // Both loggers write through one stream, so their lines never interleave.
 function sharedDestination(): DestinationStream {
   if (!destination) {
-    destination = getConfig().log.pretty ? pino.transport({ target: 'pino-pretty', options: { colorize: true } }) : pino.destination({ dest: 1, sync: true });
+    const config = getConfig();
+    destination = prettyLogs(config.log.pretty, config.env, process.stdout.isTTY === true)
+      ? pino.transport({ target: 'pino-pretty', options: { colorize: true } }) : pino.destination({ dest: 1, sync: true });
   }
   return destination;
 }

@@ -73,6 +73,11 @@ export function getMetrics(): Metrics {
   const waitObs = wait.labels(pool);
   const useObs = use.labels(pool);
   const createObs = create.labels(pool);
+  // Every pool histogram has its series from the first scrape (zeros until something is observed), and
+  // the warm-up's connections, opened before this registry, are in the creation times.
+  for (const histogram of [wait, use, create]) histogram.zero(pool);
+  for (const operation of ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'WITH']) operations.zero({ ...pool, db_operation_name: operation });
+  for (const ms of currentTelemetry()?.earlyCreationMs ?? []) createObs.observe(ms / 1000);
   const operationObs = new Map<string, Histogram.Internal<'pool_name' | 'db_operation_name'>>();
   addTelemetryListener({
     onAcquire: (s) => waitObs.observe(s),

@@ -65,6 +65,7 @@ export async function listUsers(query: ListUsersQuery, start: PageStart): Promis
     ...start,
     limit: query.limit,
     count: query.count,
+    filter: 'indexed',
   });
   return { ...page, rows: page.rows.map(toUser) };
 }

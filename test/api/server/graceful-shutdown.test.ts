@@ -104,4 +104,23 @@ describe('graceful shutdown (SIGTERM)', () => {
       await unlock();
     }
   }, 30_000);
+
+  test('a request stuck behind a lock (no statement timeout): the whole shutdown still ends within SHUTDOWN_TIMEOUT_MS + 1 s, exit 0', async () => {
+    const server = await start({ SHUTDOWN_TIMEOUT_MS: '2000', DB_STATEMENT_TIMEOUT_MS: '0' });
+    const unlock = await lockCustomer();
+    try {
+      const inFlight = patch(server);
+      await new Promise((r) => setTimeout(r, 300));
+      const started = Date.now();
+      server.child.kill('SIGTERM');
+      const code = await server.exited;
+      expect(Date.now() - started).toBeLessThanOrEqual(3000);
+      expect(code).toBe(0);
+      expect(server.output()).toContain('closing the connections of requests still in flight');
+      expect(server.output()).toContain('shutdown complete');
+      expect(await inFlight).toBe('ECONNRESET');
+    } finally {
+      await unlock();
+    }
+  }, 30_000);
 });

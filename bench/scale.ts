@@ -1,0 +1,138 @@
+// npm run bench -- --scale [--sizes 10000,100000,1000000 --seconds 4 --connections 16]
+// One API process (the defaults) against DATABASE_URL or an embedded PostgreSQL. The customers table is
+// filled with SQL (not through the API) to each size in turn, and every read endpoint is loaded at each
+// size: the report gives req/s, p99 and errors per size, and the ratio of the largest size to the first.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { cursorScope, encodeCursor } from '../src/http/list-paging';
+import { login, startApi } from './lib/api-process';
+import { adminQuery, openBenchDatabase } from './lib/database';
+import { runLoad, type LoadResult } from './lib/load';
+
+const { values } = parseArgs({
+  options: {
+    scale: { type: 'boolean', default: true },
+    sizes: { type: 'string', default: '10000,100000,1000000' },
+    seconds: { type: 'string', default: '4' },
+    connections: { type: 'string', default: '16' },
+  },
+  strict: false,
+});
+const SIZES = String(values.sizes)
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0)
+  .sort((a, b) => a - b);
+const SECONDS = Math.max(1, Number(values.seconds));
+const CONNECTIONS = Math.max(1, Number(values.connections));
+const ADMIN = { email: 'bench-admin@example.com', password: 'bench-admin-password' };
+const TARGET = { ratio: 0.5, p99Ms: 250 };
+
+// Turkish names, companies and cities with a skew, spread over three years of created_at.
+const FILL = `
+  INSERT INTO customers (name, email, phone, company, city, status, created_at, updated_at)
+  SELECT f || ' ' || s, lower(translate(f || '.' || s, 'ğüşıöçĞÜŞİÖÇ', 'gusiocGUSIOC')) || i || '@example.com',
+         '+90 5' || lpad((i::bigint * 7919 % 1000000000)::text, 9, '0'),
+         s || ' ' || (ARRAY['Lojistik','Tekstil','Yazılım','Enerji','Gıda','İnşaat'])[1 + i % 6] || ' ' || (i % 50),
+         (ARRAY['Istanbul','Istanbul','Istanbul','Ankara','Ankara','Izmir','Izmir','Bursa','Antalya','Konya','Adana','Trabzon','Eskişehir','Kayseri'])[1 + (i * 7) % 14],
+         (ARRAY['lead','active','active','inactive'])[1 + (i * 3) % 4],
+         t, t
+    FROM (SELECT i,
+                 (ARRAY['Ayşe','Mehmet','Fatma','Ahmet','Emine','Mustafa','Zeynep','Ali','Elif','Hüseyin','Merve','Murat','Esra','Emre','Derya'])[1 + i % 15] AS f,
+                 (ARRAY['Yılmaz','Kaya','Demir','Şahin','Çelik','Yıldız','Yıldırım','Öztürk','Aydın','Özdemir','Arslan','Doğan','Kılıç','Aslan','Çetin','Kara','Koç','Kurt','Özkan','Şimşek'])[1 + (i / 15) % 20] AS s,
+                 NOW() - ((i::bigint * 7919) % (3 * 365 * 24 * 60)) * INTERVAL '1 minute' AS t
+            FROM generate_series($1::int + 1, $2::int) AS i) g`;
+
+interface Endpoint {
+  name: string;
+  path: () => string;
+}
+
+/** The scale benchmark (npm run bench -- --scale). */
+export async function runScale(): Promise<void> {
+  const startedAt = new Date().toISOString();
+  const db = await openBenchDatabase('scale', process.env.DATABASE_URL);
+  const api = await startApi(
+    { DATABASE_URL: db.url, JWT_SECRET: 'bench-secret-that-is-long-enough-0123456789', ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, SEED_DEMO_DATA: 'false', LOG_LEVEL: 'info' },
+    { discardLogs: true },
+  );
+  const headers = { authorization: `Bearer ${await login(api.base, ADMIN.email, ADMIN.password)}` };
+  let filled = 0;
+  let deepCursor = '';
+  const endpoints: Endpoint[] = [
+    { name: 'GET /api/customers/:id', path: () => `/api/customers/${1 + Math.floor(Math.random() * filled)}` },
+    { name: 'GET /api/customers?limit=20 (first screen)', path: () => '/api/customers?limit=20' },
+    { name: '?status=active&city=Izmir&limit=20', path: () => '/api/customers?status=active&city=Izmir&limit=20' },
+    { name: '?q=kaya 12&limit=20', path: () => '/api/customers?q=kaya%2012&limit=20' },
+    { name: '?q=yılmaz&limit=20 (many matches)', path: () => `/api/customers?q=${encodeURIComponent('yılmaz')}&limit=20` },
+    { name: 'page=50 (offset 980)', path: () => '/api/customers?page=50&limit=20' },
+    { name: 'cursor at the middle of the table', path: () => `/api/customers?limit=20&cursor=${deepCursor}` },
+    { name: 'GET /api/dashboard', path: () => '/api/dashboard' },
+  ];
+  const results = new Map<string, Map<number, LoadResult>>();
+  const fills: Record<number, number> = {};
+
+  for (const size of SIZES) {
+    const started = Date.now();
+    await adminQuery(db.url, FILL, [filled, size]);
+    await adminQuery(db.url, 'VACUUM ANALYZE customers');
+    fills[size] = Date.now() - started;
+    filled = size;
+    // A cursor for the row in the middle of the default order (created_at desc), as next_cursor would be.
+    const [middle] = await adminQuery<{ key: string; id: string }>(
+      db.url,
+      `SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS key, id FROM customers ORDER BY created_at DESC, id DESC OFFSET $1 LIMIT 1`,
+      [Math.floor(size / 2)],
+    );
+    deepCursor = encodeCursor(cursorScope(['customers', undefined, undefined, undefined, 'created_at', 'desc']), { key: middle!.key, id: Number(middle!.id) });
+    process.stdout.write(`${size.toLocaleString('en')} customers (filled in ${(fills[size] / 1000).toFixed(1)} s)\n`);
+    for (const e of endpoints) {
+      await runLoad({ url: api.base, path: e.path, headers, connections: CONNECTIONS, seconds: 1 }); // warm-up, not measured
+      const r = await runLoad({ url: api.base, path: e.path, headers, connections: CONNECTIONS, seconds: SECONDS });
+      const bySize = results.get(e.name) ?? new Map<number, LoadResult>();
+      bySize.set(size, r);
+      results.set(e.name, bySize);
+      process.stdout.write(`  ${e.name}: ${Math.round(r.rps)} req/s, p99 ${r.p99} ms, ${r.errors} errors\n`);
+    }
+  }
+
+  const first = SIZES[0]!;
+  const last = SIZES[SIZES.length - 1]!;
+  const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+  const lines = [
+    `# customer-api at scale — ${startedAt}`,
+    '',
+    `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; ` +
+      `${db.embedded ? 'embedded PostgreSQL' : 'DATABASE_URL'} (${(await adminQuery<{ v: string }>(db.adminUrl, "SELECT current_setting('server_version') AS v"))[0]?.v ?? '?'}); ` +
+      `${CONNECTIONS} connections, ${SECONDS} s per endpoint and size, one API process with the default settings.`,
+    '',
+    `| read | ${SIZES.map((s) => `${s.toLocaleString('en')} customers`).join(' | ')} | ${last.toLocaleString('en')} vs ${first.toLocaleString('en')} |`,
+    `|---|${SIZES.map(() => '---:').join('|')}|---:|`,
+  ];
+  const targets: { endpoint: string; ratio: number; p99: number; errors: number; met: boolean }[] = [];
+  for (const [name, bySize] of results) {
+    const cells = SIZES.map((s) => {
+      const r = bySize.get(s)!;
+      return `${fmt(r.rps)} req/s (p99 ${r.p99} ms${r.errors ? `, ${r.errors} errors` : ''})`;
+    });
+    const ratio = bySize.get(last)!.rps / Math.max(1, bySize.get(first)!.rps);
+    const errors = [...bySize.values()].reduce((n, r) => n + r.errors, 0);
+    const met = ratio >= TARGET.ratio && bySize.get(last)!.p99 <= TARGET.p99Ms && errors === 0;
+    targets.push({ endpoint: name, ratio, p99: bySize.get(last)!.p99, errors, met });
+    lines.push(`| ${name} | ${cells.join(' | ')} | ${ratio.toFixed(2)}× ${met ? '' : '(target missed)'} |`);
+  }
+  lines.push('', `Fill (SQL, with every index and trigger, then VACUUM ANALYZE): ${SIZES.map((s) => `${s.toLocaleString('en')} in ${(fills[s]! / 1000).toFixed(1)} s`).join(', ')}.`);
+  lines.push(`Target: every read ≥ ${TARGET.ratio}× its req/s at ${first.toLocaleString('en')}, p99 ≤ ${TARGET.p99Ms} ms, no errors — ${targets.every((t) => t.met) ? 'met' : 'missed'}.`);
+  const report = lines.join('\n');
+
+  const stamp = startedAt.replace(/[:.]/g, '-');
+  const dir = join(__dirname, 'results');
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, `scale-${stamp}.json`), JSON.stringify({ startedAt, sizes: SIZES, seconds: SECONDS, connections: CONNECTIONS, fills, results: Object.fromEntries([...results].map(([k, v]) => [k, Object.fromEntries(v)])), targets }, null, 2));
+  await writeFile(join(dir, `scale-${stamp}.md`), `${report}\n`);
+  process.stdout.write(`\n${report}\n\nresults: bench/results/scale-${stamp}.{json,md}\n`);
+  await api.stop();
+  await db.close();
+}
