@@ -24,6 +24,29 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { paths: [{ name: 'pg', message: 'Only src/db imports pg: use the helpers of src/db.' }] }],
     },
   },
+  // The layers are imported in one direction: features (src/modules) use the platform (src/http) and
+  // the data layer (src/db); the platform knows no feature; the data layer knows neither.
+  {
+    files: ['src/db/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/http', '**/http/**', '**/modules/**'], message: 'The data layer knows no HTTP and no feature: it exports typed errors and plain data.' }] },
+      ],
+    },
+  },
+  {
+    files: ['src/http/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'pg', message: 'Only src/db imports pg: use the helpers of src/db.' }],
+          patterns: [{ group: ['**/modules/**'], message: 'The platform (src/http) imports no feature: features import the platform.' }],
+        },
+      ],
+    },
+  },
   {
     files: ['src/**/*.ts'],
     ignores: ['src/config/**'],

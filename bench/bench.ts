@@ -1,21 +1,23 @@
 // npm run bench [-- --seconds 4 --rounds 2 --connections 32 --customers 10000 --db-rtt-ms 0]
 // npm run bench -- --scale: the reads at 10,000, 100,000 and 1,000,000 customers instead (bench/scale.ts).
+// npm run bench -- --framework: every endpoint against a minimal Express app and bare node:http (bench/framework.ts).
 // Starts the API twice against DATABASE_URL (or an embedded PostgreSQL) — pooled (the defaults) and
 // "before" (DB_POOL_MAX_USES=1: a new connection for every checkout, through the very same code) —
 // and loads each endpoint in both modes, interleaved over rounds, next to the ceilings: a bare
 // node:http + pg.Pool server and pgbench with the same SQL. Prints a table, writes JSON, markdown and
 // an SVG chart to bench/results/.
-import { spawn } from 'node:child_process';
 import { readFile, mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FaultProxy } from '../test/helpers/fault-proxy';
-import { freePort, login, startApi, type ApiProcess } from './lib/api-process';
+import { startCeiling } from './lib/ceiling';
+import { login, startApi, type ApiProcess } from './lib/api-process';
 import { adminQuery, openBenchDatabase } from './lib/database';
 import { median, runLoad, type LoadResult } from './lib/load';
 import { pgbenchAvailable, runPgbench } from './lib/pgbench';
 import { BY_ID, toMarkdown, toSvg, type Report, type Row } from './lib/report';
+import { runFramework } from './framework';
 import { runScale } from './scale';
 
 const { values } = parseArgs({
@@ -26,6 +28,7 @@ const { values } = parseArgs({
     customers: { type: 'string', default: '10000' },
     'db-rtt-ms': { type: 'string', default: '0' },
     scale: { type: 'boolean', default: false },
+    framework: { type: 'boolean', default: false },
     sizes: { type: 'string' },
   },
 });
@@ -50,19 +53,6 @@ async function rssMb(pid: number | undefined): Promise<number> {
   if (!pid) return 0;
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-}
-
-async function startBareServer(databaseUrl: string, mode: 'unnamed' | 'prepared'): Promise<{ url: string; stop: () => void }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, 'lib', 'bare-server.ts'), String(port), databaseUrl, mode], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (c: Buffer) => c.toString().includes('listening') && resolve());
-    child.once('exit', (code) => reject(new Error(`bare server exited ${code}`)));
-  });
-  cleanups.push(() => child.kill('SIGKILL'));
-  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
 }
 
 // Whatever happens, no server started here outlives the benchmark.
@@ -103,8 +93,8 @@ async function main(): Promise<void> {
   cleanups.push(() => apis.before.child.kill('SIGKILL'));
   const token = await login(apis.pooled.base, ADMIN.email, ADMIN.password);
   const headers = { authorization: `Bearer ${token}` };
-  const bare = await startBareServer(poolUrl, 'unnamed');
-  const barePrepared = await startBareServer(poolUrl, 'prepared');
+  const bare = await startCeiling(poolUrl, 'bare');
+  const barePrepared = await startCeiling(poolUrl, 'bare', true);
   const hasPgbench = await pgbenchAvailable();
   const sessions = async () =>
     Number((await adminQuery<{ s: string }>(db.adminUrl, 'SELECT sessions::text AS s FROM pg_stat_database WHERE datname = $1', [dbName]))[0]?.s ?? 0);
@@ -208,7 +198,7 @@ async function main(): Promise<void> {
   await db.close();
 }
 
-(values.scale ? runScale() : main()).then(
+(values.scale ? runScale() : values.framework ? runFramework() : main()).then(
   () => process.exit(0),
   (err: unknown) => {
     console.error(err);

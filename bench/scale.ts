@@ -9,11 +9,11 @@ import { parseArgs } from 'node:util';
 import { cursorScope, encodeCursor } from '../src/http/list-paging';
 import { login, startApi } from './lib/api-process';
 import { adminQuery, openBenchDatabase } from './lib/database';
+import { fillCustomers } from './lib/fill';
 import { runLoad, type LoadResult } from './lib/load';
 
 const { values } = parseArgs({
   options: {
-    scale: { type: 'boolean', default: true },
     sizes: { type: 'string', default: '10000,100000,1000000' },
     seconds: { type: 'string', default: '4' },
     connections: { type: 'string', default: '16' },
@@ -30,20 +30,6 @@ const CONNECTIONS = Math.max(1, Number(values.connections));
 const ADMIN = { email: 'bench-admin@example.com', password: 'bench-admin-password' };
 const TARGET = { ratio: 0.5, p99Ms: 250 };
 
-// Turkish names, companies and cities with a skew, spread over three years of created_at.
-const FILL = `
-  INSERT INTO customers (name, email, phone, company, city, status, created_at, updated_at)
-  SELECT f || ' ' || s, lower(translate(f || '.' || s, 'ğüşıöçĞÜŞİÖÇ', 'gusiocGUSIOC')) || i || '@example.com',
-         '+90 5' || lpad((i::bigint * 7919 % 1000000000)::text, 9, '0'),
-         s || ' ' || (ARRAY['Lojistik','Tekstil','Yazılım','Enerji','Gıda','İnşaat'])[1 + i % 6] || ' ' || (i % 50),
-         (ARRAY['Istanbul','Istanbul','Istanbul','Ankara','Ankara','Izmir','Izmir','Bursa','Antalya','Konya','Adana','Trabzon','Eskişehir','Kayseri'])[1 + (i * 7) % 14],
-         (ARRAY['lead','active','active','inactive'])[1 + (i * 3) % 4],
-         t, t
-    FROM (SELECT i,
-                 (ARRAY['Ayşe','Mehmet','Fatma','Ahmet','Emine','Mustafa','Zeynep','Ali','Elif','Hüseyin','Merve','Murat','Esra','Emre','Derya'])[1 + i % 15] AS f,
-                 (ARRAY['Yılmaz','Kaya','Demir','Şahin','Çelik','Yıldız','Yıldırım','Öztürk','Aydın','Özdemir','Arslan','Doğan','Kılıç','Aslan','Çetin','Kara','Koç','Kurt','Özkan','Şimşek'])[1 + (i / 15) % 20] AS s,
-                 NOW() - ((i::bigint * 7919) % (3 * 365 * 24 * 60)) * INTERVAL '1 minute' AS t
-            FROM generate_series($1::int + 1, $2::int) AS i) g`;
 
 interface Endpoint {
   name: string;
@@ -76,8 +62,7 @@ export async function runScale(): Promise<void> {
 
   for (const size of SIZES) {
     const started = Date.now();
-    await adminQuery(db.url, FILL, [filled, size]);
-    await adminQuery(db.url, 'VACUUM ANALYZE customers');
+    await fillCustomers(db.url, filled, size);
     fills[size] = Date.now() - started;
     filled = size;
     // A cursor for the row in the middle of the default order (created_at desc), as next_cursor would be.

@@ -9,7 +9,7 @@ export {
   UniqueViolationError,
   isConnectionLevelError,
 } from './db-errors';
-export { toAppErrorFromDb } from './pg-errors';
+export { classifyDbError, type DbErrorKind } from './pg-errors';
 export type { TelemetryListener } from './pool-telemetry';
 export { migrate, MigrationError } from './migrate';
 export { prepareDatabase, type DatabaseTarget } from './database-target';

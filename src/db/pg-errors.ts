@@ -1,26 +1,25 @@
-import { AppError } from '../http/errors';
-import type { MessageKey } from '../http/messages';
 import { DatabaseUnavailableError, PoolExhaustedError, QueryTimeoutError, UniqueViolationError } from './db-errors';
 
-const RETRY_AFTER_SECONDS = 1;
+/** What a database error means to its caller, whatever the SQLSTATE; the HTTP layer turns it into an answer. */
+export type DbErrorKind = 'pool_exhausted' | 'unavailable' | 'timeout' | 'conflict' | 'invalid_input' | 'missing_reference';
 
-/** SQLSTATE → the API error it becomes. Class 08 (connection exceptions) is handled below. */
-const SQLSTATE_TO_ERROR: Record<string, { code: AppError['code']; messageKey?: MessageKey }> = {
-  '23505': { code: 'CONFLICT' },
-  '23503': { code: 'VALIDATION_ERROR', messageKey: 'REFERENCE_MISSING' },
-  '23502': { code: 'VALIDATION_ERROR' },
-  '23514': { code: 'VALIDATION_ERROR' },
-  '22P02': { code: 'VALIDATION_ERROR' },
-  '22021': { code: 'VALIDATION_ERROR' },
-  '22001': { code: 'VALIDATION_ERROR' },
-  '22003': { code: 'VALIDATION_ERROR' },
-  '22007': { code: 'VALIDATION_ERROR' },
-  '22008': { code: 'VALIDATION_ERROR' },
-  '57014': { code: 'QUERY_TIMEOUT' },
-  '57P01': { code: 'DATABASE_UNAVAILABLE' },
-  '57P02': { code: 'DATABASE_UNAVAILABLE' },
-  '57P03': { code: 'DATABASE_UNAVAILABLE' },
-  '53300': { code: 'DATABASE_UNAVAILABLE' },
+/** SQLSTATE → its kind. Class 08 (connection exceptions) is handled below. */
+const SQLSTATE_KIND: Record<string, DbErrorKind> = {
+  '23505': 'conflict',
+  '23503': 'missing_reference',
+  '23502': 'invalid_input',
+  '23514': 'invalid_input',
+  '22P02': 'invalid_input',
+  '22021': 'invalid_input',
+  '22001': 'invalid_input',
+  '22003': 'invalid_input',
+  '22007': 'invalid_input',
+  '22008': 'invalid_input',
+  '57014': 'timeout',
+  '57P01': 'unavailable',
+  '57P02': 'unavailable',
+  '57P03': 'unavailable',
+  '53300': 'unavailable',
 };
 
 function sqlState(err: unknown): string | undefined {
@@ -31,17 +30,14 @@ function sqlState(err: unknown): string | undefined {
   return undefined;
 }
 
-/** Maps a database error to an AppError, or returns undefined when it is not one. */
-export function toAppErrorFromDb(err: unknown): AppError | undefined {
-  if (err instanceof PoolExhaustedError) return new AppError('POOL_EXHAUSTED', { retryAfterSeconds: RETRY_AFTER_SECONDS, cause: err });
-  if (err instanceof DatabaseUnavailableError) return new AppError('DATABASE_UNAVAILABLE', { retryAfterSeconds: RETRY_AFTER_SECONDS * 5, cause: err });
-  if (err instanceof QueryTimeoutError) return new AppError('QUERY_TIMEOUT', { retryAfterSeconds: RETRY_AFTER_SECONDS, cause: err });
-  if (err instanceof UniqueViolationError) return new AppError('CONFLICT', { cause: err });
+/** The kind of a database error (a typed error of this layer, or a raw one from node-postgres), or undefined when it is not one. */
+export function classifyDbError(err: unknown): DbErrorKind | undefined {
+  if (err instanceof PoolExhaustedError) return 'pool_exhausted';
+  if (err instanceof DatabaseUnavailableError) return 'unavailable';
+  if (err instanceof QueryTimeoutError) return 'timeout';
+  if (err instanceof UniqueViolationError) return 'conflict';
   const state = sqlState(err);
   if (state === undefined) return undefined;
-  if (state.startsWith('08')) return new AppError('DATABASE_UNAVAILABLE', { retryAfterSeconds: RETRY_AFTER_SECONDS * 5, cause: err });
-  const mapped = SQLSTATE_TO_ERROR[state];
-  if (!mapped) return undefined;
-  const retry = mapped.code === 'DATABASE_UNAVAILABLE' || mapped.code === 'QUERY_TIMEOUT' ? { retryAfterSeconds: RETRY_AFTER_SECONDS } : {};
-  return new AppError(mapped.code, { messageKey: mapped.messageKey, cause: err, ...retry });
+  if (state.startsWith('08')) return 'unavailable';
+  return SQLSTATE_KIND[state];
 }

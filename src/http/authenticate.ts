@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
-import { verifyAccessToken } from '../modules/auth/auth-tokens';
+import { verifyAccessToken } from './access-tokens';
 import { AppError, forbidden } from './errors';
 import type { CurrentUser, TokenClaims } from './request-context';
 

@@ -2,8 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError, z } from 'zod';
 import { getConfig } from '../config/config';
-import { toAppErrorFromDb } from '../db';
 import { getLogger } from '../logging/logger';
+import { toAppErrorFromDb } from './database-errors';
 import { AppError, type ErrorDetail } from './errors';
 import { translate, translateDetail, type Locale } from './messages';
 import { localeOf } from './request-context';
@@ -59,7 +59,7 @@ export function toAppError(err: unknown): AppError {
   return toAppErrorFromDb(err) ?? new AppError('INTERNAL_ERROR', { cause: err });
 }
 
-/** The request id and headers an error answer needs: an Express request, or a fast-lane one. */
+/** The request id and headers an error answer needs. */
 export type AnsweredRequest = IncomingMessage & { id: string };
 
 /**

@@ -5,7 +5,7 @@ import { AppError, notFound } from '../../http/errors';
 import { createRouter } from '../../http/router';
 import { findPasswordHash, findUserById, findUserCredentialsByEmail, updateUser } from '../users/users-repository';
 import { ChangePasswordBodySchema, LoginBodySchema } from './auth-schemas';
-import { signAccessToken } from './auth-tokens';
+import { signAccessToken } from '../../http/access-tokens';
 import { forgetCurrentUser, resolveCurrentUser } from './current-user';
 import { loginRateLimits } from './login-rate-limit';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './password';

@@ -51,8 +51,16 @@ function likePattern(q: string): string {
   return `%${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
+/** The fixed statements (exported for the benchmark's ceilings, which run the same SQL). */
+export const FIND_CUSTOMER_BY_ID = { name: 'customers_find_by_id', text: `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE id = $1` };
+export const INSERT_CUSTOMER = {
+  name: 'customers_insert',
+  text: `INSERT INTO customers (name, email, phone, company, city, status, notes, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${CUSTOMER_COLUMNS}`,
+};
+
 export async function findCustomerById(id: number, db?: DbClient): Promise<Customer | null> {
-  const row = await executeQueryOne<CustomerRow>({ name: 'customers_find_by_id', text: `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE id = $1` }, [id], db);
+  const row = await executeQueryOne<CustomerRow>(FIND_CUSTOMER_BY_ID, [id], db);
   return row ? toCustomer(row) : null;
 }
 
@@ -102,11 +110,7 @@ export async function listCustomers(query: ListCustomersQuery, start: PageStart)
 
 export async function insertCustomer(body: CreateCustomerBody, createdBy: number | null, db?: DbClient): Promise<Customer> {
   const { rows } = await executeWrite<CustomerRow>(
-    {
-      name: 'customers_insert',
-      text: `INSERT INTO customers (name, email, phone, company, city, status, notes, created_by)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${CUSTOMER_COLUMNS}`,
-    },
+    INSERT_CUSTOMER,
     [body.name, body.email ?? null, body.phone ?? null, body.company ?? null, body.city ?? null, body.status ?? 'lead', body.notes ?? null, createdBy],
     db,
   );

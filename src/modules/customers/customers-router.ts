@@ -1,11 +1,9 @@
 import type { Response, Router } from 'express';
-import { authenticate, requireRole, type CurrentUserResolver } from '../../http/authenticate';
+import { requireRole } from '../../http/authenticate';
 import { IdParamsSchema } from '../../http/common-schemas';
 import { AppError, notFound, preconditionFailed } from '../../http/errors';
-import type { FastRoute } from '../../http/fast-lane';
 import { cursorScope, pageStart, paginated } from '../../http/list-paging';
 import { createRouter } from '../../http/router';
-import { sendJson } from '../../http/send-json';
 import { CUSTOMER_SORT_KEYS, deleteCustomer, findCustomerById, insertCustomer, listCustomers, updateCustomer, type Customer } from './customers-repository';
 import {
   CreateCustomerBodySchema,
@@ -90,19 +88,4 @@ export function customersRouter(): Router {
   });
 
   return router;
-}
-
-/** GET /api/customers/:id on the fast lane (http/fast-lane.ts): the steps of the route above. */
-export function customerByIdFastRoute(resolve: CurrentUserResolver): FastRoute {
-  return {
-    pattern: /^\/api\/customers\/([0-9]+)$/,
-    template: '/api/customers/:id',
-    async handle(req, res, [rawId], caller) {
-      const { user } = await authenticate(req, resolve);
-      caller.userId = user.id;
-      const customer = await getCustomer(rawId);
-      res.setHeader('ETag', etagOf(customer));
-      sendJson(res, 200, customer);
-    },
-  };
 }

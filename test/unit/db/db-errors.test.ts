@@ -1,5 +1,5 @@
 import { isConnectionLevelError, toTypedDbError } from '../../../src/db/db-errors';
-import { toAppErrorFromDb } from '../../../src/db/pg-errors';
+import { toAppErrorFromDb } from '../../../src/http/database-errors';
 
 const pgError = (code: string) => Object.assign(new Error(`pg ${code}`), { code });
 

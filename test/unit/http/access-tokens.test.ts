@@ -1,5 +1,5 @@
 import { loadConfig, setConfig } from '../../../src/config/config';
-import { signAccessToken, verifyAccessToken } from '../../../src/modules/auth/auth-tokens';
+import { signAccessToken, verifyAccessToken } from '../../../src/http/access-tokens';
 
 const BASE = { ENV_FILE: '/dev/null', DATABASE_URL: 'postgres://u@localhost:5432/db', LOG_LEVEL: 'silent' };
 const SECRET_A = 'unit-secret-a-that-is-long-enough-0123456789';

@@ -1,8 +1,8 @@
 import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { getConfig } from '../../config/config';
-import { getLogger } from '../../logging/logger';
-import type { TokenClaims } from '../../http/request-context';
+import { getConfig } from '../config/config';
+import { getLogger } from '../logging/logger';
+import type { TokenClaims } from './request-context';
 
 let generatedSecret: string | undefined;
 let key: { secret: string; object: KeyObject } | undefined;

@@ -1,0 +1,110 @@
+// npm run bench -- --framework [--seconds 4 --rounds 2 --connections 32 --customers 10000]
+// The API (its defaults: one Express pipeline with auth, validation, logging, metrics and headers)
+// against two ceilings with the same SQL, interleaved round by round: a minimal Express 5 + pg app
+// (the framework ceiling) and a bare node:http + pg server. What the API adds over bare Express is
+// what it costs.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { login, startApi } from './lib/api-process';
+import { startCeiling } from './lib/ceiling';
+import { adminQuery, openBenchDatabase } from './lib/database';
+import { fillCustomers } from './lib/fill';
+import { median, runLoad, type LoadResult } from './lib/load';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '4' },
+    rounds: { type: 'string', default: '2' },
+    connections: { type: 'string', default: '32' },
+    customers: { type: 'string', default: '10000' },
+  },
+  strict: false,
+});
+const SECONDS = Math.max(1, Number(values.seconds));
+const ROUNDS = Math.max(1, Number(values.rounds));
+const CONNECTIONS = Math.max(1, Number(values.connections));
+const CUSTOMERS = Math.max(100, Number(values.customers));
+const ADMIN = { email: 'bench-admin@example.com', password: 'bench-admin-password' };
+const TARGET = { ofExpress: 0.85, p99: 1.5 };
+
+const ENDPOINTS: { name: string; read: boolean; method: 'GET' | 'POST'; path: string | (() => string); body?: string }[] = [
+  { name: 'GET /api/customers/:id', read: true, method: 'GET', path: () => `/api/customers/${1 + Math.floor(Math.random() * CUSTOMERS)}` },
+  { name: 'GET /api/customers?limit=20', read: true, method: 'GET', path: '/api/customers?limit=20' },
+  { name: '?status=active&city=Izmir&limit=20', read: true, method: 'GET', path: '/api/customers?status=active&city=Izmir&limit=20' },
+  { name: '?q=kaya&limit=20', read: true, method: 'GET', path: '/api/customers?q=kaya&limit=20' },
+  { name: 'GET /api/dashboard', read: true, method: 'GET', path: '/api/dashboard' },
+  { name: 'POST /api/customers', read: false, method: 'POST', path: '/api/customers', body: JSON.stringify({ name: 'Bench Customer', city: 'Ankara', status: 'lead' }) },
+];
+
+type Target = 'api' | 'express' | 'bare';
+
+/** The framework benchmark (npm run bench -- --framework). */
+export async function runFramework(): Promise<void> {
+  const startedAt = new Date().toISOString();
+  const db = await openBenchDatabase('framework', process.env.DATABASE_URL);
+  const api = await startApi(
+    { DATABASE_URL: db.url, JWT_SECRET: 'bench-secret-that-is-long-enough-0123456789', ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, SEED_DEMO_DATA: 'false', LOG_LEVEL: 'info' },
+    { discardLogs: true },
+  );
+  await fillCustomers(db.url, 0, CUSTOMERS);
+  const headers = { authorization: `Bearer ${await login(api.base, ADMIN.email, ADMIN.password)}` };
+  const express = await startCeiling(db.url, 'express');
+  const bare = await startCeiling(db.url, 'bare');
+  const bases: Record<Target, string> = { api: api.base, express: express.url, bare: bare.url };
+  const load = (target: Target, e: (typeof ENDPOINTS)[number], seconds = SECONDS) =>
+    runLoad({ url: bases[target], method: e.method, path: e.path, body: e.body, headers, connections: CONNECTIONS, seconds });
+
+  for (const e of ENDPOINTS) for (const t of ['api', 'express', 'bare'] as const) await load(t, e, 1); // warm-up
+  const runs = new Map<string, Record<Target, LoadResult[]>>();
+  const orders: Target[][] = [
+    ['api', 'express', 'bare'],
+    ['bare', 'express', 'api'],
+    ['express', 'api', 'bare'],
+  ];
+  for (let round = 0; round < ROUNDS; round += 1) {
+    for (const e of ENDPOINTS) {
+      const entry = runs.get(e.name) ?? { api: [], express: [], bare: [] };
+      for (const t of orders[round % orders.length]!) entry[t].push(await load(t, e));
+      runs.set(e.name, entry);
+    }
+    process.stdout.write(`round ${round + 1}/${ROUNDS} done\n`);
+  }
+
+  const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+  const lines = [
+    `# customer-api vs its framework — ${startedAt}`,
+    '',
+    `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; ` +
+      `${db.embedded ? 'embedded PostgreSQL' : 'DATABASE_URL'} (${(await adminQuery<{ v: string }>(db.adminUrl, "SELECT current_setting('server_version') AS v"))[0]?.v ?? '?'}); ` +
+      `${CUSTOMERS.toLocaleString('en')} customers, ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${SECONDS} s; medians.`,
+    '',
+    '| endpoint | API req/s (p99) | minimal Express + pg (p99) | bare node:http + pg (p99) | API / Express | API / bare | target |',
+    '|---|---:|---:|---:|---:|---:|---|',
+  ];
+  const rows = [];
+  for (const e of ENDPOINTS) {
+    const r = runs.get(e.name)!;
+    const m = (t: Target) => ({ rps: median(r[t].map((x) => x.rps)), p99: median(r[t].map((x) => x.p99)), errors: r[t].reduce((n, x) => n + x.errors, 0) });
+    const [a, x, b] = [m('api'), m('express'), m('bare')];
+    const ofExpress = a.rps / Math.max(1, x.rps);
+    const met = !e.read || (ofExpress >= TARGET.ofExpress && a.p99 <= TARGET.p99 * x.p99 && a.errors === 0);
+    rows.push({ endpoint: e.name, api: a, express: x, bare: b, ofExpress, ofBare: a.rps / Math.max(1, b.rps), met });
+    lines.push(
+      `| ${e.name} | ${fmt(a.rps)} (${a.p99} ms)${a.errors ? `, ${a.errors} errors` : ''} | ${fmt(x.rps)} (${x.p99} ms) | ${fmt(b.rps)} (${b.p99} ms) | ${ofExpress.toFixed(2)}× | ${(a.rps / Math.max(1, b.rps)).toFixed(2)}× | ${e.read ? (met ? 'met' : 'missed') : 'n/a (write)'} |`,
+    );
+  }
+  lines.push('', `Target (reads): ≥ ${TARGET.ofExpress}× the minimal Express app's req/s with p99 ≤ ${TARGET.p99}× its p99, no errors. The API serves the dashboard from its DASHBOARD_MAX_AGE_S cache; the ceilings run its SQL every time.`);
+  const report = lines.join('\n');
+  const stamp = startedAt.replace(/[:.]/g, '-');
+  const dir = join(__dirname, 'results');
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, `framework-${stamp}.json`), JSON.stringify({ startedAt, settings: { SECONDS, ROUNDS, CONNECTIONS, CUSTOMERS }, rows }, null, 2));
+  await writeFile(join(dir, `framework-${stamp}.md`), `${report}\n`);
+  process.stdout.write(`\n${report}\n\nresults: bench/results/framework-${stamp}.{json,md}\n`);
+  express.stop();
+  bare.stop();
+  await api.stop();
+  await db.close();
+}
