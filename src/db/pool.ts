@@ -15,6 +15,8 @@ interface PoolState {
   readonly held: Set<pg.PoolClient>;
   /** prefer: set once the server has refused TLS; later clients connect in plain. */
   plain: boolean;
+  /** Set once the server (a pooler) has refused the timeouts as start-up parameters; later clients send none. */
+  noStartupTimeouts: boolean;
 }
 
 /** Numbers of API.md §2, plus counters since the pool was built. */
@@ -42,7 +44,7 @@ function buildPool(db: DbConfig): PoolState {
   const target = resolveConnectionTarget(db);
   const telemetry = new PoolTelemetry(listeners);
   const log = getLogger();
-  const partial: { plain: boolean } = { plain: target.ssl === false };
+  const partial: { plain: boolean; noStartupTimeouts: boolean } = { plain: target.ssl === false, noStartupTimeouts: false };
 
   // pg-pool hands every client the pool's options, where connectionTimeoutMillis is the acquire
   // timeout; one connection attempt has its own, shorter budget, and TLS follows `prefer`.
@@ -54,6 +56,8 @@ function buildPool(db: DbConfig): PoolState {
         password: options.password,
         connectionTimeoutMillis: db.connectTimeoutMs,
         ssl: partial.plain ? false : target.ssl,
+        // A pooler that refused them once (see acquire) gets none: it would refuse every connection.
+        ...(partial.noStartupTimeouts ? { statement_timeout: undefined, idle_in_transaction_session_timeout: undefined } : {}),
       });
     }
   }
@@ -125,7 +129,10 @@ function isSslRefused(err: unknown): boolean {
   return err instanceof Error && err.message.includes('does not support SSL');
 }
 
-async function acquire(st: PoolState, sslRetried = false): Promise<pg.PoolClient> {
+/** PgBouncer refuses start-up parameters it does not know (unless `ignore_startup_parameters` lists them). */
+const isStartupParameterRefused = (err: unknown): boolean => err instanceof Error && /unsupported startup parameter/i.test(err.message);
+
+async function acquire(st: PoolState, retried: { ssl?: boolean; params?: boolean } = {}): Promise<pg.PoolClient> {
   const { pool, db, telemetry } = st;
   if (pool.totalCount >= db.maxConnections && pool.idleCount === 0 && pool.waitingCount >= db.maxWaiting) {
     telemetry.queueFull();
@@ -137,11 +144,23 @@ async function acquire(st: PoolState, sslRetried = false): Promise<pg.PoolClient
     telemetry.acquired(performance.now() - started);
     return client;
   } catch (err) {
-    // Several first callers may all have tried TLS; each retries once, in plain.
-    if (st.target.fallBackToPlain && !sslRetried && isSslRefused(err)) {
+    // Several first callers may all have tried TLS (or start-up parameters); each retries once.
+    if (st.target.fallBackToPlain && !retried.ssl && isSslRefused(err)) {
       if (!st.plain) getLogger().info('database server has no TLS; DB_SSLMODE=prefer falls back to a plain connection');
       st.plain = true;
-      return acquire(st, true);
+      return acquire(st, { ...retried, ssl: true });
+    }
+    // The server timeouts travel as start-up parameters; a pooler that refuses them gets none, and
+    // the timeouts are then the pooler's and the role's to set (README: Behind PgBouncer). The
+    // client-side query timeout (DB_STATEMENT_TIMEOUT_MS + 2 s) still bounds every wait.
+    if (!retried.params && isStartupParameterRefused(err)) {
+      if (!st.noStartupTimeouts) getLogger().warn(
+        { reason: (err as Error).message },
+        'the database (a pooler such as PgBouncer) refuses statement_timeout and idle_in_transaction_session_timeout as start-up parameters: ' +
+          'connecting without them. Set them for the role (ALTER ROLE … SET statement_timeout = …) or in the pooler (query_timeout, idle_transaction_timeout)',
+      );
+      st.noStartupTimeouts = true;
+      return acquire(st, { ...retried, params: true });
     }
     if (err instanceof Error && err.message === 'timeout exceeded when trying to connect') {
       telemetry.acquireTimedOut();

@@ -78,10 +78,12 @@ function retryableRead(sql: Sql, err: unknown): boolean {
 
 async function runOn<T extends pg.QueryResultRow>(sql: Sql, params: readonly unknown[] | undefined, db: DbClient | undefined): Promise<pg.QueryResult<T>> {
   if (!db) {
+    // Whether this attempt sends a name: a concurrent request may switch names off while it runs.
+    const named = usesNames(sql);
     try {
       return await withClient((client) => run<T>(client, sql, params));
     } catch (err) {
-      if (usesNames(sql) && isLostPreparedStatement(err)) {
+      if (named && isLostPreparedStatement(err)) {
         // It failed at Parse or Bind: nothing ran, so even a write is safe to send again.
         fallBackToUnnamed(err);
         return withClient((client) => run<T>(client, sql, params));

@@ -1,0 +1,166 @@
+import { spawnSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmod, chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createCustomer, createUser, type TestUser } from '../../helpers/factories';
+import { freePort, startServer, stopServer, waitForHealth, type ServerProcess } from '../../helpers/server-process';
+
+// Two API processes with their default settings behind Debian's PgBouncer (1.18: no prepared statements
+// across transactions, start-up parameters refused), in transaction mode and then in session mode.
+const PGBOUNCER = ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer'].find((p) => spawnSync('test', ['-x', p]).status === 0);
+if (!PGBOUNCER) process.stdout.write('\npgbouncer tests: skipped, no pgbouncer binary here (apt-get install pgbouncer; .ci/run installs it)\n');
+const asRoot = process.getuid?.() === 0;
+
+interface Bouncer {
+  url: string;
+  stop: () => Promise<void>;
+}
+
+/** PgBouncer in front of this file's test database; it refuses to run as root, so root runs it as postgres. */
+async function startPgBouncer(mode: 'transaction' | 'session'): Promise<Bouncer> {
+  const target = new URL(process.env.DATABASE_URL!);
+  const dir = await mkdtemp(join(tmpdir(), 'customer-api-pgbouncer-'));
+  await chmod(dir, 0o755);
+  const port = await freePort();
+  const user = decodeURIComponent(target.username || 'postgres');
+  await writeFile(join(dir, 'userlist.txt'), `"${user}" "${decodeURIComponent(target.password)}"\n`);
+  await writeFile(
+    join(dir, 'pgbouncer.ini'),
+    [
+      '[databases]',
+      `* = host=${target.hostname} port=${target.port || 5432}`,
+      '[pgbouncer]',
+      `listen_addr = 127.0.0.1`,
+      `listen_port = ${port}`,
+      `unix_socket_dir =`,
+      `auth_type = trust`,
+      `auth_file = ${join(dir, 'userlist.txt')}`,
+      `pool_mode = ${mode}`,
+      'max_client_conn = 200',
+      // Session mode ties a server connection to each client connection: it needs one per API pool slot (2 × 10).
+      `default_pool_size = ${mode === 'session' ? 25 : 10}`,
+      `logfile = ${join(dir, 'pgbouncer.log')}`,
+      `pidfile = ${join(dir, 'pgbouncer.pid')}`,
+    ].join('\n'),
+  );
+  const ids = asRoot ? { uid: Number(spawnSync('id', ['-u', 'postgres']).stdout), gid: Number(spawnSync('id', ['-g', 'postgres']).stdout) } : {};
+  if (ids.uid !== undefined) for (const f of ['', 'userlist.txt', 'pgbouncer.ini']) await chown(join(dir, f), ids.uid, ids.gid);
+  const child: ChildProcess = spawn(PGBOUNCER!, [join(dir, 'pgbouncer.ini')], { stdio: 'ignore', ...ids });
+  for (let i = 0; i < 100; i += 1) {
+    const ready = await new Promise<boolean>((resolve) => {
+      const probe = connect(port, '127.0.0.1');
+      probe.once('connect', () => (probe.destroy(), resolve(true)));
+      probe.once('error', () => resolve(false));
+    });
+    if (ready) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const url = new URL(target.toString());
+  url.port = String(port);
+  url.hostname = '127.0.0.1';
+  return {
+    url: url.toString(),
+    stop: async () => {
+      child.kill('SIGINT');
+      await new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r(null)));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+let admin: TestUser;
+let customerIds: number[];
+
+beforeAll(async () => {
+  admin = await createUser({ role: 'admin' });
+  customerIds = [];
+  for (let i = 0; i < 20; i += 1) customerIds.push((await createCustomer({ name: `Pooled ${i}`, city: 'Ankara' })).id);
+});
+
+/** One of everything the frontend and ops do, against one API process; returns each answer's status. */
+async function exercise(base: string, n: number): Promise<{ what: string; status: number }[]> {
+  const call = async (what: string, path: string, init: RequestInit = {}) => {
+    const res = await fetch(`${base}${path}`, { ...init, headers: { authorization: admin.auth, 'content-type': 'application/json', ...(init.headers ?? {}) } });
+    await res.arrayBuffer();
+    return { what, status: res.status };
+  };
+  const id = customerIds[n % customerIds.length]!;
+  const created = await fetch(`${base}/api/customers`, { method: 'POST', headers: { authorization: admin.auth, 'content-type': 'application/json' }, body: JSON.stringify({ name: `Made ${n}` }) });
+  const made = (await created.json()) as { id: number; version: number };
+  const results = [{ what: 'POST customer', status: created.status }];
+  results.push(
+    ...(await Promise.all([
+      // Two logins per process: express-rate-limit counts concurrent attempts before it forgives the successful ones.
+      n < 4 ? call('login', '/api/auth/login', { method: 'POST', body: JSON.stringify({ email: admin.user.email, password: admin.password }) }) : call('me', '/api/auth/me'),
+      call('me', '/api/auth/me'),
+      call('by id', `/api/customers/${id}`),
+      call('list', '/api/customers?limit=5&city=Ankara'),
+      call('search', '/api/customers?q=pooled'),
+      call('dashboard', '/api/dashboard'),
+      call('health db', '/api/health/db'),
+      call('health db test', '/api/health/db/test'),
+      call('ready', '/api/health/ready'),
+      call('users list', '/api/users?limit=5'),
+    ])),
+  );
+  results.push(await call('PATCH If-Match', `/api/customers/${made.id}`, { method: 'PATCH', headers: { 'if-match': `"${made.version}"` }, body: JSON.stringify({ notes: 'n' }) }));
+  results.push(await call('PATCH stale', `/api/customers/${made.id}`, { method: 'PATCH', headers: { 'if-match': `"${made.version}"` }, body: JSON.stringify({ notes: 'm' }) }));
+  // A transaction (the users service creates a user and checks the admins in one).
+  results.push(await call('POST user', '/api/users', { method: 'POST', body: JSON.stringify({ email: `pooled-${n}-${Date.now()}@example.com`, name: 'Pooled', password: 'long-enough-pw' }) }));
+  results.push(await call('DELETE customer', `/api/customers/${made.id}`, { method: 'DELETE' }));
+  return results;
+}
+
+const EXPECTED: Record<string, number> = {
+  'POST customer': 201,
+  login: 200,
+  me: 200,
+  'by id': 200,
+  list: 200,
+  search: 200,
+  dashboard: 200,
+  'health db': 200,
+  'health db test': 200,
+  ready: 200,
+  'users list': 200,
+  'PATCH If-Match': 200,
+  'PATCH stale': 412,
+  'POST user': 201,
+  'DELETE customer': 204,
+};
+
+(PGBOUNCER ? describe : describe.skip).each(['transaction', 'session'] as const)('two API processes behind PgBouncer in %s mode', (mode) => {
+  let bouncer: Bouncer;
+  let servers: ServerProcess[];
+
+  beforeAll(async () => {
+    bouncer = await startPgBouncer(mode);
+    servers = [];
+    for (let i = 0; i < 2; i += 1) {
+      const server = startServer({ DATABASE_URL: bouncer.url, JWT_SECRET: process.env.JWT_SECRET!, LOG_LEVEL: 'warn', DB_MIGRATE_ON_START: 'false' }, await freePort());
+      servers.push(server);
+    }
+    await Promise.all(servers.map((s) => waitForHealth(s)));
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => stopServer(s)));
+    await bouncer.stop();
+  });
+
+  test('logins, reads, writes, If-Match, transactions and the health routes: every answer as expected, from both, concurrently', async () => {
+    const rounds = await Promise.all(Array.from({ length: 12 }, (_, n) => exercise(servers[n % 2]!.base, n)));
+    const unexpected = rounds.flat().filter((r) => r.status !== EXPECTED[r.what]);
+    expect(unexpected).toEqual([]);
+    expect(rounds.flat()).toHaveLength(12 * Object.keys(EXPECTED).length);
+    expect(rounds.flat().filter((r) => r.what === 'login')).toHaveLength(4);
+  }, 60_000);
+
+  test('no error lines in either process log', () => {
+    for (const server of servers) {
+      const errors = server.output().split('\n').filter((line) => /"level":(50|60)/.test(line));
+      expect(errors).toEqual([]);
+    }
+  });
+});
