@@ -1,4 +1,4 @@
-// npm run bench -- --framework [--seconds 4 --rounds 2 --connections 32 --customers 10000]
+// npm run bench -- --framework [--seconds 4 --rounds 3 --connections 32 --customers 10000]
 // The API (its defaults: one Express pipeline with auth, validation, logging, metrics and headers)
 // against two ceilings with the same SQL, interleaved round by round: a minimal Express 5 + pg app
 // (the framework ceiling) and a bare node:http + pg server. What the API adds over bare Express is
@@ -16,7 +16,7 @@ import { median, runLoad, type LoadResult } from './lib/load';
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '4' },
-    rounds: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '32' },
     customers: { type: 'string', default: '10000' },
   },
@@ -56,7 +56,7 @@ export async function runFramework(): Promise<void> {
   const load = (target: Target, e: (typeof ENDPOINTS)[number], seconds = SECONDS) =>
     runLoad({ url: bases[target], method: e.method, path: e.path, body: e.body, headers, connections: CONNECTIONS, seconds });
 
-  for (const e of ENDPOINTS) for (const t of ['api', 'express', 'bare'] as const) await load(t, e, 1); // warm-up
+  for (const e of ENDPOINTS) for (const t of ['api', 'express', 'bare'] as const) await load(t, e, 2); // warm-up: JIT, prepared statements, caches
   const runs = new Map<string, Record<Target, LoadResult[]>>();
   const orders: Target[][] = [
     ['api', 'express', 'bare'],

@@ -1,13 +1,12 @@
 import type { RequestListener } from 'node:http';
-import cors from 'cors';
 import express, { type RequestHandler } from 'express';
 import { getConfig } from './config/config';
 import { errorHandler, notFoundHandler } from './http/error-handler';
-import { jsonBody, requireJsonContentType } from './http/json-body';
-import { requestLogger } from './http/request-logger';
+import { requestPrelude } from './http/request-prelude';
 import { httpMetricsObserver, metricsRouter } from './metrics/metrics-router';
 import { requireAuth } from './http/authenticate';
-import { corsOptions, securityHeaders, staticResponseHeaders } from './http/security-headers';
+import { staticResponseHeaders } from './http/security-headers';
+import { installJsonResponse } from './http/send-json';
 import { authRouter } from './modules/auth/auth-router';
 import { resolveCurrentUser } from './modules/auth/current-user';
 import { customersRouter } from './modules/customers/customers-router';
@@ -27,14 +26,12 @@ export function createApp(options: { middleware?: RequestHandler[] } = {}): Requ
   app.disable('x-powered-by');
   // ETags are set where they mean something (a customer's version); hashing every body is waste.
   app.set('etag', false);
+  installJsonResponse(app);
 
-  app.use(requestLogger(observe));
+  // Request id, log line and metrics, security headers, CORS, 415 for non-JSON bodies, the JSON body.
+  app.use(requestPrelude({ observe, headers, corsOrigins: config.http.corsOrigins, bodyLimit: config.http.bodyLimit }));
   // A concern added here (an audit line, a tenant check) applies to every route: there is one path.
   for (const m of options.middleware ?? []) app.use(m);
-  app.use(securityHeaders(headers));
-  app.use(cors(corsOptions(config.http.corsOrigins)));
-  app.use(requireJsonContentType);
-  app.use(jsonBody(config.http.bodyLimit));
 
   // Public: liveness and readiness (the db routes check the token themselves), and metrics
   // (guarded by METRICS_TOKEN when it is set).

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import type { RequestHandler } from 'express';
 import { getRequestLogger } from '../logging/logger';
-import { acceptableRequestId, routeTemplateOf, userIdOf } from './request-context';
+import { acceptableRequestId } from './request-context';
 
 /** Called once per answered request (the HTTP metrics hook in here). */
 export type RequestObserver = (method: string, route: string, status: number, durationMs: number) => void;
@@ -42,12 +41,4 @@ export function traceRequest(req: IncomingMessage, res: ServerResponse, describe
     );
   });
   return id;
-}
-
-/** traceRequest for every request that goes through Express. */
-export function requestLogger(observe?: RequestObserver): RequestHandler {
-  return (req, res, next) => {
-    req.id = traceRequest(req, res, () => ({ route: routeTemplateOf(req), userId: userIdOf(req) }), observe);
-    next();
-  };
 }

@@ -28,3 +28,14 @@ describe('GET /api/customers/:id', () => {
     },
   );
 });
+
+describe('GET /api/customers/:id, conditional', () => {
+  test('a matching If-None-Match answers 304 with no body; a stale one the customer', async () => {
+    const customer = await createCustomer();
+    const fresh = await api().get(`/api/customers/${customer.id}`).set('Authorization', caller.auth).set('If-None-Match', '"1"');
+    expect(fresh.status).toBe(304);
+    expect(fresh.text ?? '').toBe('');
+    const stale = await api().get(`/api/customers/${customer.id}`).set('Authorization', caller.auth).set('If-None-Match', '"0"');
+    expect(stale).toMatchObject({ status: 200, body: { id: customer.id, version: 1 } });
+  });
+});
