@@ -7,6 +7,7 @@ import { closePool, migrate, prepareDatabase, warmPool } from './db';
 import { markDraining } from './http/lifecycle';
 import { createHttpServer } from './http/server';
 import { getLogger } from './logging/logger';
+import { connectRateLimitStore } from './modules/auth/login-rate-limit';
 import { seedDemoCustomers } from './modules/customers/customers-demo';
 import { readConnectionLimits } from './modules/health/health-repository';
 import { DEFAULT_ADMIN_EMAIL, ensureAdmin } from './modules/users/users-bootstrap';
@@ -185,6 +186,7 @@ async function main(): Promise<void> {
     runWorkers(config, stopDatabase);
     return;
   }
+  await connectRateLimitStore();
   const server = createHttpServer(createApp());
   await listen(server, config);
   handleShutdown(server, config, stopDatabase);

@@ -54,6 +54,8 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   /** How old the dashboard's numbers may be (0 = always fresh). */
   readonly dashboardMaxAgeSeconds: number;
+  /** Where limits shared by all instances live (unset: per process). */
+  readonly redisUrl: string | undefined;
   readonly webConcurrency: number;
 }
 
@@ -155,6 +157,7 @@ function toConfig(e: Env, envFile: string | undefined): Config {
     metrics: { enabled: e.METRICS_ENABLED, token: e.METRICS_TOKEN },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     dashboardMaxAgeSeconds: e.DASHBOARD_MAX_AGE_S,
+    redisUrl: e.REDIS_URL,
     webConcurrency: e.WEB_CONCURRENCY,
   };
 }

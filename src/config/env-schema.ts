@@ -97,6 +97,8 @@ export const EnvSchema = z
     SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
     // How old the dashboard's numbers may be, in seconds (0 = always fresh).
     DASHBOARD_MAX_AGE_S: int(0, 86_400).default(10),
+    // Redis for limits shared by all instances (the login rate limit); unset, each process counts alone.
+    REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
     // Worker processes (each with its own pool).
     WEB_CONCURRENCY: int(1, 256).default(1),
   })
@@ -125,4 +127,4 @@ export const EnvSchema = z
 export type Env = z.infer<typeof EnvSchema>;
 
 /** Variables whose values are never printed, not even in an error. */
-export const SECRET_KEYS: ReadonlySet<string> = new Set(['DATABASE_URL', 'JWT_SECRET', 'ADMIN_PASSWORD', 'METRICS_TOKEN']);
+export const SECRET_KEYS: ReadonlySet<string> = new Set(['DATABASE_URL', 'JWT_SECRET', 'ADMIN_PASSWORD', 'METRICS_TOKEN', 'REDIS_URL']);

@@ -5,6 +5,8 @@ import { addTelemetryListener, currentTelemetry, poolStats } from '../db';
 export interface Metrics {
   readonly registry: Registry;
   readonly httpDuration: Histogram<'http_request_method' | 'http_route' | 'http_response_status_code'>;
+  /** Requests let through without the shared rate limit because its store (Redis) failed. */
+  readonly rateLimitStoreErrors: Counter;
 }
 
 // Seconds: from 0.1 ms (an idle client handed over) to 10 s (the acquire timeout and beyond).
@@ -107,6 +109,11 @@ export function getMetrics(): Metrics {
     buckets: HTTP_BUCKETS,
     registers: [registry],
   });
-  metrics = { registry, httpDuration };
+  const rateLimitStoreErrors = new Counter({
+    name: 'rate_limit_store_errors_total',
+    help: 'Errors of the shared rate-limit store (Redis); each let a request through unlimited',
+    registers: [registry],
+  });
+  metrics = { registry, httpDuration, rateLimitStoreErrors };
   return metrics;
 }
