@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createApp } from './app';
 import { ConfigError, type Config } from './config/config';
-import { closePool, migrate, prepareDatabase, warmPool } from './db';
+import { applyTimeoutsToRole, closePool, migrate, prepareDatabase, warmPool } from './db';
 import { markDraining } from './http/lifecycle';
 import { createHttpServer } from './http/server';
 import { getLogger } from './logging/logger';
@@ -135,6 +135,8 @@ async function prepare(): Promise<{ config: Config; stopDatabase: () => Promise<
   await warmPoolWithRetries(config);
   if (cluster.isPrimary) {
     await checkConnectionBudget(config);
+    // Behind a pooler the timeouts may not have reached the server: then they are written to the role.
+    await applyTimeoutsToRole();
     if (config.db.migrateOnStart) {
       const applied = await migrate();
       getLogger().info({ applied }, applied.length > 0 ? 'migrations applied' : 'schema is up to date');

@@ -1,5 +1,6 @@
 // The db folder's public face: other folders import the data layer only from here.
-export { getPool, closePool, poolStats, warmPool, addTelemetryListener, currentTelemetry, type PoolStats } from './pool';
+export { getPool, closePool, poolStats, warmPool, startupTimeoutsRefused, addTelemetryListener, currentTelemetry, type PoolStats } from './pool';
+export { applyTimeoutsToRole } from './role-timeouts';
 export { queryPage, buildPageQuery, COUNT_CAP, type Page, type PageQuery, type PageSort, type PageStart, type CountMode } from './page-query';
 export { executeQuery, executeQueryOne, executeWrite, withTransaction, type DbClient, type Sql, type WriteResult } from './query';
 export {

@@ -157,7 +157,7 @@ async function acquire(st: PoolState, retried: { ssl?: boolean; params?: boolean
       if (!st.noStartupTimeouts) getLogger().warn(
         { reason: (err as Error).message },
         'the database (a pooler such as PgBouncer) refuses statement_timeout and idle_in_transaction_session_timeout as start-up parameters: ' +
-          'connecting without them. Set them for the role (ALTER ROLE … SET statement_timeout = …) or in the pooler (query_timeout, idle_transaction_timeout)',
+          'connecting without them; they are written to the role for this database at start-up instead (README: Behind PgBouncer)',
       );
       st.noStartupTimeouts = true;
       return acquire(st, { ...retried, params: true });
@@ -247,6 +247,11 @@ export async function closePool(timeoutMs = CLOSE_TIMEOUT_MS): Promise<void> {
     getLogger().warn({ in_use: st.held.size }, `pool did not close within ${timeoutMs} ms; ending its checked-out clients`);
     await Promise.allSettled([...st.held].map((client) => client.end()));
   }
+}
+
+/** True once the server (a pooler) refused the timeouts as start-up parameters: see applyTimeoutsToRole(). */
+export function startupTimeoutsRefused(): boolean {
+  return state?.noStartupTimeouts ?? false;
 }
 
 /** The pool's numbers (API.md §2). Does not build the pool. */

@@ -3,7 +3,9 @@ import { chmod, chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { QueryTimeoutError, applyTimeoutsToRole, closePool, executeQuery, startupTimeoutsRefused, warmPool } from '../../../src/db';
 import { createCustomer, createUser, type TestUser } from '../../helpers/factories';
+import { usePoolConfig } from '../../helpers/pool';
 import { freePort, startServer, stopServer, waitForHealth, type ServerProcess } from '../../helpers/server-process';
 
 // Two API processes with their default settings behind Debian's PgBouncer (1.18: no prepared statements
@@ -163,4 +165,41 @@ const EXPECTED: Record<string, number> = {
       expect(errors).toEqual([]);
     }
   });
+});
+
+(PGBOUNCER ? describe : describe.skip)('timeouts behind PgBouncer in transaction mode', () => {
+  afterEach(async () => {
+    await closePool();
+  });
+
+  test('connected directly, the sessions have the timeouts already: nothing is written to the role', async () => {
+    await usePoolConfig({ DB_STATEMENT_TIMEOUT_MS: '15000' });
+    expect(await applyTimeoutsToRole()).toBe(false);
+  });
+
+  test("the service writes its statement timeout to the role; a slow statement through PgBouncer is cancelled by the server", async () => {
+    const first = await startPgBouncer('transaction');
+    try {
+      await usePoolConfig({ DATABASE_URL: first.url, DB_STATEMENT_TIMEOUT_MS: '500', DB_STARTUP_RETRIES: '1' });
+      await warmPool();
+      expect(startupTimeoutsRefused()).toBe(true);
+      expect(await applyTimeoutsToRole()).toBe(true);
+      expect(await applyTimeoutsToRole()).toBe(false);
+      await closePool();
+    } finally {
+      await first.stop();
+    }
+    // A new PgBouncer: every server session it opens starts with the role's settings.
+    const second = await startPgBouncer('transaction');
+    try {
+      await usePoolConfig({ DATABASE_URL: second.url, DB_STATEMENT_TIMEOUT_MS: '500' });
+      const started = Date.now();
+      await expect(executeQuery('SELECT pg_sleep(3)')).rejects.toBeInstanceOf(QueryTimeoutError);
+      // The server's 500 ms, not the client's backstop (500 ms + 2 s).
+      expect(Date.now() - started).toBeLessThan(2000);
+      await closePool();
+    } finally {
+      await second.stop();
+    }
+  }, 60_000);
 });

@@ -1,0 +1,43 @@
+import { getConfig } from '../config/config';
+import { getLogger } from '../logging/logger';
+import { executeQueryOne, executeWrite } from './query';
+
+/**
+ * The timeouts travel as start-up parameters; a pooler refuses them (PgBouncer, unless
+ * ignore_startup_parameters lists them, and then it drops them silently). When a session of the pool
+ * does not have DB_STATEMENT_TIMEOUT_MS and DB_IDLE_IN_TRANSACTION_TIMEOUT_MS, they are written as the
+ * role's defaults in this database (ALTER ROLE CURRENT_USER IN DATABASE … SET): every server session the
+ * pooler opens from then on starts with them; sessions it holds keep theirs until it reconnects them.
+ * Returns whether anything was written.
+ */
+export async function applyTimeoutsToRole(): Promise<boolean> {
+  const { statementTimeoutMs, idleInTransactionTimeoutMs } = getConfig().db;
+  // pg_settings gives this session's values in milliseconds.
+  const session = await executeQueryOne<{ statement: string; idle: string }>(
+    `SELECT (SELECT setting FROM pg_settings WHERE name = 'statement_timeout') AS statement,
+            (SELECT setting FROM pg_settings WHERE name = 'idle_in_transaction_session_timeout') AS idle`,
+  );
+  if (Number(session?.statement) === statementTimeoutMs && Number(session?.idle) === idleInTransactionTimeoutMs) return false;
+  const wanted = { statement_timeout: `${statementTimeoutMs}ms`, idle_in_transaction_session_timeout: `${idleInTransactionTimeoutMs}ms` };
+  const current = await executeQueryOne<{ settings: string[] | null }>(
+    `SELECT s.setconfig AS settings FROM pg_db_role_setting s
+       JOIN pg_roles r ON r.oid = s.setrole JOIN pg_database d ON d.oid = s.setdatabase
+      WHERE r.rolname = current_user AND d.datname = current_database()`,
+  );
+  const missing = Object.entries(wanted).filter(([name, value]) => !(current?.settings ?? []).includes(`${name}=${value}`));
+  if (missing.length === 0) return false;
+  try {
+    for (const [name, value] of missing) {
+      // The values are the config's integers; the database name is quoted by format().
+      await executeWrite(`DO $$ BEGIN EXECUTE format('ALTER ROLE CURRENT_USER IN DATABASE %I SET ${name} = %L', current_database(), '${value}'); END $$`);
+    }
+  } catch (err) {
+    getLogger().warn(
+      { reason: err instanceof Error ? err.message : String(err), wanted },
+      'could not write the timeouts to the role: set them yourself (ALTER ROLE … IN DATABASE … SET statement_timeout = …) or in the pooler (query_timeout, idle_transaction_timeout)',
+    );
+    return false;
+  }
+  getLogger().info({ ...wanted }, 'behind a pooler: timeouts written to the role for this database (new server sessions start with them)');
+  return true;
+}
