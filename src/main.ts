@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createApp } from './app';
 import { ConfigError, type Config } from './config/config';
-import { applyTimeoutsToRole, closePool, migrate, prepareDatabase, warmPool } from './db';
+import { applyTimeoutsToRole, closePool, migrate, prepareDatabase, startupTimeoutsRefused, warmPool } from './db';
 import { markDraining } from './http/lifecycle';
 import { createHttpServer } from './http/server';
 import { getLogger } from './logging/logger';
@@ -33,16 +33,24 @@ async function warmPoolWithRetries(config: Config): Promise<void> {
   }
 }
 
-/** The seed's sizing rule: WEB_CONCURRENCY × max per process must stay below the server's budget. */
+/**
+ * The seed's sizing rule, across the deployment: instances × WEB_CONCURRENCY × max per process must stay
+ * below the server's budget. Behind a pooler the API's connections end at the pooler, which holds its
+ * own, smaller set: the rule is then the pooler's to keep (README: Behind PgBouncer).
+ */
 async function checkConnectionBudget(config: Config): Promise<void> {
   const { maxConnections, reserved } = await readConnectionLimits();
-  const wanted = config.webConcurrency * config.db.maxConnections;
+  const { instances } = config;
+  const wanted = instances * config.webConcurrency * config.db.maxConnections;
   const budget = maxConnections - reserved;
-  const numbers = { webConcurrency: config.webConcurrency, poolMax: config.db.maxConnections, wanted, serverMax: maxConnections, reserved, budget };
-  if (wanted >= budget) {
-    getLogger().warn(numbers, `connection budget exceeded: ${config.webConcurrency} process(es) × ${config.db.maxConnections} = ${wanted}, but the server allows ${budget} (max_connections ${maxConnections} − ${reserved} reserved)`);
+  const numbers = { instances, webConcurrency: config.webConcurrency, poolMax: config.db.maxConnections, wanted, serverMax: maxConnections, reserved, budget };
+  const how = `${instances > 1 ? `${instances} instance(s) × ` : ''}${config.webConcurrency} process(es) × ${config.db.maxConnections} = ${wanted}`;
+  if (startupTimeoutsRefused()) {
+    getLogger().info(numbers, `behind a pooler: ${how} client connections end at the pooler; size its max_client_conn for them`);
+  } else if (wanted >= budget) {
+    getLogger().warn(numbers, `connection budget exceeded: ${how}, but the server allows ${budget} (max_connections ${maxConnections} − ${reserved} reserved)`);
   } else {
-    getLogger().info(numbers, 'connection budget fits');
+    getLogger().info(numbers, `connection budget fits: ${how} of ${budget}`);
   }
 }
 

@@ -57,6 +57,8 @@ export interface Config {
   /** Where limits shared by all instances live (unset: per process). */
   readonly redisUrl: string | undefined;
   readonly webConcurrency: number;
+  /** Instances of the service sharing the database (INSTANCES), for the start-up budget check. */
+  readonly instances: number;
 }
 
 /** Thrown by loadConfig with one line per bad variable; never carries a secret's value. */
@@ -159,6 +161,7 @@ function toConfig(e: Env, envFile: string | undefined): Config {
     dashboardMaxAgeSeconds: e.DASHBOARD_MAX_AGE_S,
     redisUrl: e.REDIS_URL,
     webConcurrency: e.WEB_CONCURRENCY,
+    instances: e.INSTANCES,
   };
 }
 

@@ -22,3 +22,19 @@ describe('WEB_CONCURRENCY=2', () => {
     expect(server.output().match(/shutdown complete/g)).toHaveLength(2);
   }, 30_000);
 });
+
+describe('the start-up connection budget', () => {
+  test('counts INSTANCES × WEB_CONCURRENCY × DB_POOL_MAX_CONNECTIONS against the server, and says so at warn', async () => {
+    const run = async (instances: string) => {
+      const server = startServer(
+        { DATABASE_URL: process.env.DATABASE_URL!, JWT_SECRET: process.env.JWT_SECRET!, LOG_LEVEL: 'info', DB_MIGRATE_ON_START: 'false', INSTANCES: instances, DB_POOL_MAX_CONNECTIONS: '10' },
+        await freePort(),
+      );
+      await waitForHealth(server);
+      await stopServer(server);
+      return server.output();
+    };
+    expect(await run('1')).toMatch(/connection budget fits: 1 process\(es\) × 10 = 10 of \d+/);
+    expect(await run('20')).toContain('connection budget exceeded: 20 instance(s) × 1 process(es) × 10 = 200');
+  }, 30_000);
+});
