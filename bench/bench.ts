@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FaultProxy } from '../test/helpers/fault-proxy';
 import { startCeiling } from './lib/ceiling';
-import { login, startApi, type ApiProcess } from './lib/api-process';
+import { BENCH_ADMIN, benchApiEnv, login, startApi, type ApiProcess } from './lib/api-process';
 import { adminQuery, openBenchDatabase } from './lib/database';
 import { median, runLoad, type LoadResult } from './lib/load';
 import { pgbenchAvailable, runPgbench } from './lib/pgbench';
@@ -37,8 +37,6 @@ const ROUNDS = Math.max(1, Number(values.rounds));
 const CONNECTIONS = Math.max(1, Number(values.connections));
 const CUSTOMERS = Math.max(100, Number(values.customers));
 const RTT_MS = Math.max(0, Number(values['db-rtt-ms']));
-const ADMIN = { email: 'bench-admin@example.com', password: 'bench-admin-password' };
-const JWT_SECRET = 'bench-secret-that-is-long-enough-0123456789';
 
 const randomId = () => `/api/customers/${1 + Math.floor(Math.random() * CUSTOMERS)}`;
 const ENDPOINTS: { name: string; method: 'GET' | 'POST'; path: string | (() => string); body?: string }[] = [
@@ -73,7 +71,7 @@ async function main(): Promise<void> {
     poolUrl = proxy.urlFor(db.url);
   }
   // The default config (LOG_LEVEL=info: one line per request), its logs sent to /dev/null.
-  const common = { DATABASE_URL: poolUrl, JWT_SECRET, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, SEED_DEMO_DATA: 'false', LOG_LEVEL: 'info' };
+  const common = benchApiEnv(poolUrl);
   const apis: Record<'pooled' | 'before', ApiProcess> = {
     pooled: await startApi(common, { discardLogs: true }),
     before: undefined as unknown as ApiProcess,
@@ -91,7 +89,7 @@ async function main(): Promise<void> {
   await adminQuery(db.url, 'VACUUM ANALYZE customers');
   apis.before = await startApi({ ...common, DB_POOL_MAX_USES: '1' }, { discardLogs: true });
   cleanups.push(() => apis.before.child.kill('SIGKILL'));
-  const token = await login(apis.pooled.base, ADMIN.email, ADMIN.password);
+  const token = await login(apis.pooled.base, BENCH_ADMIN.email, BENCH_ADMIN.password);
   const headers = { authorization: `Bearer ${token}` };
   const bare = await startCeiling(poolUrl, 'bare');
   const barePrepared = await startCeiling(poolUrl, 'bare', true);

@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { login, startApi } from './lib/api-process';
+import { BENCH_ADMIN, benchApiEnv, login, startApi } from './lib/api-process';
 import { startCeiling } from './lib/ceiling';
 import { adminQuery, openBenchDatabase } from './lib/database';
 import { fillCustomers } from './lib/fill';
@@ -26,7 +26,6 @@ const SECONDS = Math.max(1, Number(values.seconds));
 const ROUNDS = Math.max(1, Number(values.rounds));
 const CONNECTIONS = Math.max(1, Number(values.connections));
 const CUSTOMERS = Math.max(100, Number(values.customers));
-const ADMIN = { email: 'bench-admin@example.com', password: 'bench-admin-password' };
 const TARGET = { ofExpress: 0.85, p99: 1.5 };
 
 const ENDPOINTS: { name: string; read: boolean; method: 'GET' | 'POST'; path: string | (() => string); body?: string }[] = [
@@ -44,12 +43,9 @@ type Target = 'api' | 'express' | 'bare';
 export async function runFramework(): Promise<void> {
   const startedAt = new Date().toISOString();
   const db = await openBenchDatabase('framework', process.env.DATABASE_URL);
-  const api = await startApi(
-    { DATABASE_URL: db.url, JWT_SECRET: 'bench-secret-that-is-long-enough-0123456789', ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, SEED_DEMO_DATA: 'false', LOG_LEVEL: 'info' },
-    { discardLogs: true },
-  );
+  const api = await startApi(benchApiEnv(db.url), { discardLogs: true });
   await fillCustomers(db.url, 0, CUSTOMERS);
-  const headers = { authorization: `Bearer ${await login(api.base, ADMIN.email, ADMIN.password)}` };
+  const headers = { authorization: `Bearer ${await login(api.base, BENCH_ADMIN.email, BENCH_ADMIN.password)}` };
   const express = await startCeiling(db.url, 'express');
   const bare = await startCeiling(db.url, 'bare');
   const bases: Record<Target, string> = { api: api.base, express: express.url, bare: bare.url };

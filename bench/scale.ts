@@ -7,7 +7,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cursorScope, encodeCursor } from '../src/http/list-paging';
-import { login, startApi } from './lib/api-process';
+import { BENCH_ADMIN, benchApiEnv, login, startApi } from './lib/api-process';
 import { adminQuery, openBenchDatabase } from './lib/database';
 import { fillCustomers } from './lib/fill';
 import { runLoad, type LoadResult } from './lib/load';
@@ -27,7 +27,6 @@ const SIZES = String(values.sizes)
   .sort((a, b) => a - b);
 const SECONDS = Math.max(1, Number(values.seconds));
 const CONNECTIONS = Math.max(1, Number(values.connections));
-const ADMIN = { email: 'bench-admin@example.com', password: 'bench-admin-password' };
 const TARGET = { ratio: 0.5, p99Ms: 250 };
 
 
@@ -40,11 +39,8 @@ interface Endpoint {
 export async function runScale(): Promise<void> {
   const startedAt = new Date().toISOString();
   const db = await openBenchDatabase('scale', process.env.DATABASE_URL);
-  const api = await startApi(
-    { DATABASE_URL: db.url, JWT_SECRET: 'bench-secret-that-is-long-enough-0123456789', ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, SEED_DEMO_DATA: 'false', LOG_LEVEL: 'info' },
-    { discardLogs: true },
-  );
-  const headers = { authorization: `Bearer ${await login(api.base, ADMIN.email, ADMIN.password)}` };
+  const api = await startApi(benchApiEnv(db.url), { discardLogs: true });
+  const headers = { authorization: `Bearer ${await login(api.base, BENCH_ADMIN.email, BENCH_ADMIN.password)}` };
   let filled = 0;
   let deepCursor = '';
   const endpoints: Endpoint[] = [

@@ -33,3 +33,21 @@ export async function login(base: string, email: string, password: string): Prom
   if (!res.ok) throw new Error(`login failed: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { token: string }).token;
 }
+
+/** The admin every benchmark logs in as (created at start-up through ADMIN_EMAIL / ADMIN_PASSWORD). */
+export const BENCH_ADMIN = { email: 'bench-admin@example.com', password: 'bench-admin-password' };
+
+/**
+ * The environment of an API under benchmark: the defaults (LOG_LEVEL=info: one line per request, as
+ * users run it), the bench admin, no demo data.
+ */
+export function benchApiEnv(databaseUrl: string): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    JWT_SECRET: 'bench-secret-that-is-long-enough-0123456789',
+    ADMIN_EMAIL: BENCH_ADMIN.email,
+    ADMIN_PASSWORD: BENCH_ADMIN.password,
+    SEED_DEMO_DATA: 'false',
+    LOG_LEVEL: 'info',
+  };
+}
