@@ -1,6 +1,7 @@
 // npm run bench [-- --seconds 4 --rounds 2 --connections 32 --customers 10000 --db-rtt-ms 0]
 // npm run bench -- --scale: the reads at 10,000, 100,000 and 1,000,000 customers instead (bench/scale.ts).
 // npm run bench -- --framework: every endpoint against a minimal Express app and bare node:http (bench/framework.ts).
+// npm run bench -- --sizing: 1 and 2 instances × pool sizes, directly and through PgBouncer (bench/sizing.ts).
 // Starts the API twice against DATABASE_URL (or an embedded PostgreSQL) — pooled (the defaults) and
 // "before" (DB_POOL_MAX_USES=1: a new connection for every checkout, through the very same code) —
 // and loads each endpoint in both modes, interleaved over rounds, next to the ceilings: a bare
@@ -19,6 +20,7 @@ import { pgbenchAvailable, runPgbench } from './lib/pgbench';
 import { BY_ID, toMarkdown, toSvg, type Report, type Row } from './lib/report';
 import { runFramework } from './framework';
 import { runScale } from './scale';
+import { runSizing } from './sizing';
 
 const { values } = parseArgs({
   options: {
@@ -29,6 +31,7 @@ const { values } = parseArgs({
     'db-rtt-ms': { type: 'string', default: '0' },
     scale: { type: 'boolean', default: false },
     framework: { type: 'boolean', default: false },
+    sizing: { type: 'boolean', default: false },
     sizes: { type: 'string' },
   },
 });
@@ -196,7 +199,7 @@ async function main(): Promise<void> {
   await db.close();
 }
 
-(values.scale ? runScale() : values.framework ? runFramework() : main()).then(
+(values.scale ? runScale() : values.framework ? runFramework() : values.sizing ? runSizing() : main()).then(
   () => process.exit(0),
   (err: unknown) => {
     console.error(err);

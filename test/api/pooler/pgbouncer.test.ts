@@ -1,75 +1,16 @@
-import { spawnSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmod, chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { QueryTimeoutError, applyTimeoutsToRole, closePool, executeQuery, startupTimeoutsRefused, warmPool } from '../../../src/db';
 import { createCustomer, createUser, type TestUser } from '../../helpers/factories';
+import { PGBOUNCER, startPgBouncer as startPgBouncerFor, type Bouncer } from '../../helpers/pgbouncer';
 import { usePoolConfig } from '../../helpers/pool';
 import { freePort, startServer, stopServer, waitForHealth, type ServerProcess } from '../../helpers/server-process';
 
 // Two API processes with their default settings behind Debian's PgBouncer (1.18: no prepared statements
 // across transactions, start-up parameters refused), in transaction mode and then in session mode.
-const PGBOUNCER = ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer'].find((p) => spawnSync('test', ['-x', p]).status === 0);
 if (!PGBOUNCER) process.stdout.write('\npgbouncer tests: skipped, no pgbouncer binary here (apt-get install pgbouncer; .ci/run installs it)\n');
-const asRoot = process.getuid?.() === 0;
 
-interface Bouncer {
-  url: string;
-  stop: () => Promise<void>;
-}
-
-/** PgBouncer in front of this file's test database; it refuses to run as root, so root runs it as postgres. */
-async function startPgBouncer(mode: 'transaction' | 'session'): Promise<Bouncer> {
-  const target = new URL(process.env.DATABASE_URL!);
-  const dir = await mkdtemp(join(tmpdir(), 'customer-api-pgbouncer-'));
-  await chmod(dir, 0o755);
-  const port = await freePort();
-  const user = decodeURIComponent(target.username || 'postgres');
-  await writeFile(join(dir, 'userlist.txt'), `"${user}" "${decodeURIComponent(target.password)}"\n`);
-  await writeFile(
-    join(dir, 'pgbouncer.ini'),
-    [
-      '[databases]',
-      `* = host=${target.hostname} port=${target.port || 5432}`,
-      '[pgbouncer]',
-      `listen_addr = 127.0.0.1`,
-      `listen_port = ${port}`,
-      `unix_socket_dir =`,
-      `auth_type = trust`,
-      `auth_file = ${join(dir, 'userlist.txt')}`,
-      `pool_mode = ${mode}`,
-      'max_client_conn = 200',
-      // Session mode ties a server connection to each client connection: it needs one per API pool slot (2 × 10).
-      `default_pool_size = ${mode === 'session' ? 25 : 10}`,
-      `logfile = ${join(dir, 'pgbouncer.log')}`,
-      `pidfile = ${join(dir, 'pgbouncer.pid')}`,
-    ].join('\n'),
-  );
-  const ids = asRoot ? { uid: Number(spawnSync('id', ['-u', 'postgres']).stdout), gid: Number(spawnSync('id', ['-g', 'postgres']).stdout) } : {};
-  if (ids.uid !== undefined) for (const f of ['', 'userlist.txt', 'pgbouncer.ini']) await chown(join(dir, f), ids.uid, ids.gid);
-  const child: ChildProcess = spawn(PGBOUNCER!, [join(dir, 'pgbouncer.ini')], { stdio: 'ignore', ...ids });
-  for (let i = 0; i < 100; i += 1) {
-    const ready = await new Promise<boolean>((resolve) => {
-      const probe = connect(port, '127.0.0.1');
-      probe.once('connect', () => (probe.destroy(), resolve(true)));
-      probe.once('error', () => resolve(false));
-    });
-    if (ready) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const url = new URL(target.toString());
-  url.port = String(port);
-  url.hostname = '127.0.0.1';
-  return {
-    url: url.toString(),
-    stop: async () => {
-      child.kill('SIGINT');
-      await new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r(null)));
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
+/** PgBouncer in front of this file's test database. */
+const startPgBouncer = (mode: 'transaction' | 'session') =>
+  startPgBouncerFor(process.env.DATABASE_URL!, mode, mode === 'session' ? 25 : 10); // session: a server connection per API pool slot (2 × 10)
 
 let admin: TestUser;
 let customerIds: number[];
