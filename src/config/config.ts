@@ -56,6 +56,8 @@ export interface Config {
   readonly dashboardMaxAgeSeconds: number;
   /** Where limits shared by all instances live (unset: per process). */
   readonly redisUrl: string | undefined;
+  /** Prefix of this deployment's keys in Redis. */
+  readonly redisKeyPrefix: string;
   readonly webConcurrency: number;
   /** Instances of the service sharing the database (INSTANCES), for the start-up budget check. */
   readonly instances: number;
@@ -160,6 +162,7 @@ function toConfig(e: Env, envFile: string | undefined): Config {
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     dashboardMaxAgeSeconds: e.DASHBOARD_MAX_AGE_S,
     redisUrl: e.REDIS_URL,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
     webConcurrency: e.WEB_CONCURRENCY,
     instances: e.INSTANCES,
   };

@@ -99,6 +99,8 @@ export const EnvSchema = z
     DASHBOARD_MAX_AGE_S: int(0, 86_400).default(10),
     // Redis for limits shared by all instances (the login rate limit); unset, each process counts alone.
     REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+    // Prefix of this deployment's keys in Redis (several deployments may share one Redis).
+    REDIS_KEY_PREFIX: z.string().min(1).max(100).default('customer-api:'),
     // How many instances of the service (each with WEB_CONCURRENCY processes) share the database: for the start-up budget check.
     INSTANCES: int(1, 10_000).default(1),
     // Worker processes (each with its own pool).

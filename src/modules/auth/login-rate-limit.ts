@@ -75,7 +75,7 @@ function storeFor(name: string): Store | undefined {
   const url = getConfig().redisUrl;
   if (!url) return undefined;
   const client = redisClient(url);
-  return new RecoveringRedisStore({ prefix: `customer-api:login:${name}:`, sendCommand: (...args: string[]) => client.sendCommand(args) });
+  return new RecoveringRedisStore({ prefix: `${getConfig().redisKeyPrefix}login:${name}:`, sendCommand: (...args: string[]) => client.sendCommand(args) });
 }
 
 /**

@@ -24,9 +24,12 @@ afterAll(async () => {
   await Promise.all(running.map((s) => stopServer(s)));
 });
 
+// Keys of this run only: the per-address limit would otherwise count every earlier run from 127.0.0.1.
+const KEY_PREFIX = `customer-api-test-${randomBytes(4).toString('hex')}:`;
+
 async function start(redisUrl: string): Promise<ServerProcess> {
   const server = startServer(
-    { DATABASE_URL: process.env.DATABASE_URL!, JWT_SECRET: process.env.JWT_SECRET!, LOG_LEVEL: 'warn', DB_MIGRATE_ON_START: 'false', REDIS_URL: redisUrl },
+    { DATABASE_URL: process.env.DATABASE_URL!, JWT_SECRET: process.env.JWT_SECRET!, LOG_LEVEL: 'warn', DB_MIGRATE_ON_START: 'false', REDIS_URL: redisUrl, REDIS_KEY_PREFIX: KEY_PREFIX },
     await freePort(),
   );
   running.push(server);
@@ -44,7 +47,6 @@ describe('the login rate limit with REDIS_URL', () => {
       return;
     }
     const [a, b] = [await start(REDIS), await start(REDIS)];
-    // A fresh email for the failures (the store outlives this test); the real user checks the lock after.
     const email = `nobody-${randomBytes(4).toString('hex')}@example.com`;
     const statuses = [];
     for (const server of [a, a, a, b, b]) statuses.push(await login(server, email, 'wrong-password'));
