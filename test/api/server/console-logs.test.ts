@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { prettyLogs } from '../../../src/logging/logger';
 import { freePort, MAIN } from '../../helpers/server-process';
 
@@ -25,8 +25,9 @@ async function startupOutput(terminal: boolean, env: Record<string, string>): Pr
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));
   const exited = new Promise((resolve) => child.once('exit', resolve));
   for (let i = 0; i < 200 && !output.includes('listening on'); i += 1) await new Promise((r) => setTimeout(r, 50));
+  // script(1) does not pass a signal on: its own child (the server) gets it directly.
+  if (terminal) spawnSync('pkill', ['-TERM', '-P', String(child.pid)]);
   child.kill('SIGTERM');
-  if (terminal) spawn('pkill', ['-TERM', '-f', `${MAIN}`]); // script(1) does not pass the signal on
   await exited;
   return output;
 }
