@@ -1,6 +1,9 @@
 import { getConfig } from '../config/config';
 import { getLogger } from '../logging/logger';
-import { executeQueryOne, executeWrite } from './query';
+import { executeQuery, executeQueryOne, executeWrite, withTransaction } from './query';
+
+// An arbitrary constant, beside the migrations' lock.
+const ROLE_SETTINGS_LOCK_KEY = 7_245_104_979;
 
 /**
  * The timeouts travel as start-up parameters; a pooler refuses them (PgBouncer, unless
@@ -27,10 +30,14 @@ export async function applyTimeoutsToRole(): Promise<boolean> {
   const missing = Object.entries(wanted).filter(([name, value]) => !(current?.settings ?? []).includes(`${name}=${value}`));
   if (missing.length === 0) return false;
   try {
-    for (const [name, value] of missing) {
-      // The values are the config's integers; the database name is quoted by format().
-      await executeWrite(`DO $$ BEGIN EXECUTE format('ALTER ROLE CURRENT_USER IN DATABASE %I SET ${name} = %L', current_database(), '${value}'); END $$`);
-    }
+    // Instances starting together take turns (ALTER ROLE at once fails with "tuple concurrently updated").
+    await withTransaction(async (tx) => {
+      await executeQuery('SELECT pg_advisory_xact_lock($1)', [ROLE_SETTINGS_LOCK_KEY], tx);
+      for (const [name, value] of missing) {
+        // The values are the config's integers; the database name is quoted by format().
+        await executeWrite(`DO $$ BEGIN EXECUTE format('ALTER ROLE CURRENT_USER IN DATABASE %I SET ${name} = %L', current_database(), '${value}'); END $$`, [], tx);
+      }
+    });
   } catch (err) {
     getLogger().warn(
       { reason: err instanceof Error ? err.message : String(err), wanted },

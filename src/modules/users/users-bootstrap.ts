@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { withTransaction } from '../../db';
+import { executeQuery, withTransaction } from '../../db';
 import { hashPassword } from '../auth/password';
 import { findUserIdByEmail, insertUser, updateUser } from './users-repository';
 
 export const DEFAULT_ADMIN_EMAIL = 'admin@example.com';
+// An arbitrary constant, one below the migrations' lock.
+const ADMIN_BOOTSTRAP_LOCK_KEY = 7_245_104_980;
 
 export interface AdminOutcome {
   email: string;
@@ -20,6 +22,9 @@ export async function ensureAdmin(email: string, password: string | undefined, o
   const generatedPassword = password === undefined ? randomBytes(12).toString('base64url') : undefined;
   const passwordHash = await hashPassword(password ?? generatedPassword!);
   return withTransaction(async (tx) => {
+    // Instances starting together on a new database would both find no admin and both insert it:
+    // they take turns (a transaction-scoped lock, which a transaction-mode pooler keeps).
+    await executeQuery('SELECT pg_advisory_xact_lock($1)', [ADMIN_BOOTSTRAP_LOCK_KEY], tx);
     const existing = await findUserIdByEmail(email, tx);
     if (existing !== null) {
       if (options.resetPassword && password !== undefined) await updateUser(existing, { passwordHash, role: 'admin', is_active: true }, tx);
