@@ -196,7 +196,8 @@ async function main(): Promise<void> {
     runWorkers(config, stopDatabase);
     return;
   }
-  await connectRateLimitStore();
+  // A Redis that is down does not stop the start: it only means no shared limit yet.
+  await within(connectRateLimitStore(), 2000);
   const server = createHttpServer(createApp());
   await listen(server, config);
   handleShutdown(server, config, stopDatabase);

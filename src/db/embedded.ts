@@ -15,7 +15,6 @@ export interface EmbeddedDatabase {
   stop: () => Promise<void>;
 }
 
-export { EmbeddedDatabaseError };
 
 const DATABASE = 'customer_api';
 const USER = 'postgres';

@@ -29,7 +29,8 @@ function operationOf(text: string): string {
 // false once a named statement went missing under us (see fallBackToUnnamed); else DB_PREPARED_STATEMENTS.
 let namedStatementsWork = true;
 
-const usesNames = (sql: Sql): boolean => typeof sql !== 'string' && namedStatementsWork && getConfig().db.preparedStatements;
+const namesInUse = (): boolean => namedStatementsWork && getConfig().db.preparedStatements;
+const usesNames = (sql: Sql): boolean => typeof sql !== 'string' && namesInUse();
 
 /**
  * A pooler in transaction mode hands each transaction another server connection, so a statement
@@ -137,7 +138,7 @@ export async function executeWrite<T extends pg.QueryResultRow = pg.QueryResultR
  * @example await withTransaction(async (tx) => { await executeWrite(sqlA, [], tx); await executeWrite(sqlB, [], tx); });
  */
 export async function withTransaction<T>(work: (tx: DbClient) => Promise<T>): Promise<T> {
-  const namesBefore = namedStatementsWork && getConfig().db.preparedStatements;
+  const namesBefore = namesInUse();
   try {
     return await runTransaction(work);
   } catch (err) {

@@ -99,22 +99,12 @@ export function loginRateLimits(): RequestHandler[] {
 }
 
 /**
- * With REDIS_URL, connects before the app is built (the limiters load their scripts then), waiting at
- * most `timeoutMs`: a Redis that is down does not stop the start, it only means no shared limit yet.
+ * With REDIS_URL, the connection to wait for before the app is built (the limiters load their scripts
+ * then). The caller bounds the wait; a client that is not connected yet keeps trying by itself.
  */
-export async function connectRateLimitStore(timeoutMs = 2000): Promise<void> {
+export function connectRateLimitStore(): Promise<unknown> {
   const url = getConfig().redisUrl;
-  if (!url) return;
+  if (!url) return Promise.resolve();
   redisClient(url);
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([connecting, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-  clearTimeout(timer);
-}
-
-/** Closes the Redis connection (graceful shutdown, tests). */
-export async function closeRateLimitStore(): Promise<void> {
-  const client = redis;
-  redis = undefined;
-  if (client?.isOpen) await client.quit().catch(() => undefined);
-  else client?.destroy();
+  return connecting ?? Promise.resolve();
 }

@@ -8,6 +8,9 @@ import { findUserById, listUsers, USER_SORT_KEY } from './users-repository';
 import { CreateUserBodySchema, ListUsersQuerySchema, UpdateUserBodySchema } from './users-schemas';
 import { changeUser, createUser, removeUser } from './users-service';
 
+// The users list has one sort and no filter: one cursor scope.
+const USERS_SCOPE = cursorScope(['users']);
+
 /** API.md §4: admins manage users; a user may only read itself. */
 export function usersRouter(): Router {
   const router = createRouter();
@@ -15,9 +18,8 @@ export function usersRouter(): Router {
 
   router.get('/', adminOnly, async (req, res) => {
     const query = ListUsersQuerySchema.parse(req.query);
-    const scope = cursorScope(['users']);
-    const page = await listUsers(query, pageStart(query, scope, USER_SORT_KEY.keyType));
-    res.json(paginated(page.rows, page, query, scope));
+    const page = await listUsers(query, pageStart(query, USERS_SCOPE, USER_SORT_KEY.keyType));
+    res.json(paginated(page.rows, page, query, USERS_SCOPE));
   });
 
   router.post('/', adminOnly, async (req, res) => {
