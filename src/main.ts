@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createApp } from './app';
 import { ConfigError, type Config } from './config/config';
-import { applyTimeoutsToRole, closePool, migrate, prepareDatabase, startupTimeoutsRefused, warmPool } from './db';
+import { applyTimeoutsToRole, closePool, migrate, prepareDatabase, startReplicas, startupTimeoutsRefused, warmPool } from './db';
 import { markDraining } from './http/lifecycle';
 import { createHttpServer } from './http/server';
 import { getLogger } from './logging/logger';
@@ -198,7 +198,10 @@ async function main(): Promise<void> {
   }
   // A Redis that is down does not stop the start: it only means no shared limit yet.
   await within(connectRateLimitStore(), 2000);
-  const server = createHttpServer(createApp());
+  const app = createApp();
+  // Read replicas take reads once their first check has passed; until then (bounded) the primary serves them.
+  await within(startReplicas(), config.db.connectTimeoutMs + 1000);
+  const server = createHttpServer(app);
   await listen(server, config);
   handleShutdown(server, config, stopDatabase);
   getLogger().info({ port: config.port, host: config.host, pid: process.pid }, `customer-api listening on http://${config.host}:${config.port}`);

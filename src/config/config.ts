@@ -7,6 +7,10 @@ export type SslMode = Env['DB_SSLMODE'];
 export interface DbConfig {
   /** Undefined when the embedded database is to be used. */
   readonly url: string | undefined;
+  /** DATABASE_REPLICA_URLS: streaming replicas for list, search and dashboard reads. */
+  readonly replicaUrls: readonly string[];
+  /** DB_REPLICA_MAX_LAG_MS: a replica further behind gets no reads. */
+  readonly replicaMaxLagMs: number;
   readonly embedded: boolean;
   readonly embeddedDir: string;
   /** EMBEDDED_DB_DIR was not set: the default may be moved where the server's OS user can reach it. */
@@ -124,6 +128,8 @@ function toConfig(e: Env, envFile: string | undefined): Config {
     envFile,
     db: {
       url: e.DATABASE_URL,
+      replicaUrls: e.DATABASE_REPLICA_URLS ?? [],
+      replicaMaxLagMs: e.DB_REPLICA_MAX_LAG_MS,
       embedded,
       embeddedDir: e.EMBEDDED_DB_DIR ?? '.data/postgres',
       embeddedDirIsDefault: e.EMBEDDED_DB_DIR === undefined,

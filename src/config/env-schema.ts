@@ -21,6 +21,16 @@ export const EnvSchema = z
 
     // Postgres URL; unset (and no PGHOST) means the embedded database outside production.
     DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+    // Comma-separated read-replica URLs: list, search and dashboard reads go to a healthy one.
+    DATABASE_REPLICA_URLS: optionalString.pipe(
+      z
+        .string()
+        .transform((v) => v.split(',').map((u) => u.trim()).filter(Boolean))
+        .pipe(z.array(z.url({ protocol: /^postgres(ql)?$/, error: 'each must be a postgres:// URL' })).max(16))
+        .optional(),
+    ),
+    // A replica further behind the primary than this gets no reads until it catches up.
+    DB_REPLICA_MAX_LAG_MS: int(0, 3_600_000).default(5000),
     // libpq's PGHOST, read by node-postgres itself; only its presence matters here.
     PGHOST: optionalString,
     // TLS to the database: libpq's meanings.
@@ -131,4 +141,4 @@ export const EnvSchema = z
 export type Env = z.infer<typeof EnvSchema>;
 
 /** Variables whose values are never printed, not even in an error. */
-export const SECRET_KEYS: ReadonlySet<string> = new Set(['DATABASE_URL', 'JWT_SECRET', 'ADMIN_PASSWORD', 'METRICS_TOKEN', 'REDIS_URL']);
+export const SECRET_KEYS: ReadonlySet<string> = new Set(['DATABASE_URL', 'DATABASE_REPLICA_URLS', 'JWT_SECRET', 'ADMIN_PASSWORD', 'METRICS_TOKEN', 'REDIS_URL']);

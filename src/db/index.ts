@@ -2,7 +2,8 @@
 export { getPool, closePool, poolStats, warmPool, startupTimeoutsRefused, addTelemetryListener, currentTelemetry, type PoolStats } from './pool';
 export { applyTimeoutsToRole } from './role-timeouts';
 export { queryPage, buildPageQuery, COUNT_CAP, type Page, type PageQuery, type PageSort, type PageStart, type CountMode } from './page-query';
-export { executeQuery, executeQueryOne, executeWrite, withTransaction, type DbClient, type Sql, type WriteResult } from './query';
+export { executeQuery, executeQueryOne, executeWrite, withTransaction, READ_REPLICA, type DbClient, type DbTarget, type Sql, type WriteResult } from './query';
+export { startReplicas, checkReplicas, replicaStats, replicaPoolName, type ReplicaStats, type ReplicaState } from './replicas';
 export {
   PoolExhaustedError,
   DatabaseUnavailableError,

@@ -1,4 +1,4 @@
-import { executeQuery } from './query';
+import { executeQuery, type DbTarget } from './query';
 
 /** API.md §5: how a list counts its matches. */
 export type CountMode = 'estimated' | 'exact' | 'none';
@@ -134,9 +134,9 @@ export function buildPageQuery(q: PageQuery): { name: string; text: string; para
 }
 
 /** Runs a page query: the rows (without the helper columns), the next keyset position, and the total. */
-export async function queryPage<Row extends { id: string | number }>(q: PageQuery): Promise<Page<Row>> {
+export async function queryPage<Row extends { id: string | number }>(q: PageQuery, db?: DbTarget): Promise<Page<Row>> {
   const { name, text, params } = buildPageQuery(q);
-  const rows = await executeQuery<PageRow<Row>>({ name, text }, params);
+  const rows = await executeQuery<PageRow<Row>>({ name, text }, params, db);
   const first = rows[0];
   const page = rows.filter((r) => r.id !== null);
   const last = page.length > q.limit ? page[q.limit - 1] : undefined;

@@ -9,15 +9,16 @@ export interface PoolCounters {
   leaksDetected: number;
 }
 
+/** Pool events; `pool` is the pool's name (DB_APPLICATION_NAME for the primary, then its replicas'). */
 export interface TelemetryListener {
-  onAcquire?(seconds: number): void;
-  onAcquireTimeout?(): void;
-  onQueueFull?(): void;
-  onUse?(seconds: number): void;
-  onConnectionCreated?(seconds: number): void;
-  onConnectionDestroyed?(): void;
-  onQuery?(operation: string, seconds: number): void;
-  onLeak?(): void;
+  onAcquire?(seconds: number, pool: string): void;
+  onAcquireTimeout?(pool: string): void;
+  onQueueFull?(pool: string): void;
+  onUse?(seconds: number, pool: string): void;
+  onConnectionCreated?(seconds: number, pool: string): void;
+  onConnectionDestroyed?(pool: string): void;
+  onQuery?(operation: string, seconds: number, pool: string): void;
+  onLeak?(pool: string): void;
 }
 
 const WINDOW = 1024;
@@ -38,47 +39,50 @@ export class PoolTelemetry {
   /** The first connections' opening times (the warm-up's, before any listener may exist), in ms. */
   readonly earlyCreationMs: number[] = [];
 
-  constructor(private readonly listeners: ReadonlySet<TelemetryListener>) {}
+  constructor(
+    readonly poolName: string,
+    private readonly listeners: ReadonlySet<TelemetryListener>,
+  ) {}
 
   acquired(ms: number): void {
     this.counters.acquisitions += 1;
     this.acquireMs[this.samples % WINDOW] = ms;
     this.samples += 1;
-    for (const l of this.listeners) l.onAcquire?.(ms / 1000);
+    for (const l of this.listeners) l.onAcquire?.(ms / 1000, this.poolName);
   }
 
   acquireTimedOut(): void {
     this.counters.acquireTimeouts += 1;
-    for (const l of this.listeners) l.onAcquireTimeout?.();
+    for (const l of this.listeners) l.onAcquireTimeout?.(this.poolName);
   }
 
   queueFull(): void {
     this.counters.queueFullRejections += 1;
-    for (const l of this.listeners) l.onQueueFull?.();
+    for (const l of this.listeners) l.onQueueFull?.(this.poolName);
   }
 
   used(ms: number): void {
-    for (const l of this.listeners) l.onUse?.(ms / 1000);
+    for (const l of this.listeners) l.onUse?.(ms / 1000, this.poolName);
   }
 
   connectionCreated(ms: number): void {
     this.counters.connectionsCreated += 1;
     if (this.earlyCreationMs.length < EARLY_CREATIONS) this.earlyCreationMs.push(ms);
-    for (const l of this.listeners) l.onConnectionCreated?.(ms / 1000);
+    for (const l of this.listeners) l.onConnectionCreated?.(ms / 1000, this.poolName);
   }
 
   connectionDestroyed(): void {
     this.counters.connectionsDestroyed += 1;
-    for (const l of this.listeners) l.onConnectionDestroyed?.();
+    for (const l of this.listeners) l.onConnectionDestroyed?.(this.poolName);
   }
 
   leaked(): void {
     this.counters.leaksDetected += 1;
-    for (const l of this.listeners) l.onLeak?.();
+    for (const l of this.listeners) l.onLeak?.(this.poolName);
   }
 
   queried(operation: string, ms: number): void {
-    for (const l of this.listeners) l.onQuery?.(operation, ms / 1000);
+    for (const l of this.listeners) l.onQuery?.(operation, ms / 1000, this.poolName);
   }
 
   /** p50 and p99 of the last acquire times, in milliseconds (null before the first). */

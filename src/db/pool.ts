@@ -6,7 +6,10 @@ import { resolveConnectionTarget, type ConnectionTarget } from './connection-opt
 import { DatabaseUnavailableError, PoolExhaustedError, isConnectionLevelError, toTypedDbError } from './db-errors';
 import { PoolTelemetry, type TelemetryListener } from './pool-telemetry';
 
-interface PoolState {
+/** One pool: the primary's (DATABASE_URL) or a read replica's (replicas.ts). */
+export interface PoolState {
+  /** pool_name in metrics and health: DB_APPLICATION_NAME for the primary, `<it>-replica-<n>` for replicas. */
+  readonly name: string;
   readonly pool: pg.Pool;
   readonly db: DbConfig;
   readonly target: ConnectionTarget;
@@ -40,9 +43,13 @@ const listeners = new Set<TelemetryListener>();
 const discarded = new WeakSet<pg.PoolClient>();
 let state: PoolState | undefined;
 
-function buildPool(db: DbConfig): PoolState {
-  const target = resolveConnectionTarget(db);
-  const telemetry = new PoolTelemetry(listeners);
+/**
+ * A pool for the server at `url` (the primary's DATABASE_URL when omitted), with the DB_POOL_* settings.
+ * Replica pools are built by replicas.ts with their own name and URL.
+ */
+export function buildPool(db: DbConfig, name = db.applicationName, url = db.url): PoolState {
+  const target = resolveConnectionTarget({ ...db, url });
+  const telemetry = new PoolTelemetry(name, listeners);
   const log = getLogger();
   const partial: { plain: boolean; noStartupTimeouts: boolean } = { plain: target.ssl === false, noStartupTimeouts: false };
 
@@ -77,7 +84,7 @@ function buildPool(db: DbConfig): PoolState {
     onConnect: () => {
       if (lifetime > 0) pool.options.maxLifetimeSeconds = lifetime * (0.9 + Math.random() * 0.2);
     },
-    application_name: db.applicationName,
+    application_name: name,
     statement_timeout: db.statementTimeoutMs,
     query_timeout: db.statementTimeoutMs > 0 ? db.statementTimeoutMs + CLIENT_TIMEOUT_MARGIN_MS : undefined,
     idle_in_transaction_session_timeout: db.idleInTransactionTimeoutMs,
@@ -89,7 +96,7 @@ function buildPool(db: DbConfig): PoolState {
   // connection dies (a database restart, pg_terminate_backend). The pool has already removed it.
   pool.on('error', (err) => {
     telemetry.counters.connectionErrors += 1;
-    log.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'idle database client failed; removed from the pool');
+    log.warn({ pool: name, err: { message: err.message, code: (err as { code?: string }).code } }, 'idle database client failed; removed from the pool');
   });
   pool.on('connect', (client) => {
     const createdAt = (client as unknown as { [CREATED_AT]?: number })[CREATED_AT];
@@ -101,7 +108,7 @@ function buildPool(db: DbConfig): PoolState {
     log.debug({ total: pool.totalCount }, 'database connection closed');
   });
 
-  return Object.assign(partial, { pool, db, target, telemetry, held: new Set<pg.PoolClient>() });
+  return Object.assign(partial, { name, pool, db, target, telemetry, held: new Set<pg.PoolClient>() });
 }
 
 function currentState(): PoolState {
@@ -192,8 +199,7 @@ export function discardOnRelease(client: pg.PoolClient): void {
  * Checks a client out, runs `fn`, and gives the client back on every path. The client is destroyed
  * instead of reused only when its connection failed; a SQL error keeps a healthy connection.
  */
-export async function withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const st = currentState();
+export async function withClient<T>(fn: (client: pg.PoolClient, st: PoolState) => Promise<T>, st: PoolState = currentState()): Promise<T> {
   const client = await acquire(st);
   const heldSince = performance.now();
   let broken: Error | undefined;
@@ -206,7 +212,7 @@ export async function withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): 
   st.held.add(client);
   const leakTimer = watchForLeak(st);
   try {
-    return await fn(client);
+    return await fn(client, st);
   } catch (err) {
     if (isConnectionLevelError(err)) broken ??= err as Error;
     throw toTypedDbError(err);
@@ -235,8 +241,18 @@ export async function warmPool(): Promise<void> {
  */
 export async function closePool(timeoutMs = CLOSE_TIMEOUT_MS): Promise<void> {
   const st = state;
-  if (!st) return;
   state = undefined;
+  await Promise.all([st ? endPool(st, timeoutMs) : undefined, closeReplicas?.(timeoutMs)]);
+}
+
+// Set by replicas.ts when it has built replica pools: closePool() ends them too.
+let closeReplicas: ((timeoutMs: number) => Promise<void>) | undefined;
+export function onClosePool(close: (timeoutMs: number) => Promise<void>): void {
+  closeReplicas = close;
+}
+
+/** Ends one pool: idle clients at once, checked-out ones when released, bounded by `timeoutMs`. */
+export async function endPool(st: PoolState, timeoutMs: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), timeoutMs);
@@ -244,7 +260,7 @@ export async function closePool(timeoutMs = CLOSE_TIMEOUT_MS): Promise<void> {
   const outcome = await Promise.race([st.pool.end().then(() => 'ended' as const), deadline]);
   clearTimeout(timer);
   if (outcome === 'timeout') {
-    getLogger().warn({ in_use: st.held.size }, `pool did not close within ${timeoutMs} ms; ending its checked-out clients`);
+    getLogger().warn({ pool: st.name, in_use: st.held.size }, `pool did not close within ${timeoutMs} ms; ending its checked-out clients`);
     await Promise.allSettled([...st.held].map((client) => client.end()));
   }
 }
@@ -256,8 +272,11 @@ export function startupTimeoutsRefused(): boolean {
 
 /** The pool's numbers (API.md §2). Does not build the pool. */
 export function poolStats(): PoolStats {
-  const db = state?.db ?? getConfig().db;
-  const pool = state?.pool;
+  return statsOf(state?.db ?? getConfig().db, state?.pool);
+}
+
+/** The numbers of one pool (of its config alone before it is built). */
+export function statsOf(db: DbConfig, pool: pg.Pool | undefined): PoolStats {
   const total = pool?.totalCount ?? 0;
   const available = pool?.idleCount ?? 0;
   const inUse = total - available;

@@ -3,11 +3,23 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { getConfig } from '../config/config';
 import { getLogger } from '../logging/logger';
-import { DatabaseUnavailableError, isLostPreparedStatement, toTypedDbError } from './db-errors';
-import { currentTelemetry, discardOnRelease, withClient } from './pool';
+import { DatabaseUnavailableError, PoolExhaustedError, isLostPreparedStatement, toTypedDbError } from './db-errors';
+import { currentTelemetry, discardOnRelease, withClient, type PoolState } from './pool';
+import { pickReplica, replicaFailed } from './replicas';
 
 /** A client to run on: one checked out by withTransaction, so that several statements hold together. */
 export type DbClient = pg.PoolClient;
+
+/**
+ * Pass as the last argument of a read helper: the statement may run on a healthy read replica
+ * (DATABASE_REPLICA_URLS), a little behind the primary; without replicas, or when none is healthy, on
+ * the primary. For list, search and dashboard reads; a read that must see the caller's own write
+ * (a single record after its update) leaves it out.
+ */
+export const READ_REPLICA: unique symbol = Symbol('read replica');
+
+/** Where a statement runs: the primary (undefined), a transaction's client, or READ_REPLICA. */
+export type DbTarget = DbClient | typeof READ_REPLICA | undefined;
 
 /**
  * SQL text, or a fixed query with a name: named queries become prepared statements on each connection
@@ -47,7 +59,12 @@ function fallBackToUnnamed(err: unknown): void {
   );
 }
 
-async function run<T extends pg.QueryResultRow>(client: pg.ClientBase, sql: Sql, params: readonly unknown[] | undefined): Promise<pg.QueryResult<T>> {
+async function run<T extends pg.QueryResultRow>(
+  client: pg.ClientBase,
+  sql: Sql,
+  params: readonly unknown[] | undefined,
+  telemetry: PoolState['telemetry'] | undefined,
+): Promise<pg.QueryResult<T>> {
   const text = typeof sql === 'string' ? sql : sql.text;
   const config: pg.QueryConfig = { text, values: params as unknown[] | undefined };
   if (usesNames(sql)) config.name = (sql as { name: string }).name;
@@ -56,7 +73,7 @@ async function run<T extends pg.QueryResultRow>(client: pg.ClientBase, sql: Sql,
     return await client.query<T>(config);
   } finally {
     const ms = performance.now() - started;
-    currentTelemetry()?.queried(operationOf(text), ms);
+    telemetry?.queried(operationOf(text), ms);
     // The one place queries are timed; parameters are never logged.
     const log = getLogger();
     if (ms >= getConfig().db.slowQueryMs) log.warn({ sql: text, durationMs: Math.round(ms) }, 'slow query');
@@ -77,28 +94,56 @@ function retryableRead(sql: Sql, err: unknown): boolean {
   return !cause.includes('timeout') && operationOf(typeof sql === 'string' ? sql : sql.text) === 'SELECT';
 }
 
-async function runOn<T extends pg.QueryResultRow>(sql: Sql, params: readonly unknown[] | undefined, db: DbClient | undefined): Promise<pg.QueryResult<T>> {
-  if (!db) {
-    // Whether this attempt sends a name: a concurrent request may switch names off while it runs.
-    const named = usesNames(sql);
+/** Checks a client out of `pool` (the primary when undefined), runs the statement, gives the client back. */
+const runPooled = <T extends pg.QueryResultRow>(sql: Sql, params: readonly unknown[] | undefined, pool?: PoolState) =>
+  withClient((client, st) => run<T>(client, sql, params, st.telemetry), pool);
+
+async function runOnPrimary<T extends pg.QueryResultRow>(sql: Sql, params: readonly unknown[] | undefined): Promise<pg.QueryResult<T>> {
+  // Whether this attempt sends a name: a concurrent request may switch names off while it runs.
+  const named = usesNames(sql);
+  try {
+    return await runPooled<T>(sql, params);
+  } catch (err) {
+    if (named && isLostPreparedStatement(err)) {
+      // It failed at Parse or Bind: nothing ran, so even a write is safe to send again.
+      fallBackToUnnamed(err);
+      return runPooled<T>(sql, params);
+    }
+    if (!retryableRead(sql, err)) throw err;
+    getLogger().warn({ sql: typeof sql === 'string' ? sql : sql.text }, 'connection broke under a read; retrying once on a fresh connection');
+    // Let the pool hear the other idle clients' sockets close first (a restart drops them all
+    // at once), so that the retry does not get one of them.
+    await sleep(RETRY_DELAY_MS);
+    return runPooled<T>(sql, params);
+  }
+}
+
+/** Recovery on a replica cancelled the statement (it removed rows the statement could still see). */
+const isRecoveryConflict = (err: unknown): boolean => (err as { code?: string }).code === '40001' && /conflict with recovery/i.test((err as Error).message);
+
+/**
+ * A read on a healthy replica; when the replica cannot answer (down, its pool full, a recovery
+ * conflict) the same read goes to the primary, so a replica's trouble never reaches the caller.
+ */
+async function runOnReplica<T extends pg.QueryResultRow>(sql: Sql, params: readonly unknown[] | undefined): Promise<pg.QueryResult<T>> {
+  const replica = pickReplica();
+  if (replica) {
     try {
-      return await withClient((client) => run<T>(client, sql, params));
+      return await runPooled<T>(sql, params, replica);
     } catch (err) {
-      if (named && isLostPreparedStatement(err)) {
-        // It failed at Parse or Bind: nothing ran, so even a write is safe to send again.
-        fallBackToUnnamed(err);
-        return withClient((client) => run<T>(client, sql, params));
-      }
-      if (!retryableRead(sql, err)) throw err;
-      getLogger().warn({ sql: typeof sql === 'string' ? sql : sql.text }, 'connection broke under a read; retrying once on a fresh connection');
-      // Let the pool hear the other idle clients' sockets close first (a restart drops them all
-      // at once), so that the retry does not get one of them.
-      await sleep(RETRY_DELAY_MS);
-      return withClient((client) => run<T>(client, sql, params));
+      if (err instanceof DatabaseUnavailableError) replicaFailed(replica, err);
+      else if (namesInUse() && isLostPreparedStatement(err)) fallBackToUnnamed(err);
+      else if (!(err instanceof PoolExhaustedError) && !isRecoveryConflict(err)) throw err;
     }
   }
+  return runOnPrimary<T>(sql, params);
+}
+
+async function runOn<T extends pg.QueryResultRow>(sql: Sql, params: readonly unknown[] | undefined, db: DbTarget): Promise<pg.QueryResult<T>> {
+  if (db === undefined) return runOnPrimary<T>(sql, params);
+  if (db === READ_REPLICA) return runOnReplica<T>(sql, params);
   try {
-    return await run<T>(db, sql, params);
+    return await run<T>(db, sql, params, currentTelemetry());
   } catch (err) {
     throw toTypedDbError(err);
   }
@@ -108,7 +153,7 @@ async function runOn<T extends pg.QueryResultRow>(sql: Sql, params: readonly unk
  * Runs a query and returns its rows.
  * @example const rows = await executeQuery<{ id: string }>('SELECT id FROM customers WHERE city = $1', ['Izmir']);
  */
-export async function executeQuery<T extends pg.QueryResultRow = pg.QueryResultRow>(sql: Sql, params?: readonly unknown[], db?: DbClient): Promise<T[]> {
+export async function executeQuery<T extends pg.QueryResultRow = pg.QueryResultRow>(sql: Sql, params?: readonly unknown[], db?: DbTarget): Promise<T[]> {
   return (await runOn<T>(sql, params, db)).rows;
 }
 
@@ -117,7 +162,7 @@ export async function executeQuery<T extends pg.QueryResultRow = pg.QueryResultR
  * error and throws.
  * @example const user = await executeQueryOne('SELECT id, email FROM users WHERE id = $1', [id]);
  */
-export async function executeQueryOne<T extends pg.QueryResultRow = pg.QueryResultRow>(sql: Sql, params?: readonly unknown[], db?: DbClient): Promise<T | null> {
+export async function executeQueryOne<T extends pg.QueryResultRow = pg.QueryResultRow>(sql: Sql, params?: readonly unknown[], db?: DbTarget): Promise<T | null> {
   const { rows } = await runOn<T>(sql, params, db);
   if (rows.length > 1) throw new Error(`executeQueryOne: expected at most one row, got ${rows.length}`);
   return rows[0] ?? null;

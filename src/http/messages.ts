@@ -33,6 +33,10 @@ const MESSAGES = {
   WARN_HIGH_USAGE: { en: 'Pool usage is {usage}% (at or above 60%)', tr: 'Havuz kullanımı %{usage} (%60 veya üzeri)' },
   WARN_WAITING: { en: '{waiting} caller(s) are waiting for a connection', tr: '{waiting} istek bağlantı bekliyor' },
   WARN_NONE_AVAILABLE: { en: 'No connection is available and the pool is at its maximum size', tr: 'Boşta bağlantı yok ve havuz en büyük boyutunda' },
+  WARN_REPLICA: {
+    en: 'Read replica {pool} is {state}: its reads go to the primary',
+    tr: 'Okuma kopyası {pool} durumu {state}: okumaları birincil sunucuya gidiyor',
+  },
 } as const;
 
 export type MessageKey = keyof typeof MESSAGES;

@@ -1,6 +1,6 @@
 import client, { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { getConfig } from '../config/config';
-import { addTelemetryListener, currentTelemetry, poolStats } from '../db';
+import { addTelemetryListener, currentTelemetry, poolStats, replicaPoolName, replicaStats } from '../db';
 
 export interface Metrics {
   readonly registry: Registry;
@@ -23,24 +23,35 @@ export function getMetrics(): Metrics {
   if (metrics) return metrics;
   const registry = new Registry();
   client.collectDefaultMetrics({ register: registry });
-  const pool = { pool_name: getConfig().db.applicationName };
+  const db = getConfig().db;
+  const primary = { pool_name: db.applicationName };
+  const poolNames = [db.applicationName, ...db.replicaUrls.map((_, i) => replicaPoolName(db, i))];
   const labelNames = ['pool_name'] as const;
 
-  // Registered first, so that at scrape time it reads the pool once and sets every pool gauge
-  // before they are collected: they always agree with poolStats().
+  // Registered first, so that at scrape time it reads the pools once and sets every pool gauge
+  // before they are collected: they always agree with poolStats() and replicaStats().
   new Gauge({
     name: 'db_client_connection_count',
     help: 'Open connections by state',
     labelNames: ['pool_name', 'state'],
     registers: [registry],
     collect() {
-      const s = poolStats();
-      this.set({ ...pool, state: 'idle' }, s.available);
-      this.set({ ...pool, state: 'used' }, s.in_use);
-      max.set(pool, s.max_connections);
-      idleMin.set(pool, s.min_connections);
-      pending.set(pool, s.waiting);
-      usage.set(pool, s.in_use / s.max_connections);
+      const replicas = replicaStats();
+      for (const { pool_name, ...s } of [{ pool_name: db.applicationName, ...poolStats() }, ...replicas]) {
+        const pool = { pool_name };
+        this.set({ ...pool, state: 'idle' }, s.available);
+        this.set({ ...pool, state: 'used' }, s.in_use);
+        max.set(pool, s.max_connections);
+        idleMin.set(pool, s.min_connections);
+        pending.set(pool, s.waiting);
+        usage.set(pool, s.in_use / s.max_connections);
+      }
+      for (const r of replicas) {
+        const pool = { pool_name: r.pool_name };
+        if (r.lag_ms === null) lag.remove(pool);
+        else lag.set(pool, r.lag_ms / 1000);
+        healthy.set(pool, r.state === 'healthy' ? 1 : 0);
+      }
     },
   });
 
@@ -48,6 +59,8 @@ export function getMetrics(): Metrics {
   const idleMin = new Gauge({ name: 'db_client_connection_idle_min', help: 'Connections kept open when idle', labelNames, registers: [registry] });
   const pending = new Gauge({ name: 'db_client_connection_pending_requests', help: 'Callers waiting for a connection', labelNames, registers: [registry] });
   const usage = new Gauge({ name: 'db_client_connection_usage_ratio', help: 'Connections in use divided by the maximum (0-1)', labelNames, registers: [registry] });
+  const lag = new Gauge({ name: 'db_replica_lag_seconds', help: 'How far a read replica is behind the primary, at its last check', labelNames, registers: [registry] });
+  const healthy = new Gauge({ name: 'db_replica_healthy', help: '1 when a read replica takes reads (reachable, within DB_REPLICA_MAX_LAG_MS), else 0', labelNames, registers: [registry] });
   const wait = new Histogram({ name: 'db_client_connection_wait_time_seconds', help: 'Time to acquire a connection', labelNames, buckets: WAIT_BUCKETS, registers: [registry] });
   const use = new Histogram({ name: 'db_client_connection_use_time_seconds', help: 'Time a connection was held', labelNames, buckets: WAIT_BUCKETS, registers: [registry] });
   const create = new Histogram({ name: 'db_client_connection_create_time_seconds', help: 'Time to open a connection', labelNames, buckets: WAIT_BUCKETS, registers: [registry] });
@@ -65,38 +78,49 @@ export function getMetrics(): Metrics {
   });
   // The pool is warmed before the app (and this registry) exists: the counters start from what it has counted.
   const counted = currentTelemetry()?.counters;
-  timeouts.inc(pool, counted?.acquireTimeouts ?? 0);
-  queueFull.inc(pool, counted?.queueFullRejections ?? 0);
-  created.inc(pool, counted?.connectionsCreated ?? 0);
-  destroyed.inc(pool, counted?.connectionsDestroyed ?? 0);
-  leaks.inc(pool, counted?.leaksDetected ?? 0);
+  timeouts.inc(primary, counted?.acquireTimeouts ?? 0);
+  queueFull.inc(primary, counted?.queueFullRejections ?? 0);
+  created.inc(primary, counted?.connectionsCreated ?? 0);
+  destroyed.inc(primary, counted?.connectionsDestroyed ?? 0);
+  leaks.inc(primary, counted?.leaksDetected ?? 0);
 
-  // Bound to their labels once: labels() would otherwise check them and build an observer on every call.
-  const waitObs = wait.labels(pool);
-  const useObs = use.labels(pool);
-  const createObs = create.labels(pool);
   // Every pool histogram has its series from the first scrape (zeros until something is observed), and
   // the warm-up's connections, opened before this registry, are in the creation times.
-  for (const histogram of [wait, use, create]) histogram.zero(pool);
-  for (const operation of ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'WITH']) operations.zero({ ...pool, db_operation_name: operation });
-  for (const ms of currentTelemetry()?.earlyCreationMs ?? []) createObs.observe(ms / 1000);
-  const operationObs = new Map<string, Histogram.Internal<'pool_name' | 'db_operation_name'>>();
+  for (const pool_name of poolNames) {
+    for (const histogram of [wait, use, create]) histogram.zero({ pool_name });
+    for (const operation of ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'WITH']) operations.zero({ pool_name, db_operation_name: operation });
+  }
+  for (const ms of currentTelemetry()?.earlyCreationMs ?? []) create.observe(primary, ms / 1000);
+  // Bound to their labels once per pool: labels() would otherwise check them and build an observer on every call.
+  const observers = new Map<string, ReturnType<typeof observersOf>>();
+  const observersOf = (pool_name: string) => ({
+    wait: wait.labels({ pool_name }),
+    use: use.labels({ pool_name }),
+    create: create.labels({ pool_name }),
+    operations: new Map<string, Histogram.Internal<'pool_name' | 'db_operation_name'>>(),
+  });
+  const of = (pool_name: string) => {
+    let o = observers.get(pool_name);
+    if (!o) observers.set(pool_name, (o = observersOf(pool_name)));
+    return o;
+  };
   addTelemetryListener({
-    onAcquire: (s) => waitObs.observe(s),
-    onUse: (s) => useObs.observe(s),
-    onConnectionCreated: (s) => {
-      created.inc(pool);
-      createObs.observe(s);
+    onAcquire: (s, pool_name) => of(pool_name).wait.observe(s),
+    onUse: (s, pool_name) => of(pool_name).use.observe(s),
+    onConnectionCreated: (s, pool_name) => {
+      created.inc({ pool_name });
+      of(pool_name).create.observe(s);
     },
-    onConnectionDestroyed: () => destroyed.inc(pool),
-    onAcquireTimeout: () => timeouts.inc(pool),
-    onQueueFull: () => queueFull.inc(pool),
-    onLeak: () => leaks.inc(pool),
-    onQuery: (operation, s) => {
-      let child = operationObs.get(operation);
+    onConnectionDestroyed: (pool_name) => destroyed.inc({ pool_name }),
+    onAcquireTimeout: (pool_name) => timeouts.inc({ pool_name }),
+    onQueueFull: (pool_name) => queueFull.inc({ pool_name }),
+    onLeak: (pool_name) => leaks.inc({ pool_name }),
+    onQuery: (operation, s, pool_name) => {
+      const byOperation = of(pool_name).operations;
+      let child = byOperation.get(operation);
       if (!child) {
-        child = operations.labels({ ...pool, db_operation_name: operation });
-        operationObs.set(operation, child);
+        child = operations.labels({ pool_name, db_operation_name: operation });
+        byOperation.set(operation, child);
       }
       child.observe(s);
     },

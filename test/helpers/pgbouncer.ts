@@ -3,6 +3,7 @@ import { chmod, chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { serverIds } from './os-user';
 import { freePort } from './server-process';
 
 /** Debian's PgBouncer, when installed (.ci/run installs it). */
@@ -51,7 +52,7 @@ export async function startPgBouncer(databaseUrl: string, mode: 'transaction' | 
       `pidfile = ${join(dir, 'pgbouncer.pid')}`,
     ].join('\n'),
   );
-  const ids = process.getuid?.() === 0 ? { uid: Number(spawnSync('id', ['-u', 'postgres']).stdout), gid: Number(spawnSync('id', ['-g', 'postgres']).stdout) } : {};
+  const ids = serverIds();
   if (ids.uid !== undefined) for (const f of ['', 'userlist.txt', 'pgbouncer.ini']) await chown(join(dir, f), ids.uid, ids.gid);
   const child: ChildProcess = spawn(PGBOUNCER, [join(dir, 'pgbouncer.ini')], { stdio: 'ignore', ...ids });
   for (let i = 0; i < 100 && !(await listening(port)); i += 1) await new Promise((r) => setTimeout(r, 50));

@@ -1,4 +1,4 @@
-import { executeQueryOne, executeWrite, queryPage, type DbClient, type Page, type PageQuery, type PageSort, type PageStart } from '../../db';
+import { READ_REPLICA, executeQueryOne, executeWrite, queryPage, type DbClient, type Page, type PageQuery, type PageSort, type PageStart } from '../../db';
 import type { CreateCustomerBody, ListCustomersQuery, UpdateCustomerBody } from './customers-schemas';
 
 export interface Customer {
@@ -102,9 +102,9 @@ export function customersPageQuery(query: ListCustomersQuery, start: PageStart):
   };
 }
 
-/** One page of customers and the total of the filter, in one round trip. */
+/** One page of customers and the total of the filter, in one round trip; on a read replica when there is a healthy one. */
 export async function listCustomers(query: ListCustomersQuery, start: PageStart): Promise<Page<Customer>> {
-  const page = await queryPage<CustomerRow>(customersPageQuery(query, start));
+  const page = await queryPage<CustomerRow>(customersPageQuery(query, start), READ_REPLICA);
   return { ...page, rows: page.rows.map(toCustomer) };
 }
 

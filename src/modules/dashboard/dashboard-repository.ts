@@ -1,4 +1,4 @@
-import { executeQueryOne } from '../../db';
+import { READ_REPLICA, executeQueryOne } from '../../db';
 import { toCustomer, type Customer, type CustomerRow } from '../customers/customers-repository';
 
 export interface Dashboard {
@@ -57,7 +57,7 @@ export const DASHBOARD = {
 };
 
 export async function readDashboard(): Promise<Dashboard> {
-  const row = await executeQueryOne<DashboardRow>(DASHBOARD);
+  const row = await executeQueryOne<DashboardRow>(DASHBOARD, [], READ_REPLICA);
   if (!row) throw new Error('dashboard query returned no row');
   return {
     customers: row.customers,

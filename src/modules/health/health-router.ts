@@ -1,6 +1,6 @@
 import type { Request, Router } from 'express';
 import { getConfig } from '../../config/config';
-import { currentTelemetry, poolStats, type PoolStats } from '../../db';
+import { currentTelemetry, poolStats, replicaStats, type PoolStats } from '../../db';
 import { requireToken } from '../../http/authenticate';
 import { toAppError } from '../../http/error-handler';
 import { isDraining } from '../../http/lifecycle';
@@ -79,9 +79,13 @@ export function healthRouter(): Router {
     const stats = poolStats();
     const lang = locale(req);
     const warnings = poolWarnings(stats, lang);
+    const replicas = replicaStats();
+    for (const r of replicas) if (r.state !== 'healthy') warnings.push(translate('WARN_REPLICA', lang, { pool: r.pool_name, state: r.state }));
     const body = {
       status: warnings.length > 0 ? 'warning' : 'healthy',
       pool_stats: stats,
+      // Every pool: the primary's (the numbers above) and each read replica's, with its state and lag.
+      pools: [{ pool_name: getConfig().db.applicationName, role: 'primary', ...stats }, ...replicas],
       warnings,
       recommendations: {
         optimal_range: translate('OPTIMAL_RANGE', lang),

@@ -1,4 +1,4 @@
-import { executeQuery, executeQueryOne, executeWrite, queryPage, type DbClient, type Page, type PageSort, type PageStart } from '../../db';
+import { READ_REPLICA, executeQuery, executeQueryOne, executeWrite, queryPage, type DbClient, type Page, type PageSort, type PageStart } from '../../db';
 import type { ListUsersQuery } from './users-schemas';
 
 export type Role = 'admin' | 'user';
@@ -53,7 +53,7 @@ export async function findActiveUser(id: number): Promise<Pick<User, 'id' | 'ema
   return row ? { ...row, id: Number(row.id) } : null;
 }
 
-/** One page of users (oldest first) and their total, in one round trip. */
+/** One page of users (oldest first) and their total, in one round trip; on a read replica when there is a healthy one. */
 export async function listUsers(query: ListUsersQuery, start: PageStart): Promise<Page<User>> {
   const page = await queryPage<UserRow>({
     name: 'users_list',
@@ -66,7 +66,7 @@ export async function listUsers(query: ListUsersQuery, start: PageStart): Promis
     limit: query.limit,
     count: query.count,
     filter: 'indexed',
-  });
+  }, READ_REPLICA);
   return { ...page, rows: page.rows.map(toUser) };
 }
 

@@ -16,6 +16,16 @@ function problemsOf(env: Record<string, string>): string[] {
 }
 
 describe('loadConfig', () => {
+  test('reads DATABASE_REPLICA_URLS as a list, and names a bad entry without printing it', () => {
+    const config = loadConfig({ ...BASE, DATABASE_REPLICA_URLS: ' postgres://r1:5432/db , postgres://r2/db,', DB_REPLICA_MAX_LAG_MS: '250' });
+    expect(config.db.replicaUrls).toEqual(['postgres://r1:5432/db', 'postgres://r2/db']);
+    expect(config.db.replicaMaxLagMs).toBe(250);
+    const problems = problemsOf({ DATABASE_REPLICA_URLS: 'postgres://r1/db,mysql://secret-host/db' });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^DATABASE_REPLICA_URLS/);
+    expect(problems[0]).not.toContain('secret-host');
+  });
+
   test('gives the documented defaults', () => {
     const config = loadConfig(BASE);
     expect(config).toMatchObject({
@@ -34,6 +44,8 @@ describe('loadConfig', () => {
         embedded: false,
         seedDemoData: false,
         preparedStatements: true,
+        replicaUrls: [],
+        replicaMaxLagMs: 5000,
       },
       jwt: { expiresInSeconds: 3600, issuer: 'customer-api', audience: 'customer-api-clients' },
       http: { bodyLimit: '100kb', defaultLocale: 'en', corsOrigins: [] },
