@@ -11,6 +11,7 @@ import { authRouter } from './modules/auth/auth-router';
 import { resolveCurrentUser } from './modules/auth/current-user';
 import { customersRouter } from './modules/customers/customers-router';
 import { dashboardRouter } from './modules/dashboard/dashboard-router';
+import { docsRouter, openApiHandler } from './modules/docs/docs-router';
 import { healthRouter } from './modules/health/health-router';
 import { usersRouter } from './modules/users/users-router';
 
@@ -37,6 +38,9 @@ export function createApp(options: { middleware?: RequestHandler[] } = {}): Requ
   // (guarded by METRICS_TOKEN when it is set).
   app.use('/api/health', healthRouter());
   if (config.metrics.enabled) app.use('/metrics', metricsRouter());
+  // Public: the OpenAPI document and the docs page.
+  app.get('/api/openapi.json', openApiHandler);
+  app.use('/api/docs', docsRouter());
   // Public: login. /me and /change-password authenticate themselves.
   app.use('/api/auth', authRouter());
 

@@ -34,7 +34,8 @@ export const IdParamsSchema = z.object({
     .string()
     .regex(/^[0-9]{1,16}$/, 'must be a positive integer')
     .transform(Number)
-    .pipe(z.number().int().min(1, 'must be a positive integer').max(Number.MAX_SAFE_INTEGER, 'is out of range')),
+    .pipe(z.number().int().min(1, 'must be a positive integer').max(Number.MAX_SAFE_INTEGER, 'is out of range'))
+    .meta({ type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, example: 1 } as z.GlobalMeta),
 });
 
 /** An integer query parameter (query values arrive as strings). */
@@ -43,4 +44,9 @@ export const queryInt = (min: number, max: number) =>
     .string()
     .regex(/^-?[0-9]{1,16}$/, 'must be an integer')
     .transform(Number)
-    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
+    // In the OpenAPI document: an integer in that range (query values travel as text).
+    .meta({ type: 'integer', minimum: min, maximum: max } as z.GlobalMeta);
+
+/** Times in answers: ISO 8601 UTC strings (Dates are serialized so). */
+export const timestampSchema = z.iso.datetime().meta({ example: '2026-11-30T09:15:00.000Z' });

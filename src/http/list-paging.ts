@@ -72,6 +72,20 @@ export function pageStart(q: Paging, scope: string, keyType: PageSort['keyType']
   return { offset: 0, after: { key, id: id as number } };
 }
 
+const PaginationSchema = z
+  .object({
+    limit: z.number().int(),
+    next_cursor: z.string().nullable().meta({ description: 'Pass back as `cursor` for the next page; null on the last page' }),
+    page: z.number().int().nullable().meta({ description: 'null when the page was asked for by cursor' }),
+    total: z.number().int().nullable().meta({ description: 'null with count=none' }),
+    total_pages: z.number().int().nullable(),
+    total_is_estimate: z.boolean().meta({ description: 'true when total is the planner estimate (count=estimated, more than 10,000 matches)' }),
+  })
+  .meta({ id: 'Pagination' });
+
+/** The OpenAPI schema of a list answer of `item`s. */
+export const pageSchemaOf = (item: z.ZodType, id: string) => z.object({ data: z.array(item), pagination: PaginationSchema }).meta({ id });
+
 /** API.md's list shape: the page, and how to get the next one. */
 export function paginated<T>(data: T[], page: Page<unknown>, q: Paging, scope: string) {
   return {

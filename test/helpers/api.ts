@@ -1,12 +1,13 @@
 import type { RequestListener } from 'node:http';
 import request from 'supertest';
 import { createApp } from '../../src/app';
+import { withContractCheck } from './contract';
 
 let app: RequestListener | undefined;
 
-/** The app under test, in-process (built once per test file). */
+/** The app under test, in-process (built once per test file); every answer is checked against the OpenAPI document. */
 export function api(): request.Agent {
-  app ??= createApp();
+  app ??= withContractCheck(createApp());
   return request.agent(app);
 }
 

@@ -53,7 +53,7 @@ export async function startPgBouncer(databaseUrl: string, mode: 'transaction' | 
     ].join('\n'),
   );
   const ids = serverIds();
-  if (ids.uid !== undefined) for (const f of ['', 'userlist.txt', 'pgbouncer.ini']) await chown(join(dir, f), ids.uid, ids.gid);
+  if (ids.uid !== undefined) for (const f of ['', 'userlist.txt', 'pgbouncer.ini']) await chown(join(dir, f), ids.uid, ids.gid!);
   const child: ChildProcess = spawn(PGBOUNCER, [join(dir, 'pgbouncer.ini')], { stdio: 'ignore', ...ids });
   for (let i = 0; i < 100 && !(await listening(port)); i += 1) await new Promise((r) => setTimeout(r, 50));
   const url = new URL(target.toString());

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { closePool, poolStats } from '../../src/db';
+import { takeViolations } from '../helpers/contract';
 import { adminUrl, urlForDatabase, withAdminClient, templateDatabase } from '../helpers/admin-db';
 
 // Each test file gets its own database, copied from the migrated template, so tests that count
@@ -24,9 +25,11 @@ beforeAll(async () => {
   });
 });
 
-// Every client checked out during a test has been given back by its end.
+// Every client checked out during a test has been given back by its end, and every answer the
+// test received fits the OpenAPI document (test/helpers/contract.ts).
 afterEach(() => {
   expect(poolStats().in_use).toBe(0);
+  expect(takeViolations()).toEqual([]);
 });
 
 afterAll(async () => {

@@ -13,3 +13,12 @@ export const ChangePasswordBodySchema = z.strictObject({
   new_password: passwordSchema,
 });
 export type ChangePasswordBody = z.infer<typeof ChangePasswordBodySchema>;
+
+export const LoginResponseSchema = z
+  .object({
+    token: z.string().meta({ description: 'HS256 JWT: send as `Authorization: Bearer <token>`' }),
+    token_type: z.literal('Bearer'),
+    expires_in: z.number().int().meta({ description: 'Seconds', example: 3600 }),
+    user: z.object({ id: z.number().int(), email: z.string(), name: z.string(), role: z.enum(['admin', 'user']) }),
+  })
+  .meta({ id: 'Login' });

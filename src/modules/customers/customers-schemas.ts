@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { emailSchema, optionalText, text } from '../../http/common-schemas';
-import { checkPaging, pagingFields } from '../../http/list-paging';
+import { emailSchema, optionalText, text, timestampSchema } from '../../http/common-schemas';
+import { checkPaging, pageSchemaOf, pagingFields } from '../../http/list-paging';
 
 export const CUSTOMER_STATUSES = ['lead', 'active', 'inactive'] as const;
 export const CUSTOMER_SORTS = ['id', 'name', 'created_at', 'updated_at', 'city', 'status'] as const;
@@ -58,3 +58,23 @@ export const IfMatchSchema = z
   })
   .optional();
 export type IfMatch = z.infer<typeof IfMatchSchema>;
+
+/** A customer as the API answers it (API.md §5). */
+export const CustomerSchema = z
+  .object({
+    id: z.number().int().meta({ example: 42 }),
+    name: z.string().meta({ example: 'Ayşe Kaya' }),
+    email: z.string().nullable().meta({ example: 'ayse@example.com' }),
+    phone: z.string().nullable(),
+    company: z.string().nullable(),
+    city: z.string().nullable().meta({ example: 'Izmir' }),
+    status: StatusSchema,
+    notes: z.string().nullable(),
+    version: z.number().int().meta({ description: 'Bumped by every write; the ETag and If-Match value', example: 1 }),
+    created_at: timestampSchema,
+    updated_at: timestampSchema,
+    created_by: z.number().int().nullable(),
+  })
+  .meta({ id: 'Customer' });
+
+export const CustomerPageSchema = pageSchemaOf(CustomerSchema, 'CustomerPage');

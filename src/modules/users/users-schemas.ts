@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { emailSchema, passwordSchema, text } from '../../http/common-schemas';
-import { checkPaging, pagingFields } from '../../http/list-paging';
+import { emailSchema, passwordSchema, text, timestampSchema } from '../../http/common-schemas';
+import { checkPaging, pageSchemaOf, pagingFields } from '../../http/list-paging';
 
 const RoleSchema = z.enum(['admin', 'user']);
 
@@ -25,3 +25,18 @@ export type UpdateUserBody = z.infer<typeof UpdateUserBodySchema>;
 /** GET /api/users: the shared paging rules, oldest first (by id). */
 export const ListUsersQuerySchema = z.object(pagingFields).superRefine(checkPaging);
 export type ListUsersQuery = z.infer<typeof ListUsersQuerySchema>;
+
+/** A user as the API answers it: never the password or its hash (API.md §4). */
+export const UserSchema = z
+  .object({
+    id: z.number().int().meta({ example: 1 }),
+    email: z.string().meta({ example: 'admin@example.com' }),
+    name: z.string(),
+    role: RoleSchema,
+    is_active: z.boolean(),
+    created_at: timestampSchema,
+    updated_at: timestampSchema,
+  })
+  .meta({ id: 'User' });
+
+export const UserPageSchema = pageSchemaOf(UserSchema, 'UserPage');

@@ -1,0 +1,68 @@
+import type { ResponseConfig } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import { ERROR_STATUS, type ErrorCode } from './errors';
+
+/**
+ * Building blocks of the OpenAPI document (src/modules/docs): the §1 error shape and the error
+ * answers each route can give. The routes' own zod schemas describe their inputs; the modules'
+ * `*-openapi.ts` files say which answers each route gives.
+ */
+
+export const ErrorBodySchema = z
+  .object({
+    error: z.object({
+      code: z.enum(Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]]).meta({ description: 'Stable, never localized' }),
+      message: z.string().meta({ description: 'Human-readable, localized (Accept-Language: en or tr)' }),
+      details: z.array(z.object({ path: z.string(), message: z.string() })).optional().meta({ description: 'One entry per bad field (VALIDATION_ERROR)' }),
+    }),
+    request_id: z.string().meta({ description: 'Also in the X-Request-Id header' }),
+  })
+  .meta({ id: 'Error', description: 'Every error answer (API.md §1)' });
+
+const retryAfter = { 'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer' as const } } };
+
+/** What each error status means here, with its codes. */
+const ERRORS: Record<number, { description: string; headers?: ResponseConfig['headers'] }> = {
+  400: { description: 'INVALID_JSON (body is not JSON) or VALIDATION_ERROR (body, query, path or header fails its schema; `details` names each field)' },
+  401: {
+    description: 'UNAUTHORIZED: missing, malformed, expired or wrongly signed token, or an inactive user',
+    headers: { 'WWW-Authenticate': { description: 'Bearer realm="customer-api", error="invalid_token"', schema: { type: 'string' } } },
+  },
+  403: { description: 'FORBIDDEN: the role may not do this' },
+  404: { description: 'NOT_FOUND: no such resource' },
+  409: { description: 'CONFLICT: the email is taken' },
+  412: { description: 'PRECONDITION_FAILED: If-Match does not match the current version; nothing changed' },
+  413: { description: 'PAYLOAD_TOO_LARGE: body over BODY_LIMIT (default 100 kB)' },
+  415: { description: 'UNSUPPORTED_MEDIA_TYPE: a body that is not application/json' },
+  429: { description: 'TOO_MANY_REQUESTS: login rate limit', headers: retryAfter },
+  500: { description: 'INTERNAL_ERROR: anything else (never SQL, stack traces or secrets)' },
+  503: { description: 'POOL_EXHAUSTED, DATABASE_UNAVAILABLE or QUERY_TIMEOUT', headers: retryAfter },
+};
+
+/** The error answers of a route: those named, plus 500 (every route). */
+export function errorResponses(...statuses: number[]): Record<number, ResponseConfig> {
+  const out: Record<number, ResponseConfig> = {};
+  for (const status of [...statuses, 500]) {
+    const { description, headers } = ERRORS[status]!;
+    out[status] = { description, ...(headers ? { headers } : {}), content: { 'application/json': { schema: ErrorBodySchema } } };
+  }
+  return out;
+}
+
+/** A JSON answer. */
+export const jsonResponse = (description: string, schema: z.ZodType, headers?: ResponseConfig['headers']): ResponseConfig => ({
+  description,
+  ...(headers ? { headers } : {}),
+  content: { 'application/json': { schema } },
+});
+
+/** A JSON request body. */
+export const jsonBody = (schema: z.ZodType) => ({ required: true, content: { 'application/json': { schema } } });
+
+/** Routes that need a token: the document's bearer scheme. */
+export const BEARER = [{ bearerAuth: [] }];
+
+/** Error answers shared by every route behind the token (invalid token; database trouble). */
+export const AUTHENTICATED = [401, 503] as const;
+/** A route with a JSON body can get these before it runs. */
+export const WITH_BODY = [400, 413, 415] as const;

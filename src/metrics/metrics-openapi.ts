@@ -1,0 +1,18 @@
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { errorResponses } from '../http/openapi';
+
+/** API.md §7 (/metrics) in the OpenAPI document. */
+export function registerMetricsPaths(registry: OpenAPIRegistry): void {
+  registry.registerPath({
+    method: 'get',
+    path: '/metrics',
+    operationId: 'getMetrics',
+    summary: 'Prometheus text format (bearer METRICS_TOKEN when it is set)',
+    tags: ['Operations'],
+    security: [{}, { metricsToken: [] }],
+    responses: {
+      200: { description: 'Pool, query and HTTP metrics', content: { 'text/plain': { schema: { type: 'string' } } } },
+      ...errorResponses(401),
+    },
+  });
+}

@@ -1,0 +1,22 @@
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { AUTHENTICATED, BEARER, errorResponses, jsonResponse } from '../../http/openapi';
+import { DashboardSchema } from './dashboard-schemas';
+
+/** API.md §6 in the OpenAPI document. */
+export function registerDashboardPaths(registry: OpenAPIRegistry): void {
+  registry.registerPath({
+    method: 'get',
+    path: '/api/dashboard',
+    operationId: 'getDashboard',
+    summary: 'Customer and user numbers, top cities, newest customers',
+    description: 'At most DASHBOARD_MAX_AGE_S old (generated_at says when it was computed); its cost does not grow with the customers table.',
+    tags: ['Dashboard'],
+    security: BEARER,
+    responses: {
+      200: jsonResponse('The dashboard', DashboardSchema, {
+        'Cache-Control': { description: 'private, max-age=<seconds until DASHBOARD_MAX_AGE_S is reached>', schema: { type: 'string' } },
+      }),
+      ...errorResponses(...AUTHENTICATED),
+    },
+  });
+}

@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import { registerMetricsPaths } from '../../metrics/metrics-openapi';
+import { registerAuthPaths } from '../auth/auth-openapi';
+import { registerCustomersPaths } from '../customers/customers-openapi';
+import { registerDashboardPaths } from '../dashboard/dashboard-openapi';
+import { registerHealthPaths } from '../health/health-openapi';
+import { registerUsersPaths } from '../users/users-openapi';
+
+export type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
+
+let document: OpenApiDocument | undefined;
+
+/**
+ * The OpenAPI 3.1 document of API.md, generated from the zod schemas that validate the requests
+ * (and the answers' schemas next to them): it cannot drift from the code. Built once per process.
+ */
+export function buildOpenApiDocument(): OpenApiDocument {
+  if (document) return document;
+  // package.json is three folders up from src/modules/docs and from dist/modules/docs alike.
+  const { version } = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
+  const registry = new OpenAPIRegistry();
+  registry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: 'The token from POST /api/auth/login',
+  });
+  registry.registerComponent('securitySchemes', 'metricsToken', { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, when it is set' });
+  registerHealthPaths(registry);
+  registerAuthPaths(registry);
+  registerUsersPaths(registry);
+  registerCustomersPaths(registry);
+  registerDashboardPaths(registry);
+  registerMetricsPaths(registry);
+  document = new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'customer-api',
+      version,
+      description:
+        'Customer-management REST API on a pooled PostgreSQL. Log in with POST /api/auth/login, then send `Authorization: Bearer <token>`. Every error has the Error shape; `message` is localized with Accept-Language (en, tr).',
+    },
+    servers: [{ url: '/', description: 'This server' }],
+    tags: [
+      { name: 'Auth' },
+      { name: 'Customers' },
+      { name: 'Dashboard' },
+      { name: 'Users', description: 'Admins manage users; a user may read itself' },
+      { name: 'Health', description: 'For ops: liveness, readiness, the pool' },
+      { name: 'Operations' },
+    ],
+  });
+  return document;
+}

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+
+const int = z.number().int();
+
+/** GET /api/health: liveness. */
+export const LivenessSchema = z.object({ status: z.literal('ok'), message: z.string().meta({ example: 'API is running' }) }).meta({ id: 'Liveness' });
+
+/** GET /api/health/ready. */
+export const ReadinessSchema = z.object({ status: z.enum(['ready', 'unavailable']) }).meta({ id: 'Readiness' });
+
+const poolNumbers = {
+  min_connections: int,
+  max_connections: int,
+  available: int.meta({ description: 'Idle clients' }),
+  in_use: int.meta({ description: 'Checked-out clients' }),
+  total: int.meta({ description: 'Open clients' }),
+  waiting: int.meta({ description: 'Callers queued for a client' }),
+  usage_percent: int.meta({ description: 'round(100 × in_use / max_connections)' }),
+};
+
+const PoolEntrySchema = z.object({
+  pool_name: z.string(),
+  role: z.enum(['primary', 'replica']),
+  ...poolNumbers,
+  server: z.string().optional().meta({ description: 'Replicas: host:port/database' }),
+  state: z.enum(['unknown', 'healthy', 'lagging', 'down']).optional().meta({ description: 'Replicas: only healthy ones take reads' }),
+  lag_ms: int.nullable().optional(),
+  in_recovery: z.boolean().nullable().optional(),
+  error: z.string().optional(),
+});
+
+/** GET /api/health/db (API.md §2), 200 and 503 alike. */
+export const PoolHealthSchema = z
+  .object({
+    status: z.enum(['healthy', 'warning', 'error']),
+    pool_stats: z.object(poolNumbers),
+    pools: z.array(PoolEntrySchema).meta({ description: 'The primary pool, then each read replica (DATABASE_REPLICA_URLS)' }),
+    warnings: z.array(z.string()),
+    recommendations: z.object({ optimal_range: z.string(), current_config: z.string() }),
+    counters: z.record(z.string(), int).optional(),
+    acquire_time_ms: z.object({ p50: z.number().nullable(), p99: z.number().nullable() }).optional(),
+    error: z.string().optional().meta({ description: 'With status error (503): the error code' }),
+  })
+  .meta({ id: 'PoolHealth' });
+
+/** GET /api/health/db/test, 200 and 503. */
+export const DbTestSchema = z
+  .object({
+    status: z.enum(['ok', 'error']),
+    message: z.string(),
+    test_result: z.object({ test: int, current_time: z.iso.datetime() }).optional(),
+    error: z.string().optional(),
+  })
+  .meta({ id: 'DbTest' });

@@ -1,0 +1,63 @@
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { IdParamsSchema } from '../../http/common-schemas';
+import { AUTHENTICATED, BEARER, WITH_BODY, errorResponses, jsonBody, jsonResponse } from '../../http/openapi';
+import { CreateUserBodySchema, ListUsersQuerySchema, UpdateUserBodySchema, UserPageSchema, UserSchema } from './users-schemas';
+
+const tags = ['Users'];
+
+/** API.md §4 in the OpenAPI document. */
+export function registerUsersPaths(registry: OpenAPIRegistry): void {
+  registry.registerPath({
+    method: 'get',
+    path: '/api/users',
+    operationId: 'listUsers',
+    summary: 'List users, oldest first (admin)',
+    tags,
+    security: BEARER,
+    request: { query: ListUsersQuerySchema },
+    responses: { 200: jsonResponse('One page of users', UserPageSchema), ...errorResponses(400, 403, ...AUTHENTICATED) },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/users',
+    operationId: 'createUser',
+    summary: 'Create a user (admin)',
+    tags,
+    security: BEARER,
+    request: { body: jsonBody(CreateUserBodySchema) },
+    responses: {
+      201: jsonResponse('Created', UserSchema, { Location: { description: '/api/users/{id}', schema: { type: 'string' } } }),
+      ...errorResponses(...WITH_BODY, 403, 409, ...AUTHENTICATED),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/users/{id}',
+    operationId: 'getUser',
+    summary: 'Get a user (admin, or the user itself)',
+    tags,
+    security: BEARER,
+    request: { params: IdParamsSchema },
+    responses: { 200: jsonResponse('The user', UserSchema), ...errorResponses(400, 403, 404, ...AUTHENTICATED) },
+  });
+  registry.registerPath({
+    method: 'patch',
+    path: '/api/users/{id}',
+    operationId: 'updateUser',
+    summary: 'Change a user (admin); the last active admin cannot be demoted or deactivated',
+    tags,
+    security: BEARER,
+    request: { params: IdParamsSchema, body: jsonBody(UpdateUserBodySchema) },
+    responses: { 200: jsonResponse('The user as changed', UserSchema), ...errorResponses(...WITH_BODY, 403, 404, 409, ...AUTHENTICATED) },
+  });
+  registry.registerPath({
+    method: 'delete',
+    path: '/api/users/{id}',
+    operationId: 'deleteUser',
+    summary: 'Delete a user (admin); not the last active admin',
+    tags,
+    security: BEARER,
+    request: { params: IdParamsSchema },
+    responses: { 204: { description: 'Deleted' }, ...errorResponses(400, 403, 404, 409, ...AUTHENTICATED) },
+  });
+}

@@ -1,0 +1,82 @@
+import { execFile } from 'node:child_process';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { createApp } from '../../../src/app';
+import { withContractCheck } from '../../helpers/contract';
+import { createUser } from '../../helpers/factories';
+
+// What a frontend does: openapi-typescript turns the served document into types, a small client
+// (docs/examples/typed-client.ts) is type-checked against them, then run against the API.
+const run = promisify(execFile);
+const ROOT = join(__dirname, '..', '..', '..');
+const bin = (name: string) => join(ROOT, 'node_modules', '.bin', name);
+let dir: string;
+let server: Server;
+let base: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'customer-api-client-'));
+  server = createServer(withContractCheck(createApp()));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  // The document as served, not as built in-process.
+  await writeFile(join(dir, 'openapi.json'), await (await fetch(`${base}/api/openapi.json`)).text());
+  await run(bin('openapi-typescript'), [join(dir, 'openapi.json'), '-o', join(dir, 'api.d.ts')]);
+  await copyFile(join(ROOT, 'docs', 'examples', 'typed-client.ts'), join(dir, 'typed-client.ts'));
+}, 60_000);
+
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+  await rm(dir, { recursive: true, force: true });
+});
+
+interface ExampleModule {
+  createClient(base: string, token: string): {
+    createCustomer(customer: { name: string; city: string; status: 'active' }): Promise<unknown>;
+    allCustomers(query: { city: string; limit: number; sort: 'name'; order: 'asc' }): AsyncIterable<unknown>;
+  };
+  describeCustomer(customer: unknown): string;
+}
+
+/** The example, compiled by jest: its types come from api.d.ts, which exists only in the temporary folder. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadExample = () => require(join(ROOT, 'docs', 'examples', 'typed-client.ts')) as ExampleModule;
+
+/** tsc --strict on the given files of the folder: its diagnostics ('' when none). */
+async function typeCheck(...files: string[]): Promise<string> {
+  const args = ['--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--lib', 'es2022,dom', '--skipLibCheck', ...files.map((f) => join(dir, f))];
+  try {
+    await run(bin('tsc'), args, { cwd: dir });
+    return '';
+  } catch (err) {
+    return String((err as { stdout?: string }).stdout ?? err);
+  }
+}
+
+describe('a typed client generated from GET /api/openapi.json', () => {
+  test('openapi-typescript writes the types, and the example client type-checks against them', async () => {
+    expect(await typeCheck('typed-client.ts')).toBe('');
+  }, 60_000);
+
+  test('a client that uses a field the document does not have fails to type-check', async () => {
+    await writeFile(
+      join(dir, 'wrong-client.ts'),
+      "import type { CustomerPage } from './typed-client';\nexport const pages = (p: CustomerPage): number => p.pagination.total_pagez ?? 0;\n",
+    );
+    expect(await typeCheck('wrong-client.ts')).toMatch(/TS2551|TS2339/);
+  }, 60_000);
+
+  test('the client runs against the API: creates a customer and reads it back through the cursor pages', async () => {
+    const { createClient, describeCustomer } = loadExample();
+    const { auth } = await createUser({ role: 'user' });
+    const client = createClient(base, auth.replace(/^Bearer /, ''));
+    const city = `Typed ${Date.now()}`;
+    for (let i = 0; i < 3; i += 1) await client.createCustomer({ name: `Typed ${i}`, city, status: 'active' });
+    const seen: string[] = [];
+    for await (const customer of client.allCustomers({ city, limit: 2, sort: 'name', order: 'asc' })) seen.push(describeCustomer(customer));
+    expect(seen).toEqual([0, 1, 2].map((i) => `Typed ${i} (${city}), active, version 1`));
+  });
+});
