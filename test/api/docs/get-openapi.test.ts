@@ -1,0 +1,113 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { buildOpenApiDocument } from '../../../src/modules/docs/openapi-document';
+import { api } from '../../helpers/api';
+
+const ROOT = join(__dirname, '..', '..', '..');
+
+// Every route of API.md, as "METHOD /path".
+const API_MD_ROUTES = [
+  'GET /api/health',
+  'GET /api/health/ready',
+  'GET /api/health/db',
+  'GET /api/health/db/test',
+  'POST /api/auth/login',
+  'GET /api/auth/me',
+  'POST /api/auth/change-password',
+  'GET /api/users',
+  'POST /api/users',
+  'GET /api/users/{id}',
+  'PATCH /api/users/{id}',
+  'DELETE /api/users/{id}',
+  'GET /api/customers',
+  'POST /api/customers',
+  'GET /api/customers/{id}',
+  'PATCH /api/customers/{id}',
+  'PUT /api/customers/{id}',
+  'DELETE /api/customers/{id}',
+  'GET /api/dashboard',
+  'GET /metrics',
+];
+
+type Operation = { security?: object[]; responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>; requestBody?: object };
+
+function operations(): [string, Operation][] {
+  return Object.entries(buildOpenApiDocument().paths ?? {}).flatMap(([path, item]) =>
+    Object.entries(item as Record<string, Operation>).map(([method, op]): [string, Operation] => [`${method.toUpperCase()} ${path}`, op]),
+  );
+}
+
+describe('GET /api/openapi.json', () => {
+  test('is public and serves the document the code builds', async () => {
+    const res = await api().get('/api/openapi.json');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.body).toEqual(JSON.parse(JSON.stringify(buildOpenApiDocument())));
+  });
+
+  test('is a valid OpenAPI 3.1 document (swagger-parser, a third-party validator)', async () => {
+    // swagger-parser is ESM inside: it runs in its own node process (Node 20 requires ESM there, not in jest).
+    const dir = mkdtempSync(join(tmpdir(), 'customer-api-openapi-'));
+    try {
+      const file = join(dir, 'openapi.json');
+      writeFileSync(file, JSON.stringify((await api().get('/api/openapi.json')).body));
+      const script = "require('@apidevtools/swagger-parser').validate(process.argv[1]).then((d) => console.log('valid ' + d.openapi), (e) => { console.log(e.message); process.exit(1); })";
+      const { stdout } = await promisify(execFile)(process.execPath, ['-e', script, file], { cwd: ROOT });
+      expect(stdout.trim()).toBe('valid 3.1.0');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('has every route of API.md, each with its error answers in the Error shape', () => {
+    const ops = operations();
+    expect(ops.map(([name]) => name).sort()).toEqual([...API_MD_ROUTES].sort());
+    for (const [name, op] of ops) {
+      expect([name, op.responses['500']?.content?.['application/json']?.schema?.$ref]).toEqual([name, '#/components/schemas/Error']);
+      const errors = Object.keys(op.responses).filter((s) => Number(s) >= 400);
+      for (const status of errors) expect([name, status, Object.keys(op.responses[status]!.content ?? {})]).toEqual([name, status, ['application/json']]);
+      // A route behind the token documents the 401; one with a body documents 400, 413 and 415.
+      if (op.security?.some((s) => 'bearerAuth' in s)) expect([name, op.responses['401']]).toEqual([name, expect.anything()]);
+      if (op.requestBody) expect([name, ...['400', '413', '415'].map((s) => s in op.responses)]).toEqual([name, true, true, true]);
+    }
+  });
+
+  test('describes the bearer scheme, the list parameters and examples', () => {
+    const document = buildOpenApiDocument() as unknown as {
+      components: { securitySchemes: Record<string, object>; schemas: Record<string, { properties?: Record<string, { example?: unknown }> }> };
+      paths: Record<string, Record<string, { parameters?: { name: string }[] }>>;
+    };
+    expect(document.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+    const names = document.paths['/api/customers']!.get!.parameters!.map((p) => p.name);
+    expect(names).toEqual(expect.arrayContaining(['limit', 'cursor', 'page', 'count', 'q', 'status', 'city', 'sort', 'order']));
+    expect(document.components.schemas.Customer!.properties!.name!.example).toBe('Ayşe Kaya');
+  });
+
+  test('docs/openapi.json in the repository is the current document (npm run openapi writes it)', () => {
+    const committed: unknown = JSON.parse(readFileSync(join(ROOT, 'docs', 'openapi.json'), 'utf8'));
+    expect(committed).toEqual(JSON.parse(JSON.stringify(buildOpenApiDocument())));
+  });
+});
+
+describe('GET /api/docs', () => {
+  test('is public: a page that loads Swagger UI from this server only, with a CSP that allows nothing else', async () => {
+    const res = await api().get('/api/docs');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/html/);
+    expect(res.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(res.headers['content-security-policy']).toContain("connect-src 'self'");
+    const sources = [...res.text.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
+    expect(sources.length).toBeGreaterThan(0);
+    for (const source of sources) expect(source).toMatch(/^\/api\/docs\/assets\//);
+    for (const source of sources) expect((await api().get(source!)).status).toBe(200);
+  });
+
+  test("serves only the package's files it needs: another file is 404", async () => {
+    const res = await api().get('/api/docs/assets/index.html');
+    expect(res.status).toBe(404);
+    expect((await api().get('/api/docs/assets/..%2Fpackage.json')).status).toBe(404);
+  });
+});
