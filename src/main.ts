@@ -36,7 +36,7 @@ async function warmPoolWithRetries(config: Config): Promise<void> {
 /**
  * The seed's sizing rule, across the deployment: instances × WEB_CONCURRENCY × max per process must stay
  * below the server's budget. Behind a pooler the API's connections end at the pooler, which holds its
- * own, smaller set: the rule is then the pooler's to keep (README: Behind PgBouncer).
+ * own, smaller set: the rule is then the pooler's to keep (docs/operations.md: Behind PgBouncer).
  */
 async function checkConnectionBudget(config: Config): Promise<void> {
   const { maxConnections, reserved } = await readConnectionLimits();

@@ -158,13 +158,13 @@ async function acquire(st: PoolState, retried: { ssl?: boolean; params?: boolean
       return acquire(st, { ...retried, ssl: true });
     }
     // The server timeouts travel as start-up parameters; a pooler that refuses them gets none, and
-    // the timeouts are then the pooler's and the role's to set (README: Behind PgBouncer). The
+    // the timeouts are then the pooler's and the role's to set (docs/operations.md: Behind PgBouncer). The
     // client-side query timeout (DB_STATEMENT_TIMEOUT_MS + 2 s) still bounds every wait.
     if (!retried.params && isStartupParameterRefused(err)) {
       if (!st.noStartupTimeouts) getLogger().warn(
         { reason: (err as Error).message },
         'the database (a pooler such as PgBouncer) refuses statement_timeout and idle_in_transaction_session_timeout as start-up parameters: ' +
-          'connecting without them; they are written to the role for this database at start-up instead (README: Behind PgBouncer)',
+          'connecting without them; they are written to the role for this database at start-up instead (docs/operations.md: Behind PgBouncer)',
       );
       st.noStartupTimeouts = true;
       return acquire(st, { ...retried, params: true });
