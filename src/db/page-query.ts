@@ -24,6 +24,12 @@ export interface PageQuery {
   columns: string;
   /** Conditions over $1..$n, n = filterParams.length (at most 4, count_estimate binds four). */
   where: string[];
+  /**
+   * The conditions tested while walking the sort index (default: `where`): without the one an index
+   * would rather collect every match of (a trigram search), so that the planner walks the order and
+   * stops at the page instead of reading all the matches to sort them.
+   */
+  walkWhere?: string[];
   filterParams: string[];
   sort: PageSort;
   /** Keyset: the page starts after this (key, id). */
@@ -114,7 +120,7 @@ export function buildPageQuery(q: PageQuery): { name: string; text: string; para
     return present.length > 0 ? `WHERE ${present.join(' AND ')}` : '';
   };
   const select = `SELECT ${q.columns}, ${keyText} AS page_key FROM ${q.table}`;
-  const walk = (gate?: string) => `${select} ${where([...q.where, gate, seek(key, 'id')])} ${orderBy(key, 'id')} LIMIT ${limit} OFFSET ${offset}`;
+  const walk = (gate?: string) => `${select} ${where([...(q.walkWhere ?? q.where), gate, seek(key, 'id')])} ${orderBy(key, 'id')} LIMIT ${limit} OFFSET ${offset}`;
 
   let pages: string;
   if (!gated) {

@@ -67,6 +67,9 @@ const LIST_QUERIES: Record<string, string>[] = [
   { q: 'ege tekstil 17', status: 'inactive' },
   // A q that matches most rows is rightly planned as a sequential scan; a selective one is not.
   { q: 'lojistik 42', sort: 'name', order: 'asc' },
+  // A search matching more than the cap (11,111 emails): the page walks the sort index, it does not collect every match.
+  { q: 'customer1' },
+  { q: 'customer1', sort: 'name', order: 'asc' },
   { page: '50', limit: '100', sort: 'name' },
   { page: '101', limit: '100' },
   ...['estimated', 'exact', 'none'].map((count) => ({ count, status: 'active' })),
@@ -91,6 +94,22 @@ describe(`with ${ROWS.toLocaleString('en')} customers, a list reads what its pag
     const counted = q.count === 'exact' ? ROWS : COUNT_CAP + 1;
     expect(rowsRead(plan)).toBeLessThanOrEqual(counted + Math.max(q.offset + 4 * (q.limit + 1), COUNT_CAP + 1));
   });
+
+  test.each<Record<string, string>>([{ q: 'customer1' }, { q: 'customer1', sort: 'name', order: 'asc' }])(
+    'search %j with more matches than the cap: the count reads the cap, the page walks the sort index to its rows',
+    async (raw) => {
+      const { text, params } = buildPageQuery(pageQuery(raw));
+      // 11,111 emails match (1 row in 9): the page passes over about 9 rows for each of its 21, not over every match.
+      expect(rowsRead(await planOf(text, params, true))).toBeLessThanOrEqual(COUNT_CAP + 1 + 1000);
+      // The same with the generic plan a prepared statement switches to after five runs (no parameter values to estimate from).
+      const generic = await withTransaction(async (tx) => {
+        await executeQuery('SET LOCAL plan_cache_mode = force_generic_plan', [], tx);
+        const [row] = await executeQuery<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(`EXPLAIN (FORMAT JSON, ANALYZE) ${text}`, params, tx);
+        return nodes(row!['QUERY PLAN'][0]!.Plan);
+      });
+      expect(rowsRead(generic)).toBeLessThanOrEqual(COUNT_CAP + 1 + 1000);
+    },
+  );
 
   test.each<Record<string, string>>([{ q: 'customer 4242' }, { q: 'ege tekstil 17', status: 'inactive' }, { q: 'kaya 12', count: 'exact' }])('search %j uses the trigram index', async (raw) => {
     const { text, params } = buildPageQuery(pageQuery(raw));
