@@ -10,7 +10,9 @@ export const MAX_OFFSET = 10_000;
 /** The query parameters every list shares (API.md §5); spread into a list's own z.object. */
 export const pagingFields = {
   page: queryInt(1, 1_000_000).optional(),
-  limit: queryInt(1, 100).default(20),
+  limit: queryInt(1, 100)
+    .default(20)
+    .meta({ type: 'integer', minimum: 1, maximum: 100, default: 20 } as z.GlobalMeta),
   cursor: z.string().min(1, 'must not be empty').max(2000, 'is not a cursor of this list').optional(),
   count: z.enum(['estimated', 'exact', 'none']).default('estimated'),
 };
