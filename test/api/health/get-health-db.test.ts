@@ -1,4 +1,4 @@
-import { closePool, executeQuery, warmPool, withTransaction } from '../../../src/db';
+import { closePool, executeQuery, poolStats, warmPool, withTransaction } from '../../../src/db';
 import { api, expectApiError } from '../../helpers/api';
 import { bearer, expiredTokenFor, tokenFor, wrongSecretTokenFor } from '../../helpers/auth';
 import { expectNoClientInUse, usePoolConfig } from '../../helpers/pool';
@@ -32,7 +32,8 @@ describe('GET /api/health/db', () => {
     const gate = new Promise<void>((resolve) => (open = resolve));
     const held = [withTransaction(() => gate), withTransaction(() => gate)];
     const queued = executeQuery('SELECT 1');
-    await new Promise((r) => setTimeout(r, 100));
+    // Until both clients are held and the third caller waits (a first connection may still be trying TLS).
+    for (let i = 0; i < 100 && !(poolStats().in_use === 2 && poolStats().waiting === 1); i += 1) await new Promise((r) => setTimeout(r, 50));
     const res = await api().get('/api/health/db').set('Authorization', bearer(tokenFor(ADMIN))).set('Accept-Language', 'tr');
     open();
     await Promise.all([...held, queued]);
