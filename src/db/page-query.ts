@@ -25,11 +25,11 @@ export interface PageQuery {
   /** Conditions over $1..$n, n = filterParams.length (at most 4, count_estimate binds four). */
   where: string[];
   /**
-   * The conditions tested while walking the sort index (default: `where`): without the one an index
-   * would rather collect every match of (a trigram search), so that the planner walks the order and
-   * stops at the page instead of reading all the matches to sort them.
+   * A condition that only lets an index find the matches (a trigram test that `where` decides anyway):
+   * used to count and collect them, left out while walking the sort index, so that the planner walks
+   * the order and stops at the page instead of reading every match to sort them.
    */
-  walkWhere?: string[];
+  matchIndex?: string;
   filterParams: string[];
   sort: PageSort;
   /** Keyset: the page starts after this (key, id). */
@@ -83,8 +83,9 @@ export function buildPageQuery(q: PageQuery): { name: string; text: string; para
     params.push(value);
     return `$${params.length}`;
   };
-  const filtered = q.where.length > 0;
-  const whereSql = filtered ? `WHERE ${q.where.join(' AND ')}` : '';
+  const conditions = q.matchIndex === undefined ? q.where : [q.matchIndex, ...q.where];
+  const filtered = conditions.length > 0;
+  const whereSql = filtered ? `WHERE ${conditions.join(' AND ')}` : '';
   const matches = `FROM ${q.table} ${whereSql}`;
   const { key, keyText, keyType, descending } = q.sort;
   const byId = key === 'id';
@@ -120,7 +121,7 @@ export function buildPageQuery(q: PageQuery): { name: string; text: string; para
     return present.length > 0 ? `WHERE ${present.join(' AND ')}` : '';
   };
   const select = `SELECT ${q.columns}, ${keyText} AS page_key FROM ${q.table}`;
-  const walk = (gate?: string) => `${select} ${where([...(q.walkWhere ?? q.where), gate, seek(key, 'id')])} ${orderBy(key, 'id')} LIMIT ${limit} OFFSET ${offset}`;
+  const walk = (gate?: string) => `${select} ${where([...q.where, gate, seek(key, 'id')])} ${orderBy(key, 'id')} LIMIT ${limit} OFFSET ${offset}`;
 
   let pages: string;
   if (!gated) {
@@ -130,7 +131,7 @@ export function buildPageQuery(q: PageQuery): { name: string; text: string; para
       ON id = few.m_id WHERE t.n <= ${COUNT_CAP} ${orderBy('few.k', 'id')}`;
     pages = `(${walk(`t.n > ${COUNT_CAP}`)}) UNION ALL (${few})`;
   } else {
-    const few = `${select} ${where([...q.where, `t.n <= ${COUNT_CAP}`, seek(UNINDEXED[keyType](key), '(id + 0)')])} ${orderBy(UNINDEXED[keyType](key), '(id + 0)')} LIMIT ${limit} OFFSET ${offset}`;
+    const few = `${select} ${where([...conditions, `t.n <= ${COUNT_CAP}`, seek(UNINDEXED[keyType](key), '(id + 0)')])} ${orderBy(UNINDEXED[keyType](key), '(id + 0)')} LIMIT ${limit} OFFSET ${offset}`;
     pages = `(${walk(`t.n > ${COUNT_CAP}`)}) UNION ALL (${few})`;
   }
   const text = `${fromMatches ? `WITH m AS MATERIALIZED (SELECT id, ${key} AS k ${matches} LIMIT ${COUNT_CAP + 1}) ` : ''}SELECT t.total AS page_total, t.estimated AS page_estimated, p.*

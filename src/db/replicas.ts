@@ -173,8 +173,7 @@ function setState(r: Replica, next: ReplicaState): void {
   r.state = next;
   const fields = { pool: r.st.name, server: r.where, from: previous, to: next, lagMs: r.lagMs, error: r.error };
   if (next === 'healthy') getLogger().info(fields, 'read replica healthy: it takes list, search and dashboard reads');
-  else if (previous !== 'unknown' || next === 'down' || next === 'lagging')
-    getLogger().warn(fields, `read replica ${next}: its reads go to the primary until it recovers`);
+  else getLogger().warn(fields, `read replica ${next}: its reads go to the primary until it recovers`);
 }
 
 /** A healthy replica for the next read (round robin), or undefined: read from the primary. */

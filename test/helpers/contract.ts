@@ -72,7 +72,6 @@ export function checkAnswer(method: string, url: string, status: number, content
 }
 
 function validate(key: string, schema: object, what: string, body: string): string[] {
-  load();
   let value: unknown;
   try {
     value = JSON.parse(body);
