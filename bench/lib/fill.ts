@@ -15,8 +15,14 @@ const FILL = `
                  NOW() - ((i::bigint * 7919) % (3 * 365 * 24 * 60)) * INTERVAL '1 minute' AS t
             FROM generate_series($1::int + 1, $2::int) AS i) g`;
 
-/** Fills the customers table with SQL (not through the API) from `from` rows to `to` rows, then VACUUM ANALYZE. */
+/**
+ * Fills the customers table with SQL (not through the API) from `from` rows to `to` rows, then VACUUM
+ * ANALYZE and a CHECKPOINT: the reads are measured on a table at rest, not while the server is still
+ * writing out the fill (the first read measured after a million-row fill varied from 0.43× to 0.96×).
+ */
 export async function fillCustomers(databaseUrl: string, from: number, to: number): Promise<void> {
   await adminQuery(databaseUrl, FILL, [from, to]);
   await adminQuery(databaseUrl, 'VACUUM ANALYZE customers');
+  // CHECKPOINT needs a superuser or pg_checkpoint; without either the reads start right away.
+  await adminQuery(databaseUrl, 'CHECKPOINT').catch(() => undefined);
 }

@@ -7,6 +7,9 @@ import { executeQuery, executeWrite, withTransaction } from './query';
 export const MIGRATIONS_DIR = join(__dirname, '..', '..', 'src', 'db', 'migrations');
 // An arbitrary constant: every instance of this service takes the same lock.
 const MIGRATION_LOCK_KEY = 7_245_104_981;
+// A migration may build an index over a big table (005: about a minute at a million customers):
+// neither the server's statement_timeout nor the client's wait for an answer is meant for it.
+const MIGRATION_TIMEOUT_MS = 24 * 3_600_000;
 
 export interface Migration {
   name: string;
@@ -31,11 +34,15 @@ export function readMigrations(dir = MIGRATIONS_DIR): Migration[] {
 /**
  * Applies pending migrations in order, in one transaction. A transaction-scoped advisory lock makes
  * concurrent starts wait for each other, and works behind a transaction-mode PgBouncer (a session
- * lock would not). An applied migration whose file changed or vanished is an error.
+ * lock would not). An applied migration whose file changed or vanished is an error. Neither timeout
+ * (DB_STATEMENT_TIMEOUT_MS on the server, its +2 s wait in the client) applies: a migration may build
+ * an index over a big table, and a start waiting for another's migration waits until it is done.
  */
 export async function migrate(migrations = readMigrations()): Promise<string[]> {
   return withTransaction(async (tx) => {
-    await executeQuery('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY], tx);
+    // Another instance may be migrating: wait for it as long as it takes.
+    await executeWrite('SET LOCAL statement_timeout = 0', [], tx);
+    await executeQuery({ text: 'SELECT pg_advisory_xact_lock($1)', timeoutMs: MIGRATION_TIMEOUT_MS }, [MIGRATION_LOCK_KEY], tx);
     await executeWrite(
       `CREATE TABLE IF NOT EXISTS schema_migrations (
          name TEXT PRIMARY KEY,
@@ -55,7 +62,7 @@ export async function migrate(migrations = readMigrations()): Promise<string[]> 
     const done = new Set(applied.map((r) => r.name));
     const pending = migrations.filter((m) => !done.has(m.name));
     for (const m of pending) {
-      await executeWrite(m.sql, undefined, tx);
+      await executeWrite({ text: m.sql, timeoutMs: MIGRATION_TIMEOUT_MS }, undefined, tx);
       await executeWrite('INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)', [m.name, m.checksum], tx);
     }
     return pending.map((m) => m.name);

@@ -25,7 +25,7 @@ export interface PageQuery {
   /** Conditions over $1..$n, n = filterParams.length (at most 4, count_estimate binds four). */
   where: string[];
   /**
-   * A condition that only lets an index find the matches (a trigram test that `where` decides anyway):
+   * A condition that only lets an index find the matches (a gram test that `where` decides anyway):
    * used to count and collect them, left out while walking the sort index, so that the planner walks
    * the order and stops at the page instead of reading every match to sort them.
    */
@@ -42,7 +42,7 @@ export interface PageQuery {
    * - `ordered`: one index serves the filter and the sort together: walking it never passes over a
    *   row that does not match, so the page always walks it.
    * - `indexed`: the filter's own index finds the matches without reading them (an index-only count).
-   * - `read`: finding a match means reading its row (a trigram recheck): the matches are read once,
+   * - `read`: finding a match means reading its row (a gram index's candidates are rechecked): the matches are read once,
    *   for the count and, when few, for the page.
    */
   filter: 'ordered' | 'indexed' | 'read';

@@ -23,9 +23,11 @@ export type DbTarget = DbClient | typeof READ_REPLICA | undefined;
 
 /**
  * SQL text, or a fixed query with a name: named queries become prepared statements on each connection
- * (unless DB_PREPARED_STATEMENTS=false, for transaction-mode PgBouncer older than 1.21).
+ * (unless DB_PREPARED_STATEMENTS=false, for transaction-mode PgBouncer older than 1.21). `timeoutMs`
+ * replaces the client's wait for this statement (DB_STATEMENT_TIMEOUT_MS + 2 s), for the rare one
+ * that may run long on purpose (a migration building an index).
  */
-export type Sql = string | { readonly name: string; readonly text: string };
+export type Sql = string | { readonly name: string; readonly text: string } | { readonly name?: undefined; readonly text: string; readonly timeoutMs: number };
 
 export interface WriteResult<T> {
   rowCount: number;
@@ -42,7 +44,7 @@ function operationOf(text: string): string {
 let namedStatementsWork = true;
 
 const namesInUse = (): boolean => namedStatementsWork && getConfig().db.preparedStatements;
-const usesNames = (sql: Sql): boolean => typeof sql !== 'string' && namesInUse();
+const usesNames = (sql: Sql): boolean => typeof sql !== 'string' && sql.name !== undefined && namesInUse();
 
 /**
  * A pooler in transaction mode hands each transaction another server connection, so a statement
@@ -66,8 +68,10 @@ async function run<T extends pg.QueryResultRow>(
   telemetry: PoolState['telemetry'] | undefined,
 ): Promise<pg.QueryResult<T>> {
   const text = typeof sql === 'string' ? sql : sql.text;
-  const config: pg.QueryConfig = { text, values: params as unknown[] | undefined };
+  // query_timeout per statement is read by node-postgres (client.js) but missing from its types.
+  const config: pg.QueryConfig & { query_timeout?: number } = { text, values: params as unknown[] | undefined };
   if (usesNames(sql)) config.name = (sql as { name: string }).name;
+  if (typeof sql !== 'string' && 'timeoutMs' in sql) config.query_timeout = sql.timeoutMs;
   const started = performance.now();
   try {
     return await client.query<T>(config);

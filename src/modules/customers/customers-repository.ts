@@ -46,6 +46,9 @@ export const CUSTOMER_SORT_KEYS: Record<ListCustomersQuery['sort'], PageSort> = 
 
 const SEARCH_EXPRESSION = "lower(name || ' ' || coalesce(email, '') || ' ' || coalesce(company, '') || ' ' || coalesce(phone, ''))";
 
+/** A q this long or longer is found through the 4-gram index (customers_search_grams_idx), a shorter one through the trigram index. */
+const GRAM_LENGTH = 4;
+
 /** `%` and `_` are taken literally in q. */
 function likePattern(q: string): string {
   return `%${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -69,11 +72,18 @@ export function customersPageQuery(query: ListCustomersQuery, start: PageStart):
   const where: string[] = [];
   const filterParams: string[] = [];
   let matchIndex: string | undefined;
+  const grams = query.q !== undefined && [...query.q.toLowerCase()].length >= GRAM_LENGTH;
   if (query.q !== undefined) {
     filterParams.push(likePattern(query.q));
     const p = `$${filterParams.length}`;
-    // The trigram index narrows on the combined text; the per-field test keeps matches within one field.
-    matchIndex = `${SEARCH_EXPRESSION} LIKE ${p}`;
+    // An index narrows on the combined text (its 4-grams, or its trigrams for a shorter q: migration
+    // 005 says why); the per-field test decides, and keeps matches within one field.
+    if (grams) {
+      filterParams.push(query.q.toLowerCase());
+      matchIndex = `search_grams(${SEARCH_EXPRESSION}) @> search_grams($${filterParams.length})`;
+    } else {
+      matchIndex = `${SEARCH_EXPRESSION} LIKE ${p}`;
+    }
     where.push(`(lower(name) LIKE ${p} OR lower(coalesce(email, '')) LIKE ${p} OR lower(coalesce(company, '')) LIKE ${p} OR lower(coalesce(phone, '')) LIKE ${p})`);
   }
   if (query.status !== undefined) {
@@ -85,7 +95,7 @@ export function customersPageQuery(query: ListCustomersQuery, start: PageStart):
     where.push(`city = $${filterParams.length}`);
   }
   // One prepared statement per shape of the query (filters × sort × order × count × cursor): a small, fixed set.
-  const shape = `${query.q !== undefined ? 'q' : ''}${query.status !== undefined ? 's' : ''}${query.city !== undefined ? 'c' : ''}`;
+  const shape = `${query.q !== undefined ? (grams ? 'g' : 'q') : ''}${query.status !== undefined ? 's' : ''}${query.city !== undefined ? 'c' : ''}`;
   return {
     name: `customers_list_${shape}_${query.sort}_${query.order}`,
     table: 'customers',
@@ -97,7 +107,7 @@ export function customersPageQuery(query: ListCustomersQuery, start: PageStart):
     ...start,
     limit: query.limit,
     count: query.count,
-    // q is found through the trigram index but each match is rechecked against its row; status and
+    // q is found through a gram index but each match is rechecked against its row; status and
     // city have (filter, created_at, id) indexes, which serve the default sort as they filter.
     filter: query.q !== undefined ? 'read' : query.sort === 'created_at' ? 'ordered' : 'indexed',
   };
