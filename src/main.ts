@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createApp } from './app';
 import { ConfigError, type Config } from './config/config';
-import { applyTimeoutsToRole, closePool, migrate, prepareDatabase, startReplicas, startupTimeoutsRefused, warmPool } from './db';
+import { applySessionSettingsToRole, closePool, migrate, prepareDatabase, startReplicas, startupSettingsRefused, warmPool } from './db';
 import { markDraining } from './http/lifecycle';
 import { createHttpServer } from './http/server';
 import { getLogger } from './logging/logger';
@@ -45,7 +45,7 @@ async function checkConnectionBudget(config: Config): Promise<void> {
   const budget = maxConnections - reserved;
   const numbers = { instances, webConcurrency: config.webConcurrency, poolMax: config.db.maxConnections, wanted, serverMax: maxConnections, reserved, budget };
   const how = `${instances > 1 ? `${instances} instance(s) × ` : ''}${config.webConcurrency} process(es) × ${config.db.maxConnections} = ${wanted}`;
-  if (startupTimeoutsRefused()) {
+  if (startupSettingsRefused()) {
     getLogger().info(numbers, `behind a pooler: ${how} client connections end at the pooler; size its max_client_conn for them`);
   } else if (wanted >= budget) {
     getLogger().warn(numbers, `connection budget exceeded: ${how}, but the server allows ${budget} (max_connections ${maxConnections} − ${reserved} reserved)`);
@@ -143,8 +143,8 @@ async function prepare(): Promise<{ config: Config; stopDatabase: () => Promise<
   await warmPoolWithRetries(config);
   if (cluster.isPrimary) {
     await checkConnectionBudget(config);
-    // Behind a pooler the timeouts may not have reached the server: then they are written to the role.
-    await applyTimeoutsToRole();
+    // Behind a pooler the session settings may not have reached the server: then they are written to the role.
+    await applySessionSettingsToRole();
     if (config.db.migrateOnStart) {
       const applied = await migrate();
       getLogger().info({ applied }, applied.length > 0 ? 'migrations applied' : 'schema is up to date');

@@ -27,6 +27,8 @@ export interface DbConfig {
   readonly leakDetectionMs: number;
   readonly statementTimeoutMs: number;
   readonly idleInTransactionTimeoutMs: number;
+  /** The server's plan_cache_mode for the pool's sessions (DB_PLAN_CACHE_MODE). */
+  readonly planCacheMode: 'force_generic_plan' | 'auto' | 'force_custom_plan';
   readonly connectTimeoutMs: number;
   readonly startupRetries: number;
   readonly applicationName: string;
@@ -145,6 +147,7 @@ function toConfig(e: Env, envFile: string | undefined): Config {
       leakDetectionMs: e.DB_POOL_LEAK_DETECTION_MS,
       statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
       idleInTransactionTimeoutMs: e.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+      planCacheMode: e.DB_PLAN_CACHE_MODE,
       connectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
       startupRetries: e.DB_STARTUP_RETRIES,
       applicationName: e.DB_APPLICATION_NAME,

@@ -55,6 +55,8 @@ export const EnvSchema = z
     DB_POOL_LEAK_DETECTION_MS: int(0, 86_400_000).default(0),
     // Per statement, enforced by the server; the client gives up a little later (0 = off).
     DB_STATEMENT_TIMEOUT_MS: int(0, 86_400_000).default(15_000),
+    // How the server plans the prepared statements: once per connection (force_generic_plan), or as PostgreSQL chooses (auto).
+    DB_PLAN_CACHE_MODE: z.enum(['force_generic_plan', 'auto', 'force_custom_plan']).default('force_generic_plan'),
     // The server ends a session left idle inside a transaction (0 = off).
     DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: int(0, 86_400_000).default(60_000),
     // One connection attempt.

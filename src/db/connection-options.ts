@@ -6,8 +6,10 @@ const SSL_URL_PARAMS = ['sslmode', 'ssl', 'sslrootcert', 'sslcert', 'sslkey', 'u
 const SSL_MODES: readonly SslMode[] = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
 
 export interface ConnectionTarget {
-  /** The URL without its TLS parameters (node-postgres would read them with other meanings). */
+  /** The URL without its TLS parameters (node-postgres would read them with other meanings) and `options`. */
   readonly connectionString: string | undefined;
+  /** The user's own start-up `options` (the URL's, else PGOPTIONS), which the pool's settings are added to. */
+  readonly options: string | undefined;
   readonly sslMode: SslMode;
   /** What to try first: TLS options, or false for a plain connection. */
   readonly ssl: ConnectionOptions | false;
@@ -28,12 +30,14 @@ function tlsOptions(mode: SslMode, caFile: string | undefined): ConnectionOption
 /**
  * Resolves where and how to connect. An `sslmode` in DATABASE_URL wins over DB_SSLMODE and keeps
  * its libpq meaning; the parameter is removed from the URL so that node-postgres neither reinterprets
- * it nor prints its "SECURITY WARNING" about SSL modes.
+ * it nor prints its "SECURITY WARNING" about SSL modes. `options` is taken out too: node-postgres would
+ * let it replace the pool's, instead of adding to them.
  */
 export function resolveConnectionTarget(db: Pick<DbConfig, 'url' | 'sslMode' | 'sslCaFile'>): ConnectionTarget {
   let sslMode = db.sslMode;
   let caFile = db.sslCaFile;
   let connectionString = db.url;
+  let options = process.env.PGOPTIONS || undefined;
   if (db.url) {
     const url = new URL(db.url);
     const fromUrl = url.searchParams.get('sslmode');
@@ -45,8 +49,9 @@ export function resolveConnectionTarget(db: Pick<DbConfig, 'url' | 'sslMode' | '
     }
     if (url.searchParams.get('ssl') === 'true' && fromUrl === null) sslMode = 'require';
     caFile = url.searchParams.get('sslrootcert') ?? caFile;
-    for (const param of SSL_URL_PARAMS) url.searchParams.delete(param);
+    options = url.searchParams.get('options') ?? options;
+    for (const param of [...SSL_URL_PARAMS, 'options']) url.searchParams.delete(param);
     connectionString = url.toString();
   }
-  return { connectionString, sslMode, ssl: tlsOptions(sslMode, caFile), fallBackToPlain: sslMode === 'prefer' };
+  return { connectionString, options, sslMode, ssl: tlsOptions(sslMode, caFile), fallBackToPlain: sslMode === 'prefer' };
 }

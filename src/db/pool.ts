@@ -18,8 +18,8 @@ export interface PoolState {
   readonly held: Set<pg.PoolClient>;
   /** prefer: set once the server has refused TLS; later clients connect in plain. */
   plain: boolean;
-  /** Set once the server (a pooler) has refused the timeouts as start-up parameters; later clients send none. */
-  noStartupTimeouts: boolean;
+  /** Set once the server (a pooler) has refused the session settings as start-up parameters; later clients send none. */
+  noStartupSettings: boolean;
 }
 
 /** Numbers of API.md §2, plus counters since the pool was built. */
@@ -51,7 +51,10 @@ export function buildPool(db: DbConfig, name = db.applicationName, url = db.url)
   const target = resolveConnectionTarget({ ...db, url });
   const telemetry = new PoolTelemetry(name, listeners);
   const log = getLogger();
-  const partial: { plain: boolean; noStartupTimeouts: boolean } = { plain: target.ssl === false, noStartupTimeouts: false };
+  const partial: { plain: boolean; noStartupSettings: boolean } = { plain: target.ssl === false, noStartupSettings: false };
+  // plan_cache_mode travels in `options`, after the user's own.
+  const planCacheMode = db.planCacheMode === 'auto' ? undefined : `-c plan_cache_mode=${db.planCacheMode}`;
+  const options = [target.options, planCacheMode].filter(Boolean).join(' ') || undefined;
 
   // pg-pool hands every client the pool's options, where connectionTimeoutMillis is the acquire
   // timeout; one connection attempt has its own, shorter budget, and TLS follows `prefer`.
@@ -64,7 +67,7 @@ export function buildPool(db: DbConfig, name = db.applicationName, url = db.url)
         connectionTimeoutMillis: db.connectTimeoutMs,
         ssl: partial.plain ? false : target.ssl,
         // A pooler that refused them once (see acquire) gets none: it would refuse every connection.
-        ...(partial.noStartupTimeouts ? { statement_timeout: undefined, idle_in_transaction_session_timeout: undefined } : {}),
+        ...(partial.noStartupSettings ? { statement_timeout: undefined, idle_in_transaction_session_timeout: undefined, options: target.options } : {}),
       });
     }
   }
@@ -88,6 +91,7 @@ export function buildPool(db: DbConfig, name = db.applicationName, url = db.url)
     statement_timeout: db.statementTimeoutMs,
     query_timeout: db.statementTimeoutMs > 0 ? db.statementTimeoutMs + CLIENT_TIMEOUT_MARGIN_MS : undefined,
     idle_in_transaction_session_timeout: db.idleInTransactionTimeoutMs,
+    options,
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
   });
@@ -136,8 +140,12 @@ function isSslRefused(err: unknown): boolean {
   return err instanceof Error && err.message.includes('does not support SSL');
 }
 
-/** PgBouncer refuses start-up parameters it does not know (unless `ignore_startup_parameters` lists them). */
-const isStartupParameterRefused = (err: unknown): boolean => err instanceof Error && /unsupported startup parameter/i.test(err.message);
+/**
+ * PgBouncer refuses start-up parameters it does not know (unless `ignore_startup_parameters` lists them);
+ * a server older than PostgreSQL 12 does not know plan_cache_mode.
+ */
+const isStartupParameterRefused = (err: unknown): boolean =>
+  err instanceof Error && (/unsupported startup parameter/i.test(err.message) || /unrecognized configuration parameter "plan_cache_mode"/.test(err.message));
 
 async function acquire(st: PoolState, retried: { ssl?: boolean; params?: boolean } = {}): Promise<pg.PoolClient> {
   const { pool, db, telemetry } = st;
@@ -157,16 +165,16 @@ async function acquire(st: PoolState, retried: { ssl?: boolean; params?: boolean
       st.plain = true;
       return acquire(st, { ...retried, ssl: true });
     }
-    // The server timeouts travel as start-up parameters; a pooler that refuses them gets none, and
-    // the timeouts are then the pooler's and the role's to set (docs/operations.md: Behind PgBouncer). The
+    // The session settings travel as start-up parameters; a pooler that refuses them gets none, and
+    // they are then the pooler's and the role's to set (docs/operations.md: Behind PgBouncer). The
     // client-side query timeout (DB_STATEMENT_TIMEOUT_MS + 2 s) still bounds every wait.
     if (!retried.params && isStartupParameterRefused(err)) {
-      if (!st.noStartupTimeouts) getLogger().warn(
+      if (!st.noStartupSettings) getLogger().warn(
         { reason: (err as Error).message },
-        'the database (a pooler such as PgBouncer) refuses statement_timeout and idle_in_transaction_session_timeout as start-up parameters: ' +
+        'the database (a pooler such as PgBouncer) refuses statement_timeout, idle_in_transaction_session_timeout and plan_cache_mode as start-up parameters: ' +
           'connecting without them; they are written to the role for this database at start-up instead (docs/operations.md: Behind PgBouncer)',
       );
-      st.noStartupTimeouts = true;
+      st.noStartupSettings = true;
       return acquire(st, { ...retried, params: true });
     }
     if (err instanceof Error && err.message === 'timeout exceeded when trying to connect') {
@@ -265,9 +273,9 @@ export async function endPool(st: PoolState, timeoutMs: number): Promise<void> {
   }
 }
 
-/** True once the server (a pooler) refused the timeouts as start-up parameters: see applyTimeoutsToRole(). */
-export function startupTimeoutsRefused(): boolean {
-  return state?.noStartupTimeouts ?? false;
+/** True once the server (a pooler) refused the session settings as start-up parameters: see applySessionSettingsToRole(). */
+export function startupSettingsRefused(): boolean {
+  return state?.noStartupSettings ?? false;
 }
 
 /** The pool's numbers (API.md §2). Does not build the pool. */

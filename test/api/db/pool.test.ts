@@ -191,6 +191,29 @@ describe('limits', () => {
     );
     expect(row).toEqual({ app: process.env.DB_APPLICATION_NAME, st: '1234ms', iit: '4321ms' });
   });
+
+  test('plan_cache_mode is set on every connection (DB_PLAN_CACHE_MODE), after the options of DATABASE_URL', async () => {
+    const settings = () => executeQueryOne<{ plans: string; search_path: string }>("SELECT current_setting('plan_cache_mode') AS plans, current_setting('search_path') AS search_path");
+    expect(await settings()).toMatchObject({ plans: 'force_generic_plan' });
+    await usePoolConfig({ DB_PLAN_CACHE_MODE: 'auto' });
+    expect(await settings()).toMatchObject({ plans: 'auto' });
+    const url = new URL(process.env.DATABASE_URL!);
+    url.searchParams.set('options', '-c search_path=public,pg_catalog');
+    await usePoolConfig({ DATABASE_URL: url.toString(), DB_PLAN_CACHE_MODE: 'force_custom_plan' });
+    expect(await settings()).toEqual({ plans: 'force_custom_plan', search_path: 'public,pg_catalog' });
+  });
+
+  test.each([
+    ['force_generic_plan', { generic_plans: '7', custom_plans: '0' }],
+    ['auto', { generic_plans: '2', custom_plans: '5' }],
+  ])('DB_PLAN_CACHE_MODE=%s: how a named statement run 7 times was planned', async (mode, counts) => {
+    await usePoolConfig({ DB_PLAN_CACHE_MODE: mode });
+    const planned = await withTransaction(async (tx) => {
+      for (let i = 0; i < 7; i += 1) await executeQuery({ name: 'pool_test_plans', text: 'SELECT id FROM customers WHERE id = $1' }, [i], tx);
+      return executeQueryOne("SELECT generic_plans::text, custom_plans::text FROM pg_prepared_statements WHERE name = 'pool_test_plans'", [], tx);
+    });
+    expect(planned).toEqual(counts);
+  });
 });
 
 describe('building and closing', () => {

@@ -1,4 +1,4 @@
-import { QueryTimeoutError, applyTimeoutsToRole, closePool, executeQuery, startupTimeoutsRefused, warmPool } from '../../../src/db';
+import { QueryTimeoutError, applySessionSettingsToRole, closePool, executeQuery, startupSettingsRefused, warmPool } from '../../../src/db';
 import { createCustomer, createUser, type TestUser } from '../../helpers/factories';
 import { PGBOUNCER, startPgBouncer as startPgBouncerFor, type Bouncer } from '../../helpers/pgbouncer';
 import { usePoolConfig } from '../../helpers/pool';
@@ -113,19 +113,19 @@ const EXPECTED: Record<string, number> = {
     await closePool();
   });
 
-  test('connected directly, the sessions have the timeouts already: nothing is written to the role', async () => {
+  test('connected directly, the sessions have their settings already: nothing is written to the role', async () => {
     await usePoolConfig({ DB_STATEMENT_TIMEOUT_MS: '15000' });
-    expect(await applyTimeoutsToRole()).toBe(false);
+    expect(await applySessionSettingsToRole()).toBe(false);
   });
 
-  test("the service writes its statement timeout to the role; a slow statement through PgBouncer is cancelled by the server", async () => {
+  test('the service writes its session settings to the role; a slow statement through PgBouncer is cancelled by the server', async () => {
     const first = await startPgBouncer('transaction');
     try {
       await usePoolConfig({ DATABASE_URL: first.url, DB_STATEMENT_TIMEOUT_MS: '500', DB_STARTUP_RETRIES: '1' });
       await warmPool();
-      expect(startupTimeoutsRefused()).toBe(true);
-      expect(await applyTimeoutsToRole()).toBe(true);
-      expect(await applyTimeoutsToRole()).toBe(false);
+      expect(startupSettingsRefused()).toBe(true);
+      expect(await applySessionSettingsToRole()).toBe(true);
+      expect(await applySessionSettingsToRole()).toBe(false);
       await closePool();
     } finally {
       await first.stop();
@@ -134,6 +134,7 @@ const EXPECTED: Record<string, number> = {
     const second = await startPgBouncer('transaction');
     try {
       await usePoolConfig({ DATABASE_URL: second.url, DB_STATEMENT_TIMEOUT_MS: '500' });
+      expect(await executeQuery('SHOW plan_cache_mode')).toEqual([{ plan_cache_mode: 'force_generic_plan' }]);
       const started = Date.now();
       await expect(executeQuery('SELECT pg_sleep(3)')).rejects.toBeInstanceOf(QueryTimeoutError);
       // The server's 500 ms, not the client's backstop (500 ms + 2 s).

@@ -1,0 +1,69 @@
+import { getConfig } from '../config/config';
+import { getLogger } from '../logging/logger';
+import { executeQuery, executeQueryOne, executeWrite, withTransaction } from './query';
+
+// An arbitrary constant, beside the migrations' lock.
+const ROLE_SETTINGS_LOCK_KEY = 7_245_104_979;
+
+/**
+ * The session settings the service runs with: DB_STATEMENT_TIMEOUT_MS, DB_IDLE_IN_TRANSACTION_TIMEOUT_MS
+ * and DB_PLAN_CACHE_MODE (none when auto), as PostgreSQL writes them in pg_db_role_setting.
+ */
+function wantedSettings(): Record<string, string> {
+  const { statementTimeoutMs, idleInTransactionTimeoutMs, planCacheMode } = getConfig().db;
+  return {
+    statement_timeout: `${statementTimeoutMs}ms`,
+    idle_in_transaction_session_timeout: `${idleInTransactionTimeoutMs}ms`,
+    ...(planCacheMode === 'auto' ? {} : { plan_cache_mode: planCacheMode }),
+  };
+}
+
+/**
+ * The session settings travel as start-up parameters; a pooler refuses them (PgBouncer, unless
+ * ignore_startup_parameters lists them, and then it drops them silently). When a session of the pool
+ * does not have them, they are written as the role's defaults in this database (ALTER ROLE
+ * CURRENT_USER IN DATABASE … SET): every server session the pooler opens from then on starts with
+ * them; sessions it holds keep theirs until it reconnects them. Returns whether anything was written.
+ */
+export async function applySessionSettingsToRole(): Promise<boolean> {
+  const { statementTimeoutMs, idleInTransactionTimeoutMs, planCacheMode } = getConfig().db;
+  // pg_settings gives this session's timeouts in milliseconds.
+  const session = await executeQueryOne<{ statement: string; idle: string; plans: string }>(
+    `SELECT (SELECT setting FROM pg_settings WHERE name = 'statement_timeout') AS statement,
+            (SELECT setting FROM pg_settings WHERE name = 'idle_in_transaction_session_timeout') AS idle,
+            (SELECT setting FROM pg_settings WHERE name = 'plan_cache_mode') AS plans`,
+  );
+  if (
+    Number(session?.statement) === statementTimeoutMs &&
+    Number(session?.idle) === idleInTransactionTimeoutMs &&
+    (planCacheMode === 'auto' || session?.plans === planCacheMode)
+  ) {
+    return false;
+  }
+  const wanted = wantedSettings();
+  const current = await executeQueryOne<{ settings: string[] | null }>(
+    `SELECT s.setconfig AS settings FROM pg_db_role_setting s
+       JOIN pg_roles r ON r.oid = s.setrole JOIN pg_database d ON d.oid = s.setdatabase
+      WHERE r.rolname = current_user AND d.datname = current_database()`,
+  );
+  const missing = Object.entries(wanted).filter(([name, value]) => !(current?.settings ?? []).includes(`${name}=${value}`));
+  if (missing.length === 0) return false;
+  try {
+    // Instances starting together take turns (ALTER ROLE at once fails with "tuple concurrently updated").
+    await withTransaction(async (tx) => {
+      await executeQuery('SELECT pg_advisory_xact_lock($1)', [ROLE_SETTINGS_LOCK_KEY], tx);
+      for (const [name, value] of missing) {
+        // The values come from the validated config (integers, an enum); the database name is quoted by format().
+        await executeWrite(`DO $$ BEGIN EXECUTE format('ALTER ROLE CURRENT_USER IN DATABASE %I SET ${name} = %L', current_database(), '${value}'); END $$`, [], tx);
+      }
+    });
+  } catch (err) {
+    getLogger().warn(
+      { reason: err instanceof Error ? err.message : String(err), wanted },
+      'could not write the session settings to the role: set them yourself (ALTER ROLE … IN DATABASE … SET statement_timeout = …) or in the pooler (query_timeout, idle_transaction_timeout)',
+    );
+    return false;
+  }
+  getLogger().info({ ...wanted }, 'behind a pooler: session settings written to the role for this database (new server sessions start with them)');
+  return true;
+}
