@@ -17,6 +17,8 @@ export interface DbConfig {
   readonly embeddedDirIsDefault: boolean;
   readonly sslMode: SslMode;
   readonly sslCaFile: string | undefined;
+  /** PGOPTIONS: start-up options for every connection, unless DATABASE_URL has its own. */
+  readonly pgOptions: string | undefined;
   readonly minConnections: number;
   readonly maxConnections: number;
   readonly idleTimeoutMs: number;
@@ -137,6 +139,7 @@ function toConfig(e: Env, envFile: string | undefined): Config {
       embeddedDirIsDefault: e.EMBEDDED_DB_DIR === undefined,
       sslMode: e.DB_SSLMODE,
       sslCaFile: e.DB_SSL_CA_FILE,
+      pgOptions: e.PGOPTIONS,
       minConnections: e.DB_POOL_MIN_CONNECTIONS,
       maxConnections: e.DB_POOL_MAX_CONNECTIONS,
       idleTimeoutMs: e.DB_POOL_IDLE_TIMEOUT_MS,

@@ -37,6 +37,8 @@ export const EnvSchema = z
     DB_SSLMODE: z.enum(['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full']).default('prefer'),
     // CA bundle for verify-ca / verify-full (Node's built-in CAs when unset).
     DB_SSL_CA_FILE: optionalString,
+    // libpq's start-up options (e.g. "-c search_path=app"); DATABASE_URL's options parameter wins. The pool adds its own after them.
+    PGOPTIONS: optionalString,
     // Opened at start-up and kept open when idle.
     DB_POOL_MIN_CONNECTIONS: int(0, 1000).default(2),
     // Hard cap of open connections per process.

@@ -33,11 +33,11 @@ function tlsOptions(mode: SslMode, caFile: string | undefined): ConnectionOption
  * it nor prints its "SECURITY WARNING" about SSL modes. `options` is taken out too: node-postgres would
  * let it replace the pool's, instead of adding to them.
  */
-export function resolveConnectionTarget(db: Pick<DbConfig, 'url' | 'sslMode' | 'sslCaFile'>): ConnectionTarget {
+export function resolveConnectionTarget(db: Pick<DbConfig, 'url' | 'sslMode' | 'sslCaFile' | 'pgOptions'>): ConnectionTarget {
   let sslMode = db.sslMode;
   let caFile = db.sslCaFile;
   let connectionString = db.url;
-  let options = process.env.PGOPTIONS || undefined;
+  let options = db.pgOptions;
   if (db.url) {
     const url = new URL(db.url);
     const fromUrl = url.searchParams.get('sslmode');

@@ -1,7 +1,7 @@
 import { resolveConnectionTarget } from '../../../src/db/connection-options';
 
-const target = (url: string | undefined, sslMode: 'disable' | 'prefer' | 'require' | 'verify-full' = 'prefer') =>
-  resolveConnectionTarget({ url, sslMode, sslCaFile: undefined });
+const target = (url: string | undefined, sslMode: 'disable' | 'prefer' | 'require' | 'verify-full' = 'prefer', pgOptions?: string) =>
+  resolveConnectionTarget({ url, sslMode, sslCaFile: undefined, pgOptions });
 
 describe('resolveConnectionTarget', () => {
   test('DB_SSLMODE applies when the URL has no sslmode', () => {
@@ -16,6 +16,15 @@ describe('resolveConnectionTarget', () => {
     expect(t.sslMode).toBe('require');
     expect(t.ssl).toEqual({ rejectUnauthorized: false });
     expect(t.connectionString).toBe('postgres://u:p@h:5432/db?application_name=x');
+  });
+
+  test("start-up options: the URL's win over PGOPTIONS, and leave the URL (the pool adds its own after them)", () => {
+    expect(target('postgres://u@h/db?options=-c%20search_path%3Dapp&application_name=x', 'prefer', '-c work_mem=8MB')).toMatchObject({
+      options: '-c search_path=app',
+      connectionString: 'postgres://u@h/db?application_name=x',
+    });
+    expect(target('postgres://u@h/db', 'prefer', '-c work_mem=8MB').options).toBe('-c work_mem=8MB');
+    expect(target('postgres://u@h/db').options).toBeUndefined();
   });
 
   test('an unknown sslmode in the URL is refused', () => {
