@@ -123,6 +123,21 @@ export function buildPageQuery(q: PageQuery): { name: string; text: string; para
   const select = `SELECT ${q.columns}, ${keyText} AS page_key FROM ${q.table}`;
   const walk = (gate?: string) => `${select} ${where([...q.where, gate, seek(key, 'id')])} ${orderBy(key, 'id')} LIMIT ${limit} OFFSET ${offset}`;
 
+  // m: the first matches, up to one past the cap, read once for the count and (when few) the page.
+  // Through the index, unless the planner expects so many candidates that reading rows until the
+  // cap is reached costs less: that reads about (cap × rows / estimate) rows, the index about
+  // `estimate` entries, about four of which cost what reading a row does. Decided per request (the
+  // plan is generic), from the estimate for this q (EXPLAIN: nothing is read).
+  const collectMatches = (): string => {
+    const first = `SELECT id, ${key} AS k`;
+    if (q.matchIndex === undefined) return `m AS MATERIALIZED (${first} ${matches} LIMIT ${COUNT_CAP + 1})`;
+    const candidates = `count_estimate(${[param(`SELECT 1 FROM ${q.table} WHERE ${q.matchIndex}`), ...q.filterParams.map((_, i) => `$${i + 1}`)].join(', ')})`;
+    const scan = `SELECT ${candidates}::float8 ^ 2 > ${4 * (COUNT_CAP + 1)} * greatest(reltuples, 0) AS scan FROM pg_class WHERE oid = '${q.table}'::regclass`;
+    const unindexed = `FROM ${q.table} ${where(q.where)}`;
+    return `s AS MATERIALIZED (${scan}), m AS MATERIALIZED ((${first} ${matches} AND NOT (SELECT scan FROM s) LIMIT ${COUNT_CAP + 1})
+      UNION ALL (${first} ${unindexed} ${q.where.length > 0 ? 'AND' : 'WHERE'} (SELECT scan FROM s) LIMIT ${COUNT_CAP + 1}))`;
+  };
+
   let pages: string;
   if (!gated) {
     pages = walk();
@@ -134,7 +149,7 @@ export function buildPageQuery(q: PageQuery): { name: string; text: string; para
     const few = `${select} ${where([...conditions, `t.n <= ${COUNT_CAP}`, seek(UNINDEXED[keyType](key), '(id + 0)')])} ${orderBy(UNINDEXED[keyType](key), '(id + 0)')} LIMIT ${limit} OFFSET ${offset}`;
     pages = `(${walk(`t.n > ${COUNT_CAP}`)}) UNION ALL (${few})`;
   }
-  const text = `${fromMatches ? `WITH m AS MATERIALIZED (SELECT id, ${key} AS k ${matches} LIMIT ${COUNT_CAP + 1}) ` : ''}SELECT t.total AS page_total, t.estimated AS page_estimated, p.*
+  const text = `${fromMatches ? `WITH ${collectMatches()} ` : ''}SELECT t.total AS page_total, t.estimated AS page_estimated, p.*
     FROM (${counted}) t
     LEFT JOIN LATERAL (${pages}) p ON TRUE`;
   return { name: `${q.name}_${q.count}${q.after ? '_after' : ''}`, text, params };

@@ -46,8 +46,14 @@ export const CUSTOMER_SORT_KEYS: Record<ListCustomersQuery['sort'], PageSort> = 
 
 const SEARCH_EXPRESSION = "lower(name || ' ' || coalesce(email, '') || ' ' || coalesce(company, '') || ' ' || coalesce(phone, ''))";
 
-/** A q this long or longer is found through the 4-gram index (customers_search_grams_idx), a shorter one through the trigram index. */
+/**
+ * How a q is narrowed: from four characters through the 4-gram index (customers_search_grams_idx), from
+ * three through the trigram index (customers_search_trgm_idx); a shorter q has no piece an index holds
+ * (the trigram index would read all of itself), so its matches are found by reading rows until the
+ * count has enough: a common q stops early, a rare one reads the table.
+ */
 const GRAM_LENGTH = 4;
+const TRIGRAM_LENGTH = 3;
 
 /** `%` and `_` are taken literally in q. */
 function likePattern(q: string): string {
@@ -72,16 +78,17 @@ export function customersPageQuery(query: ListCustomersQuery, start: PageStart):
   const where: string[] = [];
   const filterParams: string[] = [];
   let matchIndex: string | undefined;
-  const grams = query.q !== undefined && [...query.q.toLowerCase()].length >= GRAM_LENGTH;
+  const qLength = query.q === undefined ? 0 : [...query.q.toLowerCase()].length;
+  const index = qLength >= GRAM_LENGTH ? 'g' : qLength >= TRIGRAM_LENGTH ? 't' : 'q';
   if (query.q !== undefined) {
     filterParams.push(likePattern(query.q));
     const p = `$${filterParams.length}`;
-    // An index narrows on the combined text (its 4-grams, or its trigrams for a shorter q: migration
+    // An index narrows on the combined text (its 4-grams, or its trigrams for a q of three: migration
     // 005 says why); the per-field test decides, and keeps matches within one field.
-    if (grams) {
+    if (index === 'g') {
       filterParams.push(query.q.toLowerCase());
       matchIndex = `search_grams(${SEARCH_EXPRESSION}) @> search_grams($${filterParams.length})`;
-    } else {
+    } else if (index === 't') {
       matchIndex = `${SEARCH_EXPRESSION} LIKE ${p}`;
     }
     where.push(`(lower(name) LIKE ${p} OR lower(coalesce(email, '')) LIKE ${p} OR lower(coalesce(company, '')) LIKE ${p} OR lower(coalesce(phone, '')) LIKE ${p})`);
@@ -95,7 +102,7 @@ export function customersPageQuery(query: ListCustomersQuery, start: PageStart):
     where.push(`city = $${filterParams.length}`);
   }
   // One prepared statement per shape of the query (filters × sort × order × count × cursor): a small, fixed set.
-  const shape = `${query.q !== undefined ? (grams ? 'g' : 'q') : ''}${query.status !== undefined ? 's' : ''}${query.city !== undefined ? 'c' : ''}`;
+  const shape = `${query.q !== undefined ? index : ''}${query.status !== undefined ? 's' : ''}${query.city !== undefined ? 'c' : ''}`;
   return {
     name: `customers_list_${shape}_${query.sort}_${query.order}`,
     table: 'customers',

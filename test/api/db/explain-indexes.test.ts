@@ -14,6 +14,8 @@ interface PlanNode {
   'Actual Loops'?: number;
   'Rows Removed by Filter'?: number;
   'Rows Removed by Index Recheck'?: number;
+  Filter?: string;
+  'Recheck Cond'?: string;
   Plans?: PlanNode[];
 }
 
@@ -126,6 +128,20 @@ describe(`with ${ROWS.toLocaleString('en')} customers, a list reads what its pag
     for (const mode of MODES) {
       const plan = await planOf(text, params, false, mode);
       expect([...new Set(plan.filter((n) => n['Index Name']?.startsWith('customers_search_')).map((n) => n['Index Name']))]).toEqual([index]);
+    }
+  });
+
+  test.each(['e', 'er', 'customer', 'example.com'])('search %j, in every row: rows are read until the count has the cap, no index is read whole', async (q) => {
+    const { text, params } = buildPageQuery(pageQuery({ q }));
+    for (const mode of MODES) {
+      const plan = await planOf(text, params, true, mode);
+      // One or two characters: no piece an index holds. Longer: the planner expects every row to be a
+      // candidate, so the rows are read without the index, or its test (a function of each row's text).
+      const ran = plan.filter((n) => (n['Actual Loops'] ?? 0) > 0);
+      expect(ran.filter((n) => n['Index Name']?.startsWith('customers_search_'))).toEqual([]);
+      expect(ran.filter((n) => /search_grams/.test(`${n.Filter ?? ''} ${n['Recheck Cond'] ?? ''}`))).toEqual([]);
+      // Every row matches: the count stops at 10,001 rows, the page walks the sort index to its 21.
+      expect(rowsRead(plan)).toBeLessThanOrEqual(COUNT_CAP + 1 + 100);
     }
   });
 
