@@ -3,8 +3,8 @@
 -- customers table every trigram of a two-word q can be common while the q is rare: `kaya 12` at a
 -- million rows read about 20,000 index entries (2.5 ms) to find nothing. Its 4-grams include the
 -- ones that span the words ('ya 1', 'a 12'), which no row has: 0.2 ms. A 4-gram's posting list is at
--- most its trigrams', so no q reads more than it did. Building this index over a million rows takes
--- about a minute: the statement timeout is lifted for migrations (migrate.ts).
+-- most its trigrams', so no q reads more than it did. Building this index over a million rows took
+-- 112 s here, writes waiting meanwhile: the statement timeout is lifted for migrations (migrate.ts).
 
 -- The 4-grams of a text, overlapping, one per character position ('{}' below four characters).
 CREATE FUNCTION search_grams(t TEXT) RETURNS TEXT[]
