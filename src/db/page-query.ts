@@ -98,10 +98,11 @@ export function buildPageQuery(q: PageQuery): { name: string; text: string; para
   const capped = fromMatches
     ? 'SELECT count(*) AS n FROM m'
     : `SELECT count(*) AS n FROM (SELECT 1 ${matches} LIMIT ${COUNT_CAP + 1}) capped`;
-  const estimate = () => `count_estimate(${[param(`SELECT 1 ${matches}`), ...q.filterParams.map((_, i) => `$${i + 1}`)].join(', ')})`;
+  // The planner's row estimate for `SELECT 1 <from>` with this request's values (EXPLAIN: nothing is read).
+  const estimateOf = (from: string) => `count_estimate(${[param(`SELECT 1 ${from}`), ...q.filterParams.map((_, i) => `$${i + 1}`)].join(', ')})`;
   let counted: string;
   if (q.count === 'estimated') {
-    counted = `SELECT CASE WHEN n > ${COUNT_CAP} THEN greatest(${estimate()}, n) ELSE n END AS total, n > ${COUNT_CAP} AS estimated, n FROM (${capped}) c`;
+    counted = `SELECT CASE WHEN n > ${COUNT_CAP} THEN greatest(${estimateOf(matches)}, n) ELSE n END AS total, n > ${COUNT_CAP} AS estimated, n FROM (${capped}) c`;
   } else if (q.count === 'exact') {
     counted = gated
       ? `SELECT CASE WHEN n > ${COUNT_CAP} THEN (SELECT count(*) ${matches}) ELSE n END AS total, false AS estimated, n FROM (${capped}) c`
@@ -129,13 +130,12 @@ export function buildPageQuery(q: PageQuery): { name: string; text: string; para
   // `estimate` entries, about four of which cost what reading a row does. Decided per request (the
   // plan is generic), from the estimate for this q (EXPLAIN: nothing is read).
   const collectMatches = (): string => {
-    const first = `SELECT id, ${key} AS k`;
-    if (q.matchIndex === undefined) return `m AS MATERIALIZED (${first} ${matches} LIMIT ${COUNT_CAP + 1})`;
-    const candidates = `count_estimate(${[param(`SELECT 1 FROM ${q.table} WHERE ${q.matchIndex}`), ...q.filterParams.map((_, i) => `$${i + 1}`)].join(', ')})`;
+    const first = (tests: string[]) => `SELECT id, ${key} AS k FROM ${q.table} ${where(tests)} LIMIT ${COUNT_CAP + 1}`;
+    if (q.matchIndex === undefined) return `m AS MATERIALIZED (${first(conditions)})`;
+    const candidates = estimateOf(`FROM ${q.table} WHERE ${q.matchIndex}`);
     const scan = `SELECT ${candidates}::float8 ^ 2 > ${4 * (COUNT_CAP + 1)} * greatest(reltuples, 0) AS scan FROM pg_class WHERE oid = '${q.table}'::regclass`;
-    const unindexed = `FROM ${q.table} ${where(q.where)}`;
-    return `s AS MATERIALIZED (${scan}), m AS MATERIALIZED ((${first} ${matches} AND NOT (SELECT scan FROM s) LIMIT ${COUNT_CAP + 1})
-      UNION ALL (${first} ${unindexed} ${q.where.length > 0 ? 'AND' : 'WHERE'} (SELECT scan FROM s) LIMIT ${COUNT_CAP + 1}))`;
+    return `s AS MATERIALIZED (${scan}), m AS MATERIALIZED ((${first([...conditions, 'NOT (SELECT scan FROM s)'])})
+      UNION ALL (${first([...q.where, '(SELECT scan FROM s)'])}))`;
   };
 
   let pages: string;

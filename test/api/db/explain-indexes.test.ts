@@ -16,6 +16,8 @@ interface PlanNode {
   'Rows Removed by Index Recheck'?: number;
   Filter?: string;
   'Recheck Cond'?: string;
+  'Shared Hit Blocks'?: number;
+  'Shared Read Blocks'?: number;
   Plans?: PlanNode[];
 }
 
@@ -30,7 +32,7 @@ const MODES: PlanMode[] = ['force_generic_plan', 'force_custom_plan'];
 async function planOf(text: string, params: unknown[], analyze = false, mode: PlanMode = 'force_generic_plan'): Promise<PlanNode[]> {
   return withTransaction(async (tx) => {
     await executeQuery(`SET LOCAL plan_cache_mode = ${mode}`, [], tx);
-    const [row] = await executeQuery<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(`EXPLAIN (FORMAT JSON${analyze ? ', ANALYZE' : ''}) ${text}`, params, tx);
+    const [row] = await executeQuery<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(`EXPLAIN (FORMAT JSON${analyze ? ', ANALYZE, BUFFERS' : ''}) ${text}`, params, tx);
     return nodes(row!['QUERY PLAN'][0]!.Plan);
   });
 }
@@ -165,12 +167,9 @@ describe(`with ${ROWS.toLocaleString('en')} customers, a list reads what its pag
   test('a q whose words are common but never meet: its 4-grams read a fraction of the index pages its trigrams read', async () => {
     const expression = "lower(name || ' ' || coalesce(email, '') || ' ' || coalesce(company, '') || ' ' || coalesce(phone, ''))";
     const pagesRead = async (condition: string, param: string) => {
-      const [row] = await executeQuery<{ 'QUERY PLAN': { Plan: PlanNode & { 'Shared Hit Blocks': number; 'Shared Read Blocks': number } }[] }>(
-        `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) SELECT count(*) FROM customers WHERE ${condition}`,
-        [param],
-      );
-      const scan = nodes(row!['QUERY PLAN'][0]!.Plan).find((n) => n['Node Type'] === 'Bitmap Index Scan') as unknown as { 'Actual Rows': number; 'Shared Hit Blocks': number; 'Shared Read Blocks': number };
-      return { candidates: scan['Actual Rows'], pages: scan['Shared Hit Blocks'] + scan['Shared Read Blocks'] };
+      const plan = await planOf(`SELECT count(*) FROM customers WHERE ${condition}`, [param], true);
+      const scan = plan.find((n) => n['Node Type'] === 'Bitmap Index Scan')!;
+      return { candidates: scan['Actual Rows'], pages: (scan['Shared Hit Blocks'] ?? 0) + (scan['Shared Read Blocks'] ?? 0) };
     };
     const q = 'tekstil 7 +';
     const trigrams = await pagesRead(`${expression} LIKE $1`, `%${q}%`);
