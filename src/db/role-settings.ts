@@ -26,21 +26,13 @@ function wantedSettings(): Record<string, string> {
  * them; sessions it holds keep theirs until it reconnects them. Returns whether anything was written.
  */
 export async function applySessionSettingsToRole(): Promise<boolean> {
-  const { statementTimeoutMs, idleInTransactionTimeoutMs, planCacheMode } = getConfig().db;
-  // pg_settings gives this session's timeouts in milliseconds.
-  const session = await executeQueryOne<{ statement: string; idle: string; plans: string }>(
-    `SELECT (SELECT setting FROM pg_settings WHERE name = 'statement_timeout') AS statement,
-            (SELECT setting FROM pg_settings WHERE name = 'idle_in_transaction_session_timeout') AS idle,
-            (SELECT setting FROM pg_settings WHERE name = 'plan_cache_mode') AS plans`,
-  );
-  if (
-    Number(session?.statement) === statementTimeoutMs &&
-    Number(session?.idle) === idleInTransactionTimeoutMs &&
-    (planCacheMode === 'auto' || session?.plans === planCacheMode)
-  ) {
-    return false;
-  }
   const wanted = wantedSettings();
+  // This session's values, written as `wanted` writes them (pg_settings gives the timeouts in ms).
+  const session = await executeQuery<{ name: string; value: string }>(
+    "SELECT name, setting || coalesce(unit, '') AS value FROM pg_settings WHERE name = ANY($1)",
+    [Object.keys(wanted)],
+  );
+  if (session.length === Object.keys(wanted).length && session.every((s) => wanted[s.name] === s.value)) return false;
   const current = await executeQueryOne<{ settings: string[] | null }>(
     `SELECT s.setconfig AS settings FROM pg_db_role_setting s
        JOIN pg_roles r ON r.oid = s.setrole JOIN pg_database d ON d.oid = s.setdatabase
