@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
+import type { TargetSessionAttrs } from './database-url';
 import { EnvSchema, SECRET_KEYS, type Env } from './env-schema';
 
 export type SslMode = Env['DB_SSLMODE'];
@@ -9,6 +10,8 @@ export interface DbConfig {
   readonly url: string | undefined;
   /** DATABASE_REPLICA_URLS: streaming replicas for list, search and dashboard reads. */
   readonly replicaUrls: readonly string[];
+  /** PGTARGETSESSIONATTRS: for URLs that do not say target_session_attrs. */
+  readonly targetSessionAttrs: TargetSessionAttrs | undefined;
   /** DB_REPLICA_MAX_LAG_MS: a replica further behind gets no reads. */
   readonly replicaMaxLagMs: number;
   readonly embedded: boolean;
@@ -54,6 +57,8 @@ export interface Config {
     readonly issuer: string;
     readonly audience: string;
   };
+  /** How long an Idempotency-Key's answer is kept, in seconds. */
+  readonly idempotencyKeyTtlSeconds: number;
   readonly auth: { readonly cacheTtlMs: number; readonly adminEmail?: string; readonly adminPassword?: string };
   readonly http: { readonly corsOrigins: readonly string[]; readonly bodyLimit: string; readonly defaultLocale: 'en' | 'tr' };
   /** `pretty` undefined: decided by the logger (a terminal in development). */
@@ -133,6 +138,7 @@ function toConfig(e: Env, envFile: string | undefined): Config {
     db: {
       url: e.DATABASE_URL,
       replicaUrls: e.DATABASE_REPLICA_URLS ?? [],
+      targetSessionAttrs: e.PGTARGETSESSIONATTRS,
       replicaMaxLagMs: e.DB_REPLICA_MAX_LAG_MS,
       embedded,
       embeddedDir: e.EMBEDDED_DB_DIR ?? '.data/postgres',
@@ -160,6 +166,7 @@ function toConfig(e: Env, envFile: string | undefined): Config {
       seedDemoData: e.SEED_DEMO_DATA ?? embedded,
     },
     jwt: { secret: e.JWT_SECRET, expiresInSeconds: e.JWT_EXPIRES_IN, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
+    idempotencyKeyTtlSeconds: e.IDEMPOTENCY_KEY_TTL_S,
     auth: { cacheTtlMs: e.AUTH_CACHE_TTL_MS, adminEmail: e.ADMIN_EMAIL, adminPassword: e.ADMIN_PASSWORD },
     http: {
       corsOrigins: (e.CORS_ORIGINS ?? '')

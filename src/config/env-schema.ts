@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DatabaseUrlError, TARGET_SESSION_ATTRS, parseDatabaseUrl, splitReplicaUrls } from './database-url';
 
 // Environment variables arrive as strings; these turn them into checked values.
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -7,6 +8,16 @@ const optionalString = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+/** A postgres:// URL with one host or several; the message never repeats the URL (it may hold a password). */
+const databaseUrl = z.string().superRefine((value, ctx) => {
+  try {
+    parseDatabaseUrl(value);
+  } catch (err) {
+    if (!(err instanceof DatabaseUrlError)) throw err;
+    ctx.addIssue({ code: 'custom', message: err.message });
+  }
+});
 
 /** Every variable of CONFIG.md, with its default. Keys are grouped by prefix. */
 export const EnvSchema = z
@@ -19,16 +30,18 @@ export const EnvSchema = z
     // Which .env file was chosen (read by the loader before this schema runs).
     APP_ENV: z.enum(['dev', 'preprod', 'production']).optional(),
 
-    // Postgres URL; unset (and no PGHOST) means the embedded database outside production.
-    DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
-    // Comma-separated read-replica URLs: list, search and dashboard reads go to a healthy one.
+    // Postgres URL, one host or libpq's list of hosts (h1:p1,h2:p2, with target_session_attrs); unset (and no PGHOST) means the embedded database outside production.
+    DATABASE_URL: optionalString.pipe(databaseUrl.optional()),
+    // Read-replica URLs, separated by white space or by commas between URLs: list, search and dashboard reads go to a healthy one.
     DATABASE_REPLICA_URLS: optionalString.pipe(
       z
         .string()
-        .transform((v) => v.split(',').map((u) => u.trim()).filter(Boolean))
-        .pipe(z.array(z.url({ protocol: /^postgres(ql)?$/, error: 'each must be a postgres:// URL' })).max(16))
+        .transform(splitReplicaUrls)
+        .pipe(z.array(databaseUrl).max(16))
         .optional(),
     ),
+    // libpq's PGTARGETSESSIONATTRS: which server of a URL's hosts a connection takes, when the URL does not say.
+    PGTARGETSESSIONATTRS: z.enum(TARGET_SESSION_ATTRS).optional(),
     // A replica further behind the primary than this gets no reads until it catches up.
     DB_REPLICA_MAX_LAG_MS: int(0, 3_600_000).default(5000),
     // libpq's PGHOST, read by node-postgres itself; only its presence matters here.
@@ -87,6 +100,8 @@ export const EnvSchema = z
     JWT_EXPIRES_IN: int(60, 31_536_000).default(3600),
     JWT_ISSUER: z.string().min(1).default('customer-api'),
     JWT_AUDIENCE: z.string().min(1).default('customer-api-clients'),
+    // How long the answer of a request sent with an Idempotency-Key is kept (and replayed).
+    IDEMPOTENCY_KEY_TTL_S: int(1, 31_536_000).default(86_400),
     // How long an instance trusts its cached copy of a token's user.
     AUTH_CACHE_TTL_MS: int(0, 3_600_000).default(5000),
 

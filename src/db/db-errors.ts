@@ -9,12 +9,16 @@ export class PoolExhaustedError extends Error {
   }
 }
 
-/** The database could not be reached (`connect`), or the connection broke under a query (`query`). */
+/**
+ * The database could not be reached (`connect`), the connection broke under a query (`query`), or
+ * the server refused a write as read-only (`read_only`: a standby now, during a failover). A
+ * `read_only` statement did not run.
+ */
 export class DatabaseUnavailableError extends Error {
   constructor(
     message = 'The database is unavailable',
     options?: { cause?: unknown },
-    readonly phase: 'connect' | 'query' = 'query',
+    readonly phase: 'connect' | 'query' | 'read_only' = 'query',
   ) {
     super(message, options);
     this.name = 'DatabaseUnavailableError';
@@ -93,10 +97,17 @@ export function isConnectionLevelError(err: unknown): boolean {
   return CONNECTION_MESSAGES.some((m) => message.includes(m));
 }
 
+/** SQLSTATE 25006 (read_only_sql_transaction), on the error or its cause: the server refused a write as read-only. */
+export function isReadOnlyRefusal(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) if (errorCode(e) === '25006') return true;
+  return false;
+}
+
 /** Turns a pg error into the typed error a caller can branch on; other errors pass through. */
 export function toTypedDbError(err: unknown): unknown {
   if (err instanceof PoolExhaustedError || err instanceof DatabaseUnavailableError) return err;
   const code = errorCode(err);
+  if (code === '25006') return new DatabaseUnavailableError('The database server is read-only (a standby, or failing over)', { cause: err }, 'read_only');
   if (code === '57014') return new QueryTimeoutError({ cause: err });
   if (code === '23505') return new UniqueViolationError((err as { constraint?: string }).constraint, { cause: err });
   if (isConnectionLevelError(err)) return new DatabaseUnavailableError(undefined, { cause: err });

@@ -1,5 +1,5 @@
 // The db folder's public face: other folders import the data layer only from here.
-export { getPool, closePool, poolStats, warmPool, startupSettingsRefused, addTelemetryListener, currentTelemetry, type PoolStats } from './pool';
+export { getPool, closePool, poolStats, primaryHostStats, warmPool, startupSettingsRefused, addTelemetryListener, currentTelemetry, type PoolStats } from './pool';
 export { applySessionSettingsToRole } from './role-settings';
 export { queryPage, buildPageQuery, COUNT_CAP, type Page, type PageQuery, type PageSort, type PageStart, type CountMode } from './page-query';
 export { executeQuery, executeQueryOne, executeWrite, withTransaction, READ_REPLICA, type DbClient, type DbTarget, type Sql, type WriteResult } from './query';

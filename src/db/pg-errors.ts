@@ -20,6 +20,8 @@ const SQLSTATE_KIND: Record<string, DbErrorKind> = {
   '57P02': 'unavailable',
   '57P03': 'unavailable',
   '53300': 'unavailable',
+  // A read-only server refused a write: a standby, during a failover (the pool walks on).
+  '25006': 'unavailable',
 };
 
 function sqlState(err: unknown): string | undefined {

@@ -7,6 +7,7 @@ export interface PoolCounters {
   connectionsCreated: number;
   connectionsDestroyed: number;
   leaksDetected: number;
+  hostSwitches: number;
 }
 
 /** Pool events; `pool` is the pool's name (DB_APPLICATION_NAME for the primary, then its replicas'). */
@@ -19,6 +20,7 @@ export interface TelemetryListener {
   onConnectionDestroyed?(pool: string): void;
   onQuery?(operation: string, seconds: number, pool: string): void;
   onLeak?(pool: string): void;
+  onHostSwitch?(pool: string): void;
 }
 
 const WINDOW = 1024;
@@ -33,6 +35,7 @@ export class PoolTelemetry {
     connectionsCreated: 0,
     connectionsDestroyed: 0,
     leaksDetected: 0,
+    hostSwitches: 0,
   };
   private readonly acquireMs = new Float64Array(WINDOW);
   private samples = 0;
@@ -79,6 +82,11 @@ export class PoolTelemetry {
   leaked(): void {
     this.counters.leaksDetected += 1;
     for (const l of this.listeners) l.onLeak?.(this.poolName);
+  }
+
+  hostSwitched(): void {
+    this.counters.hostSwitches += 1;
+    for (const l of this.listeners) l.onHostSwitch?.(this.poolName);
   }
 
   queried(operation: string, ms: number): void {

@@ -87,13 +87,23 @@ async function run<T extends pg.QueryResultRow>(
 
 const RETRY_DELAY_MS = 20;
 
+// The server ended the session before running the statement (pg_terminate_backend, a crash of
+// another backend): it answered with this error instead of a result, so nothing of it committed.
+const SESSION_ENDED_BY_SERVER = new Set(['57P01', '57P02']);
+const codeOf = (err: unknown): string | undefined => (err instanceof Error ? (err as { code?: string }).code : undefined);
+
 /**
- * A plain SELECT whose connection was dropped under it (a database restart leaves every idle client
- * stale) is run once more on a fresh connection. Not a write (whether it committed is unknown), and
- * not after a timeout (an unresponsive server would only make the caller wait twice).
+ * Whether a failed statement is sent once more, on a fresh connection. Any statement the server
+ * refused as read-only (a failover: nothing of it ran; the new connection walks to the primary), or
+ * that met a session the server had already ended; a plain SELECT whose connection was dropped under
+ * it (a restart leaves every idle client stale). Never a write whose fate is unknown, nor anything after
+ * a timeout (an unresponsive server would only make the caller wait twice).
  */
-function retryableRead(sql: Sql, err: unknown): boolean {
-  if (!(err instanceof DatabaseUnavailableError) || err.phase !== 'query') return false;
+function retryable(sql: Sql, err: unknown): boolean {
+  if (!(err instanceof DatabaseUnavailableError)) return false;
+  if (err.phase === 'read_only') return true;
+  if (err.phase !== 'query') return false;
+  if (SESSION_ENDED_BY_SERVER.has(codeOf(err.cause) ?? '')) return true;
   const cause = err.cause instanceof Error ? err.cause.message : '';
   return !cause.includes('timeout') && operationOf(typeof sql === 'string' ? sql : sql.text) === 'SELECT';
 }
@@ -113,8 +123,11 @@ async function runOnPrimary<T extends pg.QueryResultRow>(sql: Sql, params: reado
       fallBackToUnnamed(err);
       return runPooled<T>(sql, params);
     }
-    if (!retryableRead(sql, err)) throw err;
-    getLogger().warn({ sql: typeof sql === 'string' ? sql : sql.text }, 'connection broke under a read; retrying once on a fresh connection');
+    if (!retryable(sql, err)) throw err;
+    getLogger().warn(
+      { sql: typeof sql === 'string' ? sql : sql.text, reason: (err as Error).message },
+      'the statement met a broken or read-only connection; sending it once more on a fresh connection',
+    );
     // Let the pool hear the other idle clients' sockets close first (a restart drops them all
     // at once), so that the retry does not get one of them.
     await sleep(RETRY_DELAY_MS);

@@ -1,7 +1,8 @@
 import { getConfig } from '../config/config';
+import { describeDatabaseUrl } from '../config/database-url';
 import { getLogger } from '../logging/logger';
 import { PoolExhaustedError } from './db-errors';
-import { buildPool, endPool, onClosePool, statsOf, withClient, type PoolState, type PoolStats } from './pool';
+import { buildPool, endPool, hostStatsOf, onClosePool, statsOf, withClient, type PoolState, type PoolStats } from './pool';
 
 /**
  * Read replicas (DATABASE_REPLICA_URLS): one pool each, and a check every second of how far each is
@@ -14,7 +15,7 @@ export type ReplicaState = 'unknown' | 'healthy' | 'lagging' | 'down';
 
 interface Replica {
   readonly st: PoolState;
-  /** host:port/database, never the password. */
+  /** host:port/database (each host of a list), never the password. */
   readonly where: string;
   state: ReplicaState;
   lagMs: number | null;
@@ -22,8 +23,10 @@ interface Replica {
   error: string | undefined;
 }
 
+type HostStats = ReturnType<typeof hostStatsOf>;
+
 /** One replica in /api/health/db and /metrics. */
-export interface ReplicaStats extends PoolStats {
+export interface ReplicaStats extends PoolStats, HostStats {
   pool_name: string;
   role: 'replica';
   server: string;
@@ -64,11 +67,6 @@ export function parseLsn(text: string): bigint {
 /** The pool_name of the replica at `index` (0-based) of DATABASE_REPLICA_URLS. */
 export const replicaPoolName = (db: { applicationName: string }, index: number): string => `${db.applicationName}-replica-${index + 1}`;
 
-function describe(url: string): string {
-  const u = new URL(url);
-  return `${u.hostname}:${u.port || '5432'}${u.pathname}`;
-}
-
 /**
  * Builds the replica pools and runs the first check (reads stay on the primary until a replica has
  * passed one). Nothing when DATABASE_REPLICA_URLS is unset. Called at start-up; closePool() ends them.
@@ -77,8 +75,8 @@ export async function startReplicas(): Promise<void> {
   const db = getConfig().db;
   if (set || db.replicaUrls.length === 0) return;
   const replicas = db.replicaUrls.map((url, i): Replica => ({
-    st: buildPool(db, replicaPoolName(db, i), url),
-    where: describe(url),
+    st: buildPool(db, replicaPoolName(db, i), url, 'reads'),
+    where: describeDatabaseUrl(url),
     state: 'unknown',
     lagMs: null,
     inRecovery: null,
@@ -211,5 +209,6 @@ export function replicaStats(): ReplicaStats[] {
     in_recovery: r.inRecovery,
     ...(r.error ? { error: r.error } : {}),
     ...statsOf(r.st.db, r.st.pool),
+    ...hostStatsOf(r.st),
   }));
 }

@@ -5,7 +5,8 @@ import type { MessageKey } from './messages';
 /** Each kind of database error as an API answer (API.md §1); the 503s say when to try again. */
 const ANSWERS: Record<DbErrorKind, { code: AppError['code']; messageKey?: MessageKey; retryAfterSeconds?: number }> = {
   pool_exhausted: { code: 'POOL_EXHAUSTED', retryAfterSeconds: 1 },
-  unavailable: { code: 'DATABASE_UNAVAILABLE', retryAfterSeconds: 5 },
+  // A failover or a restart is over in seconds: clients come back soon (with Idempotency-Key, safely).
+  unavailable: { code: 'DATABASE_UNAVAILABLE', retryAfterSeconds: 1 },
   timeout: { code: 'QUERY_TIMEOUT', retryAfterSeconds: 1 },
   conflict: { code: 'CONFLICT' },
   invalid_input: { code: 'VALIDATION_ERROR' },

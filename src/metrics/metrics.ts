@@ -69,6 +69,12 @@ export function getMetrics(): Metrics {
   const created = new Counter({ name: 'db_client_connections_created_total', help: 'Connections opened', labelNames, registers: [registry] });
   const destroyed = new Counter({ name: 'db_client_connections_destroyed_total', help: 'Connections closed', labelNames, registers: [registry] });
   const leaks = new Counter({ name: 'db_client_connection_leaks_total', help: 'Connections held past DB_POOL_LEAK_DETECTION_MS', labelNames, registers: [registry] });
+  const switches = new Counter({
+    name: 'db_pool_host_switches_total',
+    help: 'Times a pool\'s new connections reached another host than before (a failover, or a host back)',
+    labelNames,
+    registers: [registry],
+  });
   const operations = new Histogram({
     name: 'db_client_operation_duration_seconds',
     help: 'Duration of database statements',
@@ -83,6 +89,7 @@ export function getMetrics(): Metrics {
   created.inc(primary, counted?.connectionsCreated ?? 0);
   destroyed.inc(primary, counted?.connectionsDestroyed ?? 0);
   leaks.inc(primary, counted?.leaksDetected ?? 0);
+  switches.inc(primary, counted?.hostSwitches ?? 0);
 
   // Every pool histogram has its series from the first scrape (zeros until something is observed), and
   // the warm-up's connections, opened before this registry, are in the creation times.
@@ -115,6 +122,7 @@ export function getMetrics(): Metrics {
     onAcquireTimeout: (pool_name) => timeouts.inc({ pool_name }),
     onQueueFull: (pool_name) => queueFull.inc({ pool_name }),
     onLeak: (pool_name) => leaks.inc({ pool_name }),
+    onHostSwitch: (pool_name) => switches.inc({ pool_name }),
     onQuery: (operation, s, pool_name) => {
       const byOperation = of(pool_name).operations;
       let child = byOperation.get(operation);

@@ -1,6 +1,6 @@
 import type { Request, Router } from 'express';
 import { getConfig } from '../../config/config';
-import { currentTelemetry, poolStats, replicaStats, type PoolStats } from '../../db';
+import { currentTelemetry, poolStats, primaryHostStats, replicaStats, type PoolStats } from '../../db';
 import { requireToken } from '../../http/authenticate';
 import { toAppError } from '../../http/error-handler';
 import { isDraining } from '../../http/lifecycle';
@@ -50,6 +50,7 @@ function telemetryFields() {
       connections_created: c.connectionsCreated,
       connections_destroyed: c.connectionsDestroyed,
       leaks_detected: c.leaksDetected,
+      host_switches: c.hostSwitches,
     },
     acquire_time_ms: telemetry.acquirePercentiles(),
   };
@@ -85,7 +86,7 @@ export function healthRouter(): Router {
       status: warnings.length > 0 ? 'warning' : 'healthy',
       pool_stats: stats,
       // Every pool: the primary's (the numbers above) and each read replica's, with its state and lag.
-      pools: [{ pool_name: getConfig().db.applicationName, role: 'primary', ...stats }, ...replicas],
+      pools: [{ pool_name: getConfig().db.applicationName, role: 'primary', ...stats, ...primaryHostStats() }, ...replicas],
       warnings,
       recommendations: {
         optimal_range: translate('OPTIMAL_RANGE', lang),

@@ -27,6 +27,10 @@ const PoolEntrySchema = z.object({
   lag_ms: int.nullable().optional(),
   in_recovery: z.boolean().nullable().optional(),
   error: z.string().optional(),
+  host: z.string().nullable().meta({ description: 'host:port the pool\'s newest connection reached (null before the first)' }),
+  host_role: z.enum(['primary', 'standby', 'unknown']).nullable().meta({ description: 'What that server reported: primary, standby, or unknown (a server older than 14 asked nothing)' }),
+  host_switched_at: z.iso.datetime().nullable().meta({ description: 'When new connections last reached another host (a failover); null: never' }),
+  host_switches: int.meta({ description: 'How often that happened since start' }),
 });
 
 /** GET /api/health/db (API.md §2), 200 and 503 alike. */

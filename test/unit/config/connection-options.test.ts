@@ -1,7 +1,7 @@
 import { resolveConnectionTarget } from '../../../src/db/connection-options';
 
 const target = (url: string | undefined, sslMode: 'disable' | 'prefer' | 'require' | 'verify-full' = 'prefer', pgOptions?: string) =>
-  resolveConnectionTarget({ url, sslMode, sslCaFile: undefined, pgOptions });
+  resolveConnectionTarget({ url, sslMode, sslCaFile: undefined, pgOptions, targetSessionAttrs: undefined });
 
 describe('resolveConnectionTarget', () => {
   test('DB_SSLMODE applies when the URL has no sslmode', () => {

@@ -26,6 +26,14 @@ describe('loadConfig', () => {
     expect(problems[0]).not.toContain('secret-host');
   });
 
+  test('takes a DATABASE_URL with several hosts, and names a bad host list without printing the URL', () => {
+    const url = 'postgres://postgres:pw@127.0.0.1:5521,127.0.0.1:5522/app?target_session_attrs=read-write';
+    expect(loadConfig({ ...BASE, DATABASE_URL: url }).db.url).toBe(url);
+    const problems = problemsOf({ DATABASE_URL: 'postgres://postgres:secret-pw@h1,:5522/app' });
+    expect(problems).toEqual(['DATABASE_URL: has an empty or malformed host in its host list']);
+    expect(problemsOf({ PGTARGETSESSIONATTRS: 'primary-ish' })[0]).toMatch(/^PGTARGETSESSIONATTRS/);
+  });
+
   test('gives the documented defaults', () => {
     const config = loadConfig(BASE);
     expect(config).toMatchObject({

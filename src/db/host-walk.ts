@@ -1,0 +1,185 @@
+import pg from 'pg';
+import type { ConnectionOptions } from 'node:tls';
+import { hostKey, type HostPort, type TargetSessionAttrs } from '../config/database-url';
+import type { ConnectionTarget } from './connection-options';
+
+/**
+ * libpq's host walk for node-postgres, which connects to one host only (brianc/node-postgres#1470):
+ * each new connection tries the URL's hosts in order (or shuffled, load_balance_hosts=random), skips
+ * one that refuses, times out or is of the wrong kind, and takes the first that fits
+ * target_session_attrs. PostgreSQL 14+ reports in_hot_standby and default_transaction_read_only at
+ * start-up, so the check costs nothing there; an older server (or a pooler that does not pass them
+ * on) is asked in one round trip.
+ */
+
+/** What a server said about itself: undefined where it did not say. */
+export interface ServerRole {
+  readonly hotStandby: boolean | undefined;
+  readonly readOnly: boolean | undefined;
+}
+
+/** The server a client reached. */
+export interface ConnectedServer {
+  /** host:port, never a password. */
+  readonly key: string;
+  readonly role: 'primary' | 'standby' | 'unknown';
+}
+
+export interface WalkContext {
+  readonly target: ConnectionTarget;
+  /** sslmode=prefer: hosts that refused TLS; later connections to them go plain at once. */
+  readonly plainHosts: Set<string>;
+  /** Said once per host, when it first refuses TLS. */
+  onPlainFallback(key: string): void;
+  /** An error that walking on cannot help (a pooler refusing the start-up settings): the walk stops. */
+  isFatal(err: unknown): boolean;
+  /** The walk stops when this time (Date.now()) has passed: the pool's acquire timeout. */
+  readonly deadline: number;
+}
+
+/** No host fitted: each host's reason, never a password. */
+export class NoFittingHostError extends Error {
+  constructor(target: TargetSessionAttrs, reasons: string[]) {
+    super(`no database host fits target_session_attrs=${target}: ${reasons.join('; ')}`);
+    this.name = 'NoFittingHostError';
+  }
+}
+
+// node-postgres's Client connects once: the walk gives it a fresh Connection for each attempt and
+// resets the flags its _connect() checks. These are the fields of pg 8.x's client.js it relies on;
+// re-check them when upgrading pg (docs/data-layer.md lists every pg internal the pool relies on).
+interface ClientInternals {
+  connection: pg.Connection & { stream: { destroy(): void; destroyed?: boolean } };
+  connectionParameters: { host: string; port: number; ssl: unknown };
+  host: string;
+  port: number;
+  ssl: unknown;
+  _connecting: boolean;
+  _connected: boolean;
+  _connectionError: boolean;
+  _ending: boolean;
+  _ended: boolean;
+  _queryable: boolean;
+}
+
+const internals = (client: pg.Client): ClientInternals => client as unknown as ClientInternals;
+
+/** Closes the socket of an attempt that will not be used; the client stays unconnected. */
+export function abandonAttempt(client: pg.Client): void {
+  const old = internals(client).connection;
+  old.removeAllListeners();
+  // A late socket error on the abandoned connection must not reach anyone.
+  old.on('error', () => undefined);
+  if (!old.stream.destroyed) old.stream.destroy();
+}
+
+function prepareAttempt(client: pg.Client, host: HostPort | undefined, ssl: ConnectionOptions | false, keepAliveInitialDelayMillis: number): Map<string, string> {
+  abandonAttempt(client);
+  const c = internals(client);
+  if (host) {
+    c.host = c.connectionParameters.host = host.host;
+    c.port = c.connectionParameters.port = host.port;
+  }
+  c.ssl = c.connectionParameters.ssl = ssl;
+  c.connection = new pg.Connection({ ssl, keepAlive: true, keepAliveInitialDelayMillis, encoding: 'utf8' } as pg.ConnectionConfig) as ClientInternals['connection'];
+  c._connecting = c._connected = c._connectionError = c._ending = c._ended = false;
+  c._queryable = true;
+  const reported = new Map<string, string>();
+  c.connection.on('parameterStatus', (msg: { parameterName: string; parameterValue: string }) => reported.set(msg.parameterName, msg.parameterValue));
+  return reported;
+}
+
+const connectOnce = (client: pg.Client): Promise<void> =>
+  new Promise((resolve, reject) => {
+    // The base class's connect: subclasses override connect() with the walk itself.
+    pg.Client.prototype.connect.call(client, (err: Error | undefined) => (err ? reject(err) : resolve()));
+  });
+
+const onOff = (value: string | undefined): boolean | undefined => (value === undefined ? undefined : value === 'on');
+
+/** The role from what the server reported at start-up, or asked in one round trip when it reported nothing. */
+async function roleOf(client: pg.Client, reported: Map<string, string>, mustKnow: boolean): Promise<ServerRole> {
+  const hotStandby = onOff(reported.get('in_hot_standby'));
+  const readOnly = onOff(reported.get('default_transaction_read_only'));
+  if ((hotStandby !== undefined && readOnly !== undefined) || !mustKnow) return { hotStandby, readOnly: readOnly === undefined ? undefined : readOnly || hotStandby };
+  const { rows } = await client.query<{ in_recovery: boolean; read_only: string }>(
+    "SELECT pg_catalog.pg_is_in_recovery() AS in_recovery, pg_catalog.current_setting('transaction_read_only') AS read_only",
+  );
+  return { hotStandby: rows[0]!.in_recovery, readOnly: rows[0]!.read_only === 'on' || rows[0]!.in_recovery };
+}
+
+/** Whether a server of this role fits target_session_attrs (prefer-standby's first pass asks for standby). */
+export function fits(target: Exclude<TargetSessionAttrs, 'prefer-standby'>, role: ServerRole): boolean {
+  switch (target) {
+    case 'any':
+      return true;
+    case 'read-write':
+      return role.readOnly === false && role.hotStandby !== true;
+    case 'read-only':
+      return role.readOnly === true || role.hotStandby === true;
+    case 'primary':
+      return role.hotStandby === false;
+    case 'standby':
+      return role.hotStandby === true;
+  }
+}
+
+/** True when target_session_attrs asks for a server that takes writes: a read-only one must be left. */
+export const needsWritable = (target: TargetSessionAttrs): boolean => target === 'read-write' || target === 'primary';
+
+function shuffled<T>(items: readonly T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i -= 1) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+const describeRole = (role: ServerRole): string => (role.hotStandby ? 'a standby' : role.readOnly ? 'read-only' : 'read-write');
+const reasonOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/**
+ * Connects `client` to the first host that fits, as libpq does. One host (or none: PGHOST) is one
+ * attempt whose own error goes on unchanged; several hosts that all fail give a NoFittingHostError.
+ */
+export async function connectToFittingHost(client: pg.Client, ctx: WalkContext): Promise<ConnectedServer> {
+  const { target } = ctx;
+  const hosts: (HostPort | undefined)[] = target.hosts.length === 0 ? [undefined] : target.loadBalanceHosts ? shuffled(target.hosts) : [...target.hosts];
+  const passes: Exclude<TargetSessionAttrs, 'prefer-standby'>[] = target.targetSessionAttrs === 'prefer-standby' ? ['standby', 'any'] : [target.targetSessionAttrs];
+  const reasons: string[] = [];
+  let lastError: unknown;
+  const keepAlive = 10_000;
+  for (const pass of passes) {
+    for (const host of hosts) {
+      const key = host ? hostKey(host) : 'default host';
+      if (Date.now() > ctx.deadline) break;
+      let tls = ctx.plainHosts.has(key) ? false : target.ssl;
+      for (;;) {
+        try {
+          const reported = prepareAttempt(client, host, tls, keepAlive);
+          await connectOnce(client);
+          const role = await roleOf(client, reported, pass !== 'any');
+          if (fits(pass, role)) return { key, role: role.hotStandby === undefined ? 'unknown' : role.hotStandby ? 'standby' : 'primary' };
+          reasons.push(`${key}: ${describeRole(role)}`);
+          await client.end().catch(() => undefined);
+        } catch (err) {
+          abandonAttempt(client);
+          if (ctx.isFatal(err)) throw err;
+          // sslmode=prefer: a server without TLS is tried again in plain, as libpq does.
+          if (tls !== false && target.fallBackToPlain && reasonOf(err).includes('does not support SSL')) {
+            ctx.plainHosts.add(key);
+            ctx.onPlainFallback(key);
+            tls = false;
+            continue;
+          }
+          lastError = err;
+          reasons.push(`${key}: ${reasonOf(err)}`);
+        }
+        break;
+      }
+    }
+  }
+  if (hosts.length === 1 && lastError !== undefined && reasons.length === passes.length) throw lastError;
+  throw new NoFittingHostError(target.targetSessionAttrs, reasons);
+}
