@@ -137,7 +137,8 @@ function shuffled<T>(items: readonly T[]): T[] {
 }
 
 const describeRole = (role: ServerRole): string => (role.hotStandby ? 'a standby' : role.readOnly ? 'read-only' : 'read-write');
-const reasonOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+// Not `instanceof Error`: errors from another realm (a test runner's sandbox) are errors too.
+const reasonOf = (err: unknown): string => (typeof (err as { message?: unknown })?.message === 'string' ? (err as Error).message : String(err));
 
 /**
  * Connects `client` to the first host that fits, as libpq does. One host (or none: PGHOST) is one
