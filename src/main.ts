@@ -9,6 +9,7 @@ import { createHttpServer } from './http/server';
 import { getLogger } from './logging/logger';
 import { connectRateLimitStore } from './modules/auth/login-rate-limit';
 import { seedDemoCustomers } from './modules/customers/customers-demo';
+import { startIdempotencyPruning } from './modules/idempotency';
 import { readConnectionLimits } from './modules/health/health-repository';
 import { DEFAULT_ADMIN_EMAIL, ensureAdmin } from './modules/users/users-bootstrap';
 
@@ -203,6 +204,8 @@ async function main(): Promise<void> {
   await within(startReplicas(), config.db.connectTimeoutMs + 1000);
   const server = createHttpServer(app);
   await listen(server, config);
+  // Idempotency keys past IDEMPOTENCY_KEY_TTL_S are deleted once a minute, in small batches.
+  startIdempotencyPruning();
   handleShutdown(server, config, stopDatabase);
   getLogger().info({ port: config.port, host: config.host, pid: process.pid }, `customer-api listening on http://${config.host}:${config.port}`);
 }

@@ -49,7 +49,7 @@ export class NoFittingHostError extends Error {
 // resets the flags its _connect() checks. These are the fields of pg 8.x's client.js it relies on;
 // re-check them when upgrading pg (docs/data-layer.md lists every pg internal the pool relies on).
 interface ClientInternals {
-  connection: pg.Connection & { stream: { destroy(): void; destroyed?: boolean } };
+  connection: pg.Connection;
   connectionParameters: { host: string; port: number; ssl: unknown };
   host: string;
   port: number;
@@ -81,7 +81,7 @@ function prepareAttempt(client: pg.Client, host: HostPort | undefined, ssl: Conn
     c.port = c.connectionParameters.port = host.port;
   }
   c.ssl = c.connectionParameters.ssl = ssl;
-  c.connection = new pg.Connection({ ssl, keepAlive: true, keepAliveInitialDelayMillis, encoding: 'utf8' } as pg.ConnectionConfig) as ClientInternals['connection'];
+  c.connection = new pg.Connection({ ssl, keepAlive: true, keepAliveInitialDelayMillis });
   c._connecting = c._connected = c._connectionError = c._ending = c._ended = false;
   c._queryable = true;
   const reported = new Map<string, string>();
@@ -181,6 +181,7 @@ export async function connectToFittingHost(client: pg.Client, ctx: WalkContext):
       }
     }
   }
+  // eslint-disable-next-line @typescript-eslint/only-throw-error -- the driver's own error, unchanged, for a single host
   if (hosts.length === 1 && lastError !== undefined && reasons.length === passes.length) throw lastError;
   throw new NoFittingHostError(target.targetSessionAttrs, reasons);
 }

@@ -18,6 +18,14 @@ const MESSAGES = {
   CONFLICT: { en: 'Resource already exists', tr: 'Kaynak zaten mevcut' },
   EMAIL_TAKEN: { en: 'Email is already in use', tr: 'E-posta zaten kullanımda' },
   REFERENCE_MISSING: { en: 'A referenced resource does not exist', tr: 'Başvurulan kaynak mevcut değil' },
+  IDEMPOTENCY_KEY_IN_USE: {
+    en: 'A request with this Idempotency-Key is still running; try again shortly',
+    tr: 'Bu Idempotency-Key ile gönderilen bir istek hâlâ sürüyor; kısa süre sonra tekrar deneyin',
+  },
+  IDEMPOTENCY_KEY_REUSED: {
+    en: 'This Idempotency-Key was used for a different request',
+    tr: 'Bu Idempotency-Key farklı bir istek için kullanıldı',
+  },
   PRECONDITION_FAILED: { en: 'The resource has changed since it was read', tr: 'Kaynak okunduktan sonra değişti' },
   PAYLOAD_TOO_LARGE: { en: 'Request body is too large', tr: 'İstek gövdesi çok büyük' },
   UNSUPPORTED_MEDIA_TYPE: { en: 'Content-Type must be application/json', tr: 'Content-Type application/json olmalı' },
@@ -53,6 +61,7 @@ const DETAILS_TR: [RegExp, (m: RegExpExecArray) => string][] = [
   [/^must be an integer$/, () => 'bir tam sayı olmalı'],
   [/^must be a valid email address$/, () => 'geçerli bir e-posta adresi olmalı'],
   [/^must be an entity tag such as "3"$/, () => '"3" gibi bir varlık etiketi olmalı'],
+  [/^must be 1-255 printable ASCII characters$/, () => '1-255 yazdırılabilir ASCII karakter olmalı'],
   [/^must be at least (\d+) characters$/, (m) => `en az ${m[1]} karakter olmalı`],
   [/^must be at most (\d+) characters$/, (m) => `en fazla ${m[1]} karakter olmalı`],
   [/^must be at least (-?\d+)$/, (m) => `en az ${m[1]} olmalı`],

@@ -30,9 +30,13 @@ const ERRORS: Record<number, { description: string; headers?: ResponseConfig['he
   },
   403: { description: 'FORBIDDEN: the role may not do this' },
   404: { description: 'NOT_FOUND: no such resource' },
-  409: { description: 'CONFLICT: the email is taken' },
+  409: {
+    description: 'CONFLICT (the email is taken), or IDEMPOTENCY_KEY_IN_USE (a request with the same Idempotency-Key is still running: try again after Retry-After)',
+    headers: retryAfter,
+  },
   412: { description: 'PRECONDITION_FAILED: If-Match does not match the current version; nothing changed' },
   413: { description: 'PAYLOAD_TOO_LARGE: body over BODY_LIMIT (default 100 kB)' },
+  422: { description: 'IDEMPOTENCY_KEY_REUSED: this Idempotency-Key was used for a different request (method, path or body)' },
   415: { description: 'UNSUPPORTED_MEDIA_TYPE: a body that is not application/json' },
   429: { description: 'TOO_MANY_REQUESTS: login rate limit', headers: retryAfter },
   500: { description: 'INTERNAL_ERROR: anything else (never SQL, stack traces or secrets)' },
@@ -58,6 +62,27 @@ export const jsonResponse = (description: string, schema: z.ZodType, headers?: R
 
 /** A JSON request body. */
 export const jsonBody = (schema: z.ZodType) => ({ required: true, content: { 'application/json': { schema } } });
+
+/** The request header of a creating POST (API.md §5). */
+export const IdempotencyKeyHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(255)
+    .optional()
+    .meta({
+      description:
+        'Any 1-255 printable ASCII characters, new for each logical request (a UUID). Sent again with the same body after a 503 or a cut connection, it gets the first answer again (Idempotent-Replayed: true) instead of creating twice. Scoped to the caller; kept IDEMPOTENCY_KEY_TTL_S (default 24 h).',
+    }),
+});
+
+/** Headers of a creating POST's 201, besides Location and ETag. */
+export const REPLAYED_HEADER = {
+  'Idempotent-Replayed': { description: 'true when this is the stored answer of an earlier request with the same Idempotency-Key', schema: { type: 'string' as const } },
+};
+
+/** Error answers of a creating POST sent with Idempotency-Key. */
+export const IDEMPOTENT = [409, 422] as const;
 
 /** Routes that need a token: the document's bearer scheme. */
 export const BEARER = [{ bearerAuth: [] }];

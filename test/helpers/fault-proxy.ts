@@ -9,6 +9,7 @@ export class FaultProxy {
   private readonly pairs = new Set<{ client: Socket; upstream: Socket }>();
   private latencyMs = 0;
   private blackHoled = false;
+  private cutAfter: Buffer | undefined;
   port = 0;
 
   constructor(
@@ -45,6 +46,15 @@ export class FaultProxy {
     this.blackHoled = on;
   }
 
+  /**
+   * Once: the next client message that contains `marker` (e.g. a COMMIT) reaches the server, but its
+   * answer never comes back: that connection is cut 200 ms later. A plain-text protocol is needed
+   * (sslmode=disable) to see the marker.
+   */
+  cutAnswerTo(marker: string): void {
+    this.cutAfter = Buffer.from(marker);
+  }
+
   /** Destroys every open connection, as a database restart or a network cut would. */
   dropAll(): void {
     for (const { client, upstream } of this.pairs) {
@@ -78,20 +88,28 @@ export class FaultProxy {
     const upstream = createConnection(this.targetPort, this.targetHost);
     const pair = { client, upstream };
     this.pairs.add(pair);
+    let cut = false;
     const forward = (from: Socket, to: Socket) => {
       from.on('data', (chunk: Buffer) => {
-        if (this.blackHoled) return;
+        if (this.blackHoled || cut) return;
+        if (from === client && this.cutAfter && chunk.includes(this.cutAfter)) {
+          this.cutAfter = undefined;
+          cut = true;
+          upstream.write(chunk);
+          setTimeout(close, 200);
+          return;
+        }
         if (this.latencyMs > 0) setTimeout(() => to.writable && to.write(chunk), this.latencyMs);
         else if (to.writable) to.write(chunk);
       });
     };
-    forward(client, upstream);
-    forward(upstream, client);
     const close = () => {
       this.pairs.delete(pair);
       client.destroy();
       upstream.destroy();
     };
+    forward(client, upstream);
+    forward(upstream, client);
     client.on('close', close);
     upstream.on('close', close);
     client.on('error', close);

@@ -4,6 +4,7 @@ import { IdParamsSchema } from '../../http/common-schemas';
 import { AppError, notFound, preconditionFailed } from '../../http/errors';
 import { cursorScope, pageStart, paginated } from '../../http/list-paging';
 import { createRouter } from '../../http/router';
+import { answerOnce } from '../idempotency';
 import { CUSTOMER_SORT_KEYS, deleteCustomer, findCustomerById, insertCustomer, listCustomers, updateCustomer, type Customer } from './customers-repository';
 import {
   CreateCustomerBodySchema,
@@ -57,10 +58,13 @@ export function customersRouter(): Router {
     res.json(paginated(page.rows, page, query, scope));
   });
 
+  // Idempotency-Key: a retry gets the first answer again instead of a second customer.
   router.post('/', async (req, res) => {
-    const customer = await insertCustomer(CreateCustomerBodySchema.parse(req.body), req.user?.id ?? null);
-    res.location(`/api/customers/${customer.id}`);
-    sendCustomer(res, customer, 201);
+    const body = CreateCustomerBodySchema.parse(req.body);
+    await answerOnce(req, res, async (db) => {
+      const customer = await insertCustomer(body, req.user?.id ?? null, db);
+      return { status: 201, headers: { Location: `/api/customers/${customer.id}`, ETag: etagOf(customer) }, body: customer };
+    });
   });
 
   router.get('/:id', async (req, res) => {

@@ -1,6 +1,6 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { IdParamsSchema } from '../../http/common-schemas';
-import { AUTHENTICATED, BEARER, WITH_BODY, errorResponses, jsonBody, jsonResponse } from '../../http/openapi';
+import { AUTHENTICATED, BEARER, IDEMPOTENT, IdempotencyKeyHeaders, REPLAYED_HEADER, WITH_BODY, errorResponses, jsonBody, jsonResponse } from '../../http/openapi';
 import { CreateUserBodySchema, ListUsersQuerySchema, UpdateUserBodySchema, UserPageSchema, UserSchema } from './users-schemas';
 
 const tags = ['Users'];
@@ -21,13 +21,16 @@ export function registerUsersPaths(registry: OpenAPIRegistry): void {
     method: 'post',
     path: '/api/users',
     operationId: 'createUser',
-    summary: 'Create a user (admin)',
+    summary: 'Create a user (admin; send an Idempotency-Key to retry safely)',
     tags,
     security: BEARER,
-    request: { body: jsonBody(CreateUserBodySchema) },
+    request: { headers: IdempotencyKeyHeaders, body: jsonBody(CreateUserBodySchema) },
     responses: {
-      201: jsonResponse('Created', UserSchema, { Location: { description: '/api/users/{id}', schema: { type: 'string' } } }),
-      ...errorResponses(...WITH_BODY, 403, 409, ...AUTHENTICATED),
+      201: jsonResponse('Created (or, with Idempotent-Replayed: true, the first answer again)', UserSchema, {
+        Location: { description: '/api/users/{id}', schema: { type: 'string' } },
+        ...REPLAYED_HEADER,
+      }),
+      ...errorResponses(...WITH_BODY, 403, ...IDEMPOTENT, ...AUTHENTICATED),
     },
   });
   registry.registerPath({

@@ -4,9 +4,10 @@ import { IdParamsSchema } from '../../http/common-schemas';
 import { forbidden, notFound } from '../../http/errors';
 import { cursorScope, pageStart, paginated } from '../../http/list-paging';
 import { createRouter } from '../../http/router';
+import { answerOnce } from '../idempotency';
 import { findUserById, listUsers, USER_SORT_KEY } from './users-repository';
 import { CreateUserBodySchema, ListUsersQuerySchema, UpdateUserBodySchema } from './users-schemas';
-import { changeUser, createUser, removeUser } from './users-service';
+import { changeUser, createUser, prepareNewUser, removeUser } from './users-service';
 
 // The users list has one sort and no filter: one cursor scope.
 const USERS_SCOPE = cursorScope(['users']);
@@ -22,9 +23,14 @@ export function usersRouter(): Router {
     res.json(paginated(page.rows, page, query, USERS_SCOPE));
   });
 
+  // Idempotency-Key: a retry gets the first answer again instead of a second user (or a 409).
   router.post('/', adminOnly, async (req, res) => {
-    const user = await createUser(CreateUserBodySchema.parse(req.body));
-    res.status(201).location(`/api/users/${user.id}`).json(user);
+    // The password is hashed before any connection is taken.
+    const newUser = await prepareNewUser(CreateUserBodySchema.parse(req.body));
+    await answerOnce(req, res, async (db) => {
+      const user = await createUser(newUser, db);
+      return { status: 201, headers: { Location: `/api/users/${user.id}` }, body: user };
+    });
   });
 
   router.get('/:id', async (req, res) => {

@@ -1,18 +1,23 @@
-import { withTransaction } from '../../db';
+import { UniqueViolationError, withTransaction, type DbClient } from '../../db';
 import { AppError, conflict, notFound } from '../../http/errors';
 import { forgetCurrentUser } from '../auth/current-user';
 import { hashPassword } from '../auth/password';
-import { deleteUser, insertUser, lockActiveAdminIds, updateUser, type User } from './users-repository';
+import { deleteUser, insertUser, lockActiveAdminIds, updateUser, type NewUser, type User } from './users-repository';
 import type { CreateUserBody, UpdateUserBody } from './users-schemas';
 
 const lastAdmin = () => new AppError('CONFLICT', { messageKey: 'LAST_ADMIN' });
 
-export async function createUser(body: CreateUserBody): Promise<User> {
-  const passwordHash = await hashPassword(body.password);
+/** The body with its password hashed (scrypt: done before a connection is held). */
+export async function prepareNewUser(body: CreateUserBody): Promise<NewUser> {
+  return { email: body.email, name: body.name, role: body.role, passwordHash: await hashPassword(body.password) };
+}
+
+/** Inserts the user; a taken email is 409 EMAIL_TAKEN. */
+export async function createUser(user: NewUser, db?: DbClient): Promise<User> {
   try {
-    return await insertUser({ email: body.email, name: body.name, role: body.role, passwordHash });
+    return await insertUser(user, db);
   } catch (err) {
-    if ((err as { code?: string }).code === '23505') throw conflict('EMAIL_TAKEN', err);
+    if (err instanceof UniqueViolationError) throw conflict('EMAIL_TAKEN', err);
     throw err;
   }
 }

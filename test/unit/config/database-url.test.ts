@@ -31,11 +31,7 @@ describe('parseDatabaseUrl (libpq multi-host URLs)', () => {
     ['postgres://u:pw@h1,h2/db?load_balance_hosts=yes', /load_balance_hosts "yes"/],
   ])('%s is refused with a reason that never repeats the password', (url, reason) => {
     expect(() => parseDatabaseUrl(url)).toThrow(reason);
-    try {
-      parseDatabaseUrl(url);
-    } catch (err) {
-      expect((err as Error).message).not.toContain('pw');
-    }
+    expect(() => parseDatabaseUrl(url)).not.toThrow(/pw/);
   });
 
   test('describeDatabaseUrl names hosts and database, never the user or password', () => {

@@ -1,0 +1,80 @@
+import { createHash } from 'node:crypto';
+import type { Request, Response } from 'express';
+import { getConfig } from '../../config/config';
+import { withTransaction, type DbClient } from '../../db';
+import { AppError } from '../../http/errors';
+import { findIdempotentAnswer, saveIdempotentAnswer, tryLockIdempotencyKey, type StoredAnswer } from './idempotency-repository';
+
+/**
+ * Idempotency-Key on the creating POSTs (API.md §5; Stripe's rules, draft-ietf-httpapi-idempotency-key-header).
+ * The first answer is stored in the same transaction as the write, so a retry of a commit whose answer
+ * was lost (a failover, a cut connection) gets that answer again instead of a second row.
+ */
+
+/** What a creating route answers: status, the headers worth replaying, the body. */
+export interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
+const KEY = /^[\x20-\x7e]{1,255}$/;
+
+/** The request's key: undefined without the header; 400 when it is not 1-255 printable ASCII characters. */
+function keyOf(req: Request): string | undefined {
+  const key = req.get(IDEMPOTENCY_KEY_HEADER);
+  if (key === undefined) return undefined;
+  if (!KEY.test(key)) {
+    throw new AppError('VALIDATION_ERROR', {
+      messageKey: 'VALIDATION_HEADER',
+      details: [{ path: IDEMPOTENCY_KEY_HEADER, message: 'must be 1-255 printable ASCII characters' }],
+    });
+  }
+  return key;
+}
+
+/** Method, path (with its query) and body: the same key with another request is refused. */
+const fingerprintOf = (req: Request): string =>
+  createHash('sha256').update(`${req.method}\n${req.originalUrl}\n${JSON.stringify(req.body ?? null)}`).digest('hex');
+
+function send(res: Response, answer: StoredAnswer, replayed: boolean): void {
+  for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
+  if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+  res.statusCode = answer.status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(answer.bodyText));
+  res.end(answer.bodyText);
+}
+
+const stored = (answer: Answer): StoredAnswer => ({ status: answer.status, headers: answer.headers, bodyText: JSON.stringify(answer.body) });
+
+/**
+ * Runs a creating route's `write` and sends its answer. Without Idempotency-Key: as any route, on the
+ * pool. With one: in a transaction that takes the key's lock (held by a request still running → 409
+ * IDEMPOTENCY_KEY_IN_USE), replays a stored answer for the same request (another request → 422
+ * IDEMPOTENCY_KEY_REUSED), else writes and stores the answer. A write that fails stores nothing.
+ * Parse and check the input before calling: a request that fails validation stores nothing either.
+ */
+export async function answerOnce(req: Request, res: Response, write: (db?: DbClient) => Promise<Answer>): Promise<void> {
+  const key = keyOf(req);
+  if (key === undefined) {
+    send(res, stored(await write()), false);
+    return;
+  }
+  const userId = req.user!.id;
+  const fingerprint = fingerprintOf(req);
+  const ttlSeconds = getConfig().idempotencyKeyTtlSeconds;
+  const outcome = await withTransaction(async (tx) => {
+    if (!(await tryLockIdempotencyKey(userId, key, tx))) throw new AppError('IDEMPOTENCY_KEY_IN_USE', { retryAfterSeconds: 1 });
+    const previous = await findIdempotentAnswer(userId, key, ttlSeconds, tx);
+    if (previous) {
+      if (previous.fingerprint !== fingerprint) throw new AppError('IDEMPOTENCY_KEY_REUSED');
+      return { answer: previous, replayed: true };
+    }
+    const answer = stored(await write(tx));
+    await saveIdempotentAnswer(userId, key, fingerprint, answer, tx);
+    return { answer, replayed: false };
+  });
+  send(res, outcome.answer, outcome.replayed);
+}
