@@ -19,5 +19,6 @@ export {
   type ReplicaStats,
   type PoolStats,
   type Sql,
+  type TransactionOptions,
   type WriteResult,
 } from './db';

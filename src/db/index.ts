@@ -2,7 +2,7 @@
 export { getPool, closePool, poolStats, primaryHostStats, warmPool, startupSettingsRefused, addTelemetryListener, currentTelemetry, type PoolStats } from './pool';
 export { applySessionSettingsToRole } from './role-settings';
 export { queryPage, buildPageQuery, COUNT_CAP, type Page, type PageQuery, type PageSort, type PageStart, type CountMode } from './page-query';
-export { executeQuery, executeQueryOne, executeWrite, withTransaction, READ_REPLICA, type DbClient, type DbTarget, type Sql, type WriteResult } from './query';
+export { executeQuery, executeQueryOne, executeWrite, withTransaction, READ_REPLICA, type DbClient, type DbTarget, type Sql, type TransactionOptions, type WriteResult } from './query';
 export { startReplicas, checkReplicas, replicaStats, replicaPoolName, type ReplicaStats, type ReplicaState } from './replicas';
 export {
   PoolExhaustedError,

@@ -105,6 +105,8 @@ function retryable(sql: Sql, err: unknown): boolean {
   if (err.phase !== 'query') return false;
   if (SESSION_ENDED_BY_SERVER.has(codeOf(err.cause) ?? '')) return true;
   const cause = err.cause instanceof Error ? err.cause.message : '';
+  // The client had already failed: node-postgres sent nothing.
+  if (cause.includes('not queryable')) return true;
   return !cause.includes('timeout') && operationOf(typeof sql === 'string' ? sql : sql.text) === 'SELECT';
 }
 
@@ -194,28 +196,55 @@ export async function executeWrite<T extends pg.QueryResultRow = pg.QueryResultR
   return { rowCount: result.rowCount ?? 0, rows: result.rows };
 }
 
+export interface TransactionOptions {
+  /**
+   * Run `work` once more, on a fresh connection, when the connection was lost (or the server turned
+   * read-only, a failover) before COMMIT was sent: the database rolled all of it back. Only for work
+   * whose effects outside the database are safe to repeat (none, or idempotent ones). Off by default:
+   * without it, such a transaction fails with DatabaseUnavailableError and the callback ran once.
+   */
+  readonly rerunIfLostBeforeCommit?: boolean;
+}
+
+interface Attempt {
+  begun: boolean;
+  committing: boolean;
+}
+const freshAttempt = (): Attempt => ({ begun: false, committing: false });
+
 /**
  * Runs `work` inside BEGIN … COMMIT on one client; ROLLBACK when it throws, and the error goes on.
  * Pass the client to the helpers (their last argument) so that every statement joins the transaction.
+ * When BEGIN itself meets a connection the server has ended, the transaction starts again on a fresh
+ * one (`work` had not run); see TransactionOptions for the rest.
  * @example await withTransaction(async (tx) => { await executeWrite(sqlA, [], tx); await executeWrite(sqlB, [], tx); });
  */
-export async function withTransaction<T>(work: (tx: DbClient) => Promise<T>): Promise<T> {
+export async function withTransaction<T>(work: (tx: DbClient) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
   const namesBefore = namesInUse();
+  const attempt = freshAttempt();
   try {
-    return await runTransaction(work);
+    return await runTransaction(work, attempt);
   } catch (err) {
+    const lostBeforeCommit = err instanceof DatabaseUnavailableError && err.phase !== 'connect' && !attempt.committing;
+    if (lostBeforeCommit && (!attempt.begun || options.rerunIfLostBeforeCommit)) {
+      getLogger().warn({ reason: err.message, begun: attempt.begun }, 'a transaction lost its connection before COMMIT; running it once more on a fresh connection');
+      await sleep(RETRY_DELAY_MS);
+      return runTransaction(work, freshAttempt());
+    }
     // The transaction was rolled back, so nothing of it committed: run it once more, unnamed.
     if (!namesBefore || !isLostPreparedStatement(err)) throw err;
     fallBackToUnnamed(err);
-    return runTransaction(work);
+    return runTransaction(work, freshAttempt());
   }
 }
 
-async function runTransaction<T>(work: (tx: DbClient) => Promise<T>): Promise<T> {
+async function runTransaction<T>(work: (tx: DbClient) => Promise<T>, attempt: Attempt): Promise<T> {
   return withClient(async (client) => {
     await client.query('BEGIN');
+    attempt.begun = true;
     try {
       const result = await work(client);
+      attempt.committing = true;
       await client.query('COMMIT');
       return result;
     } catch (err) {

@@ -24,8 +24,8 @@ export interface PgNode {
 }
 
 export interface PgCluster {
-  /** A new primary from initdb. `settings`: -c options for its command line only (never copied to a standby). */
-  initPrimary(name: string, settings?: Record<string, string>): Promise<PgNode>;
+  /** A new primary from initdb, started. */
+  initPrimary(name: string): Promise<PgNode>;
   /** A standby of `source` from pg_basebackup -R, started; a node of that name is rebuilt on its own port. */
   addStandby(name: string, source: PgNode): Promise<PgNode>;
   start(node: PgNode): void;
@@ -48,27 +48,24 @@ export async function createPgCluster(bin: string): Promise<PgCluster> {
   await chmod(dir, 0o755);
   const ids = serverIds();
   if (ids.uid !== undefined) await chown(dir, ids.uid, ids.gid!);
-  const nodes = new Map<string, { node: PgNode; settings: Record<string, string> }>();
+  const nodes = new Map<string, PgNode>();
   const run = (program: string, args: string[]): void => {
     const result = spawnSync(join(bin, program), args, { cwd: dir, ...ids, encoding: 'utf8', timeout: 60_000 });
     if (result.status !== 0) throw new Error(`${program} ${args.join(' ')} failed (${result.status}): ${result.stderr || result.stdout}`);
   };
   const data = (node: PgNode) => join(dir, node.name);
-  const commandLine = (port: number, settings: Record<string, string>) =>
-    [
-      `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c fsync=off -c max_connections=60 -c shared_buffers=32MB`,
-      ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`),
-    ].join(' ');
+  const commandLine = (port: number) =>
+    `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c fsync=off -c max_connections=60 -c shared_buffers=32MB`;
   const nodeOf = async (name: string): Promise<PgNode> => {
-    const port = nodes.get(name)?.node.port ?? (await freePort());
+    const port = nodes.get(name)?.port ?? (await freePort());
     return { name, port, url: `postgres://postgres@127.0.0.1:${port}/postgres` };
   };
 
   const cluster: PgCluster = {
-    async initPrimary(name, settings = {}) {
+    async initPrimary(name) {
       const node = await nodeOf(name);
       run('initdb', ['-D', data(node), '-A', 'trust', '-U', 'postgres', '--no-sync']);
-      nodes.set(name, { node, settings });
+      nodes.set(name, node);
       cluster.start(node);
       return node;
     },
@@ -76,13 +73,12 @@ export async function createPgCluster(bin: string): Promise<PgCluster> {
       const node = await nodeOf(name);
       await rm(data(node), { recursive: true, force: true });
       run('pg_basebackup', ['-h', '127.0.0.1', '-p', String(source.port), '-U', 'postgres', '-D', data(node), '-R', '-X', 'stream', '-c', 'fast']);
-      nodes.set(name, { node, settings: {} });
+      nodes.set(name, node);
       cluster.start(node);
       return node;
     },
     start(node) {
-      const { settings } = nodes.get(node.name)!;
-      run('pg_ctl', ['-D', data(node), '-l', join(dir, `${node.name}.log`), '-w', '-t', '30', '-o', commandLine(node.port, settings), 'start']);
+      run('pg_ctl', ['-D', data(node), '-l', join(dir, `${node.name}.log`), '-w', '-t', '30', '-o', commandLine(node.port), 'start']);
     },
     stop(node, mode = 'fast') {
       run('pg_ctl', ['-D', data(node), '-m', mode, '-w', 'stop']);
@@ -92,6 +88,8 @@ export async function createPgCluster(bin: string): Promise<PgCluster> {
     },
     async sql<T extends pg.QueryResultRow>(node: PgNode, text: string, values?: unknown[]) {
       const client = new pg.Client({ connectionString: node.url });
+      // A server stopped under it must not crash the test process.
+      client.on('error', () => undefined);
       await client.connect();
       try {
         return (await client.query<T>(text, values)).rows;
@@ -100,7 +98,7 @@ export async function createPgCluster(bin: string): Promise<PgCluster> {
       }
     },
     async destroy() {
-      for (const { node } of nodes.values()) {
+      for (const node of nodes.values()) {
         spawnSync(join(bin, 'pg_ctl'), ['-D', data(node), '-m', 'immediate', '-w', 'stop'], { cwd: dir, ...ids, stdio: 'ignore' });
       }
       await rm(dir, { recursive: true, force: true });

@@ -75,6 +75,7 @@ export async function answerOnce(req: Request, res: Response, write: (db?: DbCli
     const answer = stored(await write(tx));
     await saveIdempotentAnswer(userId, key, fingerprint, answer, tx);
     return { answer, replayed: false };
-  });
+    // Its work is the database's alone: a connection lost before COMMIT (a failover) is safe to run again.
+  }, { rerunIfLostBeforeCommit: true });
   send(res, outcome.answer, outcome.replayed);
 }
