@@ -8,11 +8,17 @@ export type CustomerPage = operations['listCustomers']['responses'][200]['conten
 export type ListCustomersQuery = NonNullable<operations['listCustomers']['parameters']['query']>;
 export type NewCustomer = operations['createCustomer']['requestBody']['content']['application/json'];
 export type ApiError = components['schemas']['Error'];
+type CreateHeaders = NonNullable<operations['createCustomer']['parameters']['header']>;
+
+const MAX_TRIES = 5;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class ApiCallError extends Error {
   constructor(
     readonly status: number,
     readonly body: ApiError,
+    /** Seconds, from the Retry-After header (503, 409, 429). */
+    readonly retryAfter: string | null = null,
   ) {
     super(`${status} ${body.error.code}: ${body.error.message}`);
   }
@@ -25,7 +31,7 @@ export function createClient(baseUrl: string, token: string) {
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...init.headers },
     });
     const body: unknown = await res.json();
-    if (!res.ok) throw new ApiCallError(res.status, body as ApiError);
+    if (!res.ok) throw new ApiCallError(res.status, body as ApiError, res.headers.get('retry-after'));
     return body as T;
   }
 
@@ -36,8 +42,23 @@ export function createClient(baseUrl: string, token: string) {
       for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
       return call<CustomerPage>(`/api/customers?${params.toString()}`);
     },
-    createCustomer(customer: NewCustomer): Promise<Customer> {
-      return call<Customer>('/api/customers', { method: 'POST', body: JSON.stringify(customer) });
+    /**
+     * Creates a customer, safely retried: one Idempotency-Key for every try, so a try whose answer was
+     * lost (a 503 during a database failover, a cut connection) is answered with the customer the
+     * first try created, never a second one. Waits Retry-After between tries.
+     */
+    async createCustomer(customer: NewCustomer): Promise<Customer> {
+      const headers: CreateHeaders = { 'idempotency-key': crypto.randomUUID() };
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          return await call<Customer>('/api/customers', { method: 'POST', body: JSON.stringify(customer), headers });
+        } catch (err) {
+          // 503: the database is away for a moment; 409 IDEMPOTENCY_KEY_IN_USE: the first try still runs; else the connection was cut.
+          const retry = err instanceof ApiCallError ? err.status === 503 || err.body.error.code === 'IDEMPOTENCY_KEY_IN_USE' : err instanceof TypeError;
+          if (!retry || attempt >= MAX_TRIES) throw err;
+          await sleep(err instanceof ApiCallError ? Number(err.retryAfter ?? 1) * 1000 : 500);
+        }
+      }
     },
     /** Every customer of a filter, page after page by cursor. */
     async *allCustomers(query: Omit<ListCustomersQuery, 'cursor' | 'page'> = {}): AsyncGenerator<Customer> {

@@ -69,6 +69,41 @@ describe('a typed client generated from GET /api/openapi.json', () => {
     expect(await typeCheck('wrong-client.ts')).toMatch(/TS2551|TS2339/);
   }, 60_000);
 
+  test('createCustomer retries with one Idempotency-Key: a try whose answer was lost leaves one customer', async () => {
+    const { createClient } = loadExample();
+    const { auth } = await createUser({ role: 'user' });
+    // A gateway that loses the answer of the first POST (it reached the API; the client gets 503).
+    let lost = 0;
+    const keys: string[] = [];
+    const gateway = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        keys.push(String(req.headers['idempotency-key']));
+        void fetch(`${base}${req.url}`, { method: req.method, headers: req.headers as Record<string, string>, body: Buffer.concat(chunks) }).then(async (upstream) => {
+          const text = await upstream.text();
+          if (lost++ === 0) {
+            res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '0' }).end(JSON.stringify({ error: { code: 'DATABASE_UNAVAILABLE', message: 'lost' }, request_id: 'x' }));
+          } else {
+            res.writeHead(upstream.status, { 'content-type': 'application/json', 'idempotent-replayed': upstream.headers.get('idempotent-replayed') ?? '' }).end(text);
+          }
+        });
+      });
+    });
+    await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve));
+    try {
+      const client = createClient(`http://127.0.0.1:${(gateway.address() as { port: number }).port}`, auth.replace(/^Bearer /, ''));
+      const city = `Retried ${Date.now()}`;
+      const created = (await client.createCustomer({ name: 'Retried once', city, status: 'active' })) as { id: number };
+      expect(keys).toHaveLength(2);
+      expect(keys[1]).toBe(keys[0]);
+      const page = await (await fetch(`${base}/api/customers?city=${encodeURIComponent(city)}`, { headers: { authorization: auth } })).json();
+      expect(page.data.map((c: { id: number }) => c.id)).toEqual([created.id]);
+    } finally {
+      await new Promise((resolve) => gateway.close(resolve));
+    }
+  });
+
   test('the client runs against the API: creates a customer and reads it back through the cursor pages', async () => {
     const { createClient, describeCustomer } = loadExample();
     const { auth } = await createUser({ role: 'user' });
