@@ -41,7 +41,7 @@ export const EnvSchema = z
         .optional(),
     ),
     // libpq's PGTARGETSESSIONATTRS: which server of a URL's hosts a connection takes, when the URL does not say.
-    PGTARGETSESSIONATTRS: z.enum(TARGET_SESSION_ATTRS).optional(),
+    PGTARGETSESSIONATTRS: optionalString.pipe(z.enum(TARGET_SESSION_ATTRS).optional()),
     // A replica further behind the primary than this gets no reads until it catches up.
     DB_REPLICA_MAX_LAG_MS: int(0, 3_600_000).default(5000),
     // libpq's PGHOST, read by node-postgres itself; only its presence matters here.
