@@ -97,8 +97,8 @@ describe('a typed client generated from GET /api/openapi.json', () => {
       const created = (await client.createCustomer({ name: 'Retried once', city, status: 'active' })) as { id: number };
       expect(keys).toHaveLength(2);
       expect(keys[1]).toBe(keys[0]);
-      const page = await (await fetch(`${base}/api/customers?city=${encodeURIComponent(city)}`, { headers: { authorization: auth } })).json();
-      expect(page.data.map((c: { id: number }) => c.id)).toEqual([created.id]);
+      const page = (await (await fetch(`${base}/api/customers?city=${encodeURIComponent(city)}`, { headers: { authorization: auth } })).json()) as { data: { id: number }[] };
+      expect(page.data.map((c) => c.id)).toEqual([created.id]);
     } finally {
       await new Promise((resolve) => gateway.close(resolve));
     }
