@@ -19,7 +19,7 @@ const databaseUrl = z.string().superRefine((value, ctx) => {
   }
 });
 
-/** Every variable of CONFIG.md, with its default. Keys are grouped by prefix. */
+/** Every variable of docs/configuration.md, with its default. Keys are grouped by prefix. */
 export const EnvSchema = z
   .object({
     // Where the API listens.

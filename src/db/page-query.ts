@@ -1,6 +1,6 @@
 import { executeQuery, type DbTarget } from './query';
 
-/** API.md §5: how a list counts its matches. */
+/** docs/api.md §5: how a list counts its matches. */
 export type CountMode = 'estimated' | 'exact' | 'none';
 
 /** In `estimated` mode counting stops past this many matches; the planner's estimate stands in above it. */

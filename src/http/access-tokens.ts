@@ -28,7 +28,7 @@ function signingKey(): KeyObject {
   return key.object;
 }
 
-/** Signs an HS256 access token for the user (API.md §3). */
+/** Signs an HS256 access token for the user (docs/api.md §3). */
 export function signAccessToken(user: { id: number; role: 'admin' | 'user' }): string {
   const { expiresInSeconds, issuer, audience } = getConfig().jwt;
   return jwt.sign({ role: user.role }, signingKey(), {

@@ -2,7 +2,7 @@ import { classifyDbError, type DbErrorKind } from '../db';
 import { AppError } from './errors';
 import type { MessageKey } from './messages';
 
-/** Each kind of database error as an API answer (API.md §1); the 503s say when to try again. */
+/** Each kind of database error as an API answer (docs/api.md §1); the 503s say when to try again. */
 const ANSWERS: Record<DbErrorKind, { code: AppError['code']; messageKey?: MessageKey; retryAfterSeconds?: number }> = {
   pool_exhausted: { code: 'POOL_EXHAUSTED', retryAfterSeconds: 1 },
   // A failover or a restart is over in seconds: clients come back soon (with Idempotency-Key, safely).

@@ -63,7 +63,7 @@ export function toAppError(err: unknown): AppError {
 export type AnsweredRequest = IncomingMessage & { id: string };
 
 /**
- * The only place that turns errors into responses (API.md §1) and logs them: 4xx at warn, 5xx at
+ * The only place that turns errors into responses (docs/api.md §1) and logs them: 4xx at warn, 5xx at
  * error with the cause. Used by Express's error handler and by the fast lane.
  */
 export function sendError(err: unknown, req: AnsweredRequest, res: ServerResponse): void {

@@ -1,6 +1,6 @@
 import type { MessageKey } from './messages';
 
-/** The closed list of error codes of API.md §1, with their HTTP status. */
+/** The closed list of error codes of docs/api.md §1, with their HTTP status. */
 export const ERROR_STATUS = {
   INVALID_JSON: 400,
   VALIDATION_ERROR: 400,
@@ -36,7 +36,7 @@ interface AppErrorOptions {
   cause?: unknown;
 }
 
-/** The one error class that becomes an API.md §1 response. */
+/** The one error class that becomes an docs/api.md §1 response. */
 export class AppError extends Error {
   readonly status: number;
   readonly messageKey: MessageKey;

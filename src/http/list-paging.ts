@@ -7,7 +7,7 @@ import { validationError } from './errors';
 /** `page` is for jumping: past this offset its cost would grow with the depth, and `cursor` is the way on. */
 export const MAX_OFFSET = 10_000;
 
-/** The query parameters every list shares (API.md §5); spread into a list's own z.object. */
+/** The query parameters every list shares (docs/api.md §5); spread into a list's own z.object. */
 export const pagingFields = {
   page: queryInt(1, 1_000_000).optional(),
   limit: queryInt(1, 100)
@@ -88,7 +88,7 @@ const PaginationSchema = z
 /** The OpenAPI schema of a list answer of `item`s. */
 export const pageSchemaOf = (item: z.ZodType, id: string) => z.object({ data: z.array(item), pagination: PaginationSchema }).meta({ id });
 
-/** API.md's list shape: the page, and how to get the next one. */
+/** docs/api.md's list shape: the page, and how to get the next one. */
 export function paginated<T>(data: T[], page: Page<unknown>, q: Paging, scope: string) {
   return {
     data,

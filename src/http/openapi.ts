@@ -17,7 +17,7 @@ export const ErrorBodySchema = z
     }),
     request_id: z.string().meta({ description: 'Also in the X-Request-Id header' }),
   })
-  .meta({ id: 'Error', description: 'Every error answer (API.md §1)' });
+  .meta({ id: 'Error', description: 'Every error answer (docs/api.md §1)' });
 
 const retryAfter = { 'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer' as const } } };
 
@@ -63,7 +63,7 @@ export const jsonResponse = (description: string, schema: z.ZodType, headers?: R
 /** A JSON request body. */
 export const jsonBody = (schema: z.ZodType) => ({ required: true, content: { 'application/json': { schema } } });
 
-/** The request header of a creating POST (API.md §5). */
+/** The request header of a creating POST (docs/api.md §5). */
 export const IdempotencyKeyHeaders = z.object({
   'idempotency-key': z
     .string()

@@ -3,7 +3,7 @@ import accepts from 'accepts';
 import type { Request } from 'express';
 import type { Locale } from './messages';
 
-/** What a verified token says (API.md §3). */
+/** What a verified token says (docs/api.md §3). */
 export interface TokenClaims {
   userId: number;
   role: 'admin' | 'user';

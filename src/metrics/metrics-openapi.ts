@@ -1,7 +1,7 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { errorResponses } from '../http/openapi';
 
-/** API.md §7 (/metrics) in the OpenAPI document. */
+/** docs/api.md §7 (/metrics) in the OpenAPI document. */
 export function registerMetricsPaths(registry: OpenAPIRegistry): void {
   registry.registerPath({
     method: 'get',

@@ -11,7 +11,7 @@ export function api(): request.Agent {
   return request.agent(app);
 }
 
-/** Asserts the API.md §1 error shape and returns the body's error. */
+/** Asserts the docs/api.md §1 error shape and returns the body's error. */
 export function expectApiError(res: request.Response, status: number, code: string): void {
   expect(res.status).toBe(status);
   expect(res.body).toMatchObject({ error: { code, message: expect.any(String) }, request_id: expect.any(String) });

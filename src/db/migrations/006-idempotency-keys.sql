@@ -1,4 +1,4 @@
--- The answers of creating requests sent with an Idempotency-Key (API.md §5). Each is written in the
+-- The answers of creating requests sent with an Idempotency-Key (docs/api.md §5). Each is written in the
 -- same transaction as the write it answers, so a retry finds a commit whose answer was lost; kept
 -- IDEMPOTENCY_KEY_TTL_S, then pruned in small batches (oldest first, through the created_at index).
 CREATE TABLE idempotency_keys (

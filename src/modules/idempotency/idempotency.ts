@@ -6,7 +6,7 @@ import { AppError } from '../../http/errors';
 import { findIdempotentAnswer, saveIdempotentAnswer, tryLockIdempotencyKey, type StoredAnswer } from './idempotency-repository';
 
 /**
- * Idempotency-Key on the creating POSTs (API.md §5; Stripe's rules, draft-ietf-httpapi-idempotency-key-header).
+ * Idempotency-Key on the creating POSTs (docs/api.md §5; Stripe's rules, draft-ietf-httpapi-idempotency-key-header).
  * The first answer is stored in the same transaction as the write, so a retry of a commit whose answer
  * was lost (a failover, a cut connection) gets that answer again instead of a second row.
  */
@@ -75,7 +75,7 @@ export async function answerOnce(req: Request, res: Response, write: (db?: DbCli
     const answer = stored(await write(tx));
     await saveIdempotentAnswer(userId, key, fingerprint, answer, tx);
     return { answer, replayed: false };
-    // Its work is the database's alone: a connection lost before COMMIT (a failover) is safe to run again.
-  }, { rerunIfLostBeforeCommit: true });
+    // Its work is the database's alone: a transaction rolled back before COMMIT (a failover) is safe to run again.
+  }, { rerunIfRolledBack: true });
   send(res, outcome.answer, outcome.replayed);
 }

@@ -5,7 +5,7 @@ import { createAdmin, createUser, unique, type TestUser } from '../../helpers/fa
 import { FaultProxy } from '../../helpers/fault-proxy';
 import { usePoolConfig } from '../../helpers/pool';
 
-// Idempotency-Key on the creating POSTs (API.md §5): the first answer is stored with the write.
+// Idempotency-Key on the creating POSTs (docs/api.md §5): the first answer is stored with the write.
 let admin: TestUser;
 let user: TestUser;
 

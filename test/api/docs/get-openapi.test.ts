@@ -3,33 +3,22 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { EnvSchema } from '../../../src/config/env-schema';
+import { ERROR_STATUS } from '../../../src/http/errors';
 import { buildOpenApiDocument } from '../../../src/modules/docs/openapi-document';
 import { api } from '../../helpers/api';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
-// Every route of API.md, as "METHOD /path".
-const API_MD_ROUTES = [
-  'GET /api/health',
-  'GET /api/health/ready',
-  'GET /api/health/db',
-  'GET /api/health/db/test',
-  'POST /api/auth/login',
-  'GET /api/auth/me',
-  'POST /api/auth/change-password',
-  'GET /api/users',
-  'POST /api/users',
-  'GET /api/users/{id}',
-  'PATCH /api/users/{id}',
-  'DELETE /api/users/{id}',
-  'GET /api/customers',
-  'POST /api/customers',
-  'GET /api/customers/{id}',
-  'PATCH /api/customers/{id}',
-  'PUT /api/customers/{id}',
-  'DELETE /api/customers/{id}',
-  'GET /api/dashboard',
-  'GET /metrics',
+// The contract (docs/api.md) names each route as `METHOD /path`; the document and its page (/api/openapi.json,
+// /api/docs) describe the routes rather than being one.
+const CONTRACT = readFileSync(join(ROOT, 'docs', 'api.md'), 'utf8');
+const CONTRACT_ROUTES = [
+  ...new Set(
+    [...CONTRACT.matchAll(/\b(GET|POST|PUT|PATCH|DELETE) (\/(?:api\/[a-z/:_.-]*[a-z]|metrics))/g)]
+      .map(([, method, path]) => `${method} ${path!.replace(/:([a-z]+)/g, '{$1}')}`)
+      .filter((route) => !/\/api\/(openapi\.json|docs)$/.test(route)),
+  ),
 ];
 
 type Operation = { security?: object[]; responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>; requestBody?: object };
@@ -62,9 +51,10 @@ describe('GET /api/openapi.json', () => {
     }
   });
 
-  test('has every route of API.md, each with its error answers in the Error shape', () => {
+  test('has every route of the contract (docs/api.md) and no other, each with its error answers in the Error shape', () => {
     const ops = operations();
-    expect(ops.map(([name]) => name).sort()).toEqual([...API_MD_ROUTES].sort());
+    expect(CONTRACT_ROUTES.length).toBeGreaterThanOrEqual(20);
+    expect(ops.map(([name]) => name).sort()).toEqual([...CONTRACT_ROUTES].sort());
     for (const [name, op] of ops) {
       expect([name, op.responses['500']?.content?.['application/json']?.schema?.$ref]).toEqual([name, '#/components/schemas/Error']);
       const errors = Object.keys(op.responses).filter((s) => Number(s) >= 400);
@@ -85,6 +75,17 @@ describe('GET /api/openapi.json', () => {
     const names = document.paths['/api/customers']!.get!.parameters!.map((p) => p.name);
     expect(names).toEqual(expect.arrayContaining(['limit', 'cursor', 'page', 'count', 'q', 'status', 'city', 'sort', 'order']));
     expect(document.components.schemas.Customer!.properties!.name!.example).toBe('Ayşe Kaya');
+  });
+
+  test("the contract's error table (docs/api.md §1) is the service's closed list of codes, with their statuses", () => {
+    const table = [...CONTRACT.matchAll(/^\| (\d{3}) \| `([A-Z_]+)` \|/gm)].map(([, status, code]) => [code, Number(status)]);
+    expect(Object.fromEntries(table)).toEqual(ERROR_STATUS);
+  });
+
+  test('docs/configuration.md names every variable the configuration reads, and no other', () => {
+    const doc = readFileSync(join(ROOT, 'docs', 'configuration.md'), 'utf8');
+    const named = [...doc.matchAll(/^\| ([^|]+) \|/gm)].flatMap(([, cell]) => [...cell!.matchAll(/`([A-Z_]+)`/g)].map((m) => m[1]!));
+    expect(named.sort()).toEqual([...Object.keys(EnvSchema.shape), 'ENV_FILE'].sort());
   });
 
   test('docs/openapi.json in the repository is the current document (npm run openapi writes it)', () => {
