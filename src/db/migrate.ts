@@ -66,5 +66,6 @@ export async function migrate(migrations = readMigrations()): Promise<string[]> 
       await executeWrite('INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)', [m.name, m.checksum], tx);
     }
     return pending.map((m) => m.name);
-  });
+    // All or nothing in the database: a rolled-back attempt (a pooler, a failover) is safe to run again.
+  }, { rerunIfRolledBack: true });
 }

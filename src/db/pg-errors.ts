@@ -22,6 +22,9 @@ const SQLSTATE_KIND: Record<string, DbErrorKind> = {
   '53300': 'unavailable',
   // A read-only server refused a write: a standby, during a failover (the pool walks on).
   '25006': 'unavailable',
+  // A transaction-mode pooler lost a prepared statement: the process now sends unnamed ones; try again.
+  '26000': 'unavailable',
+  '42P05': 'unavailable',
 };
 
 function sqlState(err: unknown): string | undefined {

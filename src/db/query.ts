@@ -4,7 +4,8 @@ import type pg from 'pg';
 import { getConfig } from '../config/config';
 import { getLogger } from '../logging/logger';
 import { DatabaseUnavailableError, PoolExhaustedError, isLostPreparedStatement, toTypedDbError } from './db-errors';
-import { currentTelemetry, discardOnRelease, withClient, type PoolState } from './pool';
+import { currentTelemetry, discardOnRelease, withClient } from './pool';
+import type { PoolState } from './pool-factory';
 import { pickReplica, replicaFailed } from './replicas';
 
 /** A client to run on: one checked out by withTransaction, so that several statements hold together. */
@@ -198,12 +199,13 @@ export async function executeWrite<T extends pg.QueryResultRow = pg.QueryResultR
 
 export interface TransactionOptions {
   /**
-   * Run `work` once more, on a fresh connection, when the connection was lost (or the server turned
-   * read-only, a failover) before COMMIT was sent: the database rolled all of it back. Only for work
-   * whose effects outside the database are safe to repeat (none, or idempotent ones). Off by default:
-   * without it, such a transaction fails with DatabaseUnavailableError and the callback ran once.
+   * Run `work` once more, on a fresh connection, when the transaction was rolled back for a cause a new
+   * attempt fixes: its connection was lost (or the server turned read-only, a failover) before COMMIT
+   * was sent, or a transaction-mode pooler lost a prepared statement. The database undid all of it; only
+   * for work whose effects outside the database are safe to repeat. Off by default: such a transaction
+   * then fails (DatabaseUnavailableError, or the SQLSTATE 26000/42P05 error) with `work` run once.
    */
-  readonly rerunIfLostBeforeCommit?: boolean;
+  readonly rerunIfRolledBack?: boolean;
 }
 
 interface Attempt {
@@ -215,8 +217,8 @@ const freshAttempt = (): Attempt => ({ begun: false, committing: false });
 /**
  * Runs `work` inside BEGIN … COMMIT on one client; ROLLBACK when it throws, and the error goes on.
  * Pass the client to the helpers (their last argument) so that every statement joins the transaction.
- * When BEGIN itself meets a connection the server has ended, the transaction starts again on a fresh
- * one (`work` had not run); see TransactionOptions for the rest.
+ * `work` runs once, unless BEGIN itself met a connection the server had ended (then `work` had not run,
+ * and the transaction starts again on a fresh one) or the caller opts in (TransactionOptions).
  * @example await withTransaction(async (tx) => { await executeWrite(sqlA, [], tx); await executeWrite(sqlB, [], tx); });
  */
 export async function withTransaction<T>(work: (tx: DbClient) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
@@ -226,14 +228,13 @@ export async function withTransaction<T>(work: (tx: DbClient) => Promise<T>, opt
     return await runTransaction(work, attempt);
   } catch (err) {
     const lostBeforeCommit = err instanceof DatabaseUnavailableError && err.phase !== 'connect' && !attempt.committing;
-    if (lostBeforeCommit && (!attempt.begun || options.rerunIfLostBeforeCommit)) {
-      getLogger().warn({ reason: err.message, begun: attempt.begun }, 'a transaction lost its connection before COMMIT; running it once more on a fresh connection');
-      await sleep(RETRY_DELAY_MS);
-      return runTransaction(work, freshAttempt());
-    }
-    // The transaction was rolled back, so nothing of it committed: run it once more, unnamed.
-    if (!namesBefore || !isLostPreparedStatement(err)) throw err;
-    fallBackToUnnamed(err);
+    // From now on this process sends unnamed statements, which any pooler keeps.
+    const lostStatement = namesBefore && isLostPreparedStatement(err);
+    if (lostStatement) fallBackToUnnamed(err);
+    const rerun = (lostBeforeCommit && !attempt.begun) || ((lostBeforeCommit || lostStatement) && options.rerunIfRolledBack === true);
+    if (!rerun) throw err;
+    getLogger().warn({ reason: (err as Error).message, begun: attempt.begun }, 'a transaction was rolled back before COMMIT; running it once more on a fresh connection');
+    await sleep(RETRY_DELAY_MS);
     return runTransaction(work, freshAttempt());
   }
 }

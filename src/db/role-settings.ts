@@ -48,7 +48,7 @@ export async function applySessionSettingsToRole(): Promise<boolean> {
         // The values come from the validated config (integers, an enum); the database name is quoted by format().
         await executeWrite(`DO $$ BEGIN EXECUTE format('ALTER ROLE CURRENT_USER IN DATABASE %I SET ${name} = %L', current_database(), '${value}'); END $$`, [], tx);
       }
-    });
+    }, { rerunIfRolledBack: true });
   } catch (err) {
     getLogger().warn(
       { reason: err instanceof Error ? err.message : String(err), wanted },

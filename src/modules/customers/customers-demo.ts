@@ -51,5 +51,5 @@ export async function seedDemoCustomers(count = DEMO_CUSTOMER_COUNT): Promise<nu
   return withTransaction(async (tx) => {
     if ((await countCustomers(tx)) > 0) return 0;
     return insertCustomers(demoCustomers(count), null, tx);
-  });
+  }, { rerunIfRolledBack: true });
 }

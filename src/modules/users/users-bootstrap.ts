@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { executeQuery, withTransaction } from '../../db';
-import { hashPassword } from '../auth/password';
+import { hashPassword } from './users-password';
 import { findUserIdByEmail, insertUser, updateUser } from './users-repository';
 
 export const DEFAULT_ADMIN_EMAIL = 'admin@example.com';
@@ -32,5 +32,6 @@ export async function ensureAdmin(email: string, password: string | undefined, o
     }
     await insertUser({ email, name: 'Administrator', role: 'admin', passwordHash }, tx);
     return { email, created: true, generatedPassword };
-  });
+    // Database work only: safe to run again when it was rolled back (a failover, a pooler).
+  }, { rerunIfRolledBack: true });
 }

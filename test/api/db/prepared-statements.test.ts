@@ -45,15 +45,37 @@ describe('named prepared statements behind a pooler that keeps none', () => {
     expect(fallbackWarnings()).toHaveLength(1);
   });
 
-  test('inside withTransaction: the whole transaction runs again, and its writes land once', async () => {
+  test('inside withTransaction, without asking: the callback ran once, the error reaches the caller, nothing is written, and the next transaction runs unnamed', async () => {
     await db.executeQuery(NAMED, [1]); // node-postgres now believes the statement is prepared
     await db.executeWrite('DEALLOCATE ALL');
     let attempts = 0;
-    const result = await db.withTransaction(async (tx) => {
-      attempts += 1;
-      await db.executeWrite("INSERT INTO customers (name) VALUES ('In A Transaction')", [], tx);
-      return db.executeQuery<{ n: number }>(NAMED, [41], tx);
-    });
+    const transaction = () =>
+      db.withTransaction(async (tx) => {
+        attempts += 1;
+        await db.executeWrite("INSERT INTO customers (name) VALUES ('Not Twice')", [], tx);
+        return db.executeQuery<{ n: number }>(NAMED, [41], tx);
+      });
+    await expect(transaction()).rejects.toMatchObject({ code: '26000' });
+    expect(attempts).toBe(1);
+    expect(await db.executeQuery("SELECT id FROM customers WHERE name = 'Not Twice'")).toHaveLength(0);
+    expect(db.classifyDbError(Object.assign(new Error('prepared statement does not exist'), { code: '26000' }))).toBe('unavailable');
+    expect(await transaction()).toEqual([{ n: 42 }]);
+    expect(attempts).toBe(2);
+    expect(fallbackWarnings()).toHaveLength(1);
+  });
+
+  test('inside withTransaction with rerunIfRolledBack: the whole transaction runs again, and its writes land once', async () => {
+    await db.executeQuery(NAMED, [1]); // node-postgres now believes the statement is prepared
+    await db.executeWrite('DEALLOCATE ALL');
+    let attempts = 0;
+    const result = await db.withTransaction(
+      async (tx) => {
+        attempts += 1;
+        await db.executeWrite("INSERT INTO customers (name) VALUES ('In A Transaction')", [], tx);
+        return db.executeQuery<{ n: number }>(NAMED, [41], tx);
+      },
+      { rerunIfRolledBack: true },
+    );
     expect(result).toEqual([{ n: 42 }]);
     expect(attempts).toBe(2);
     expect(await db.executeQuery("SELECT id FROM customers WHERE name = 'In A Transaction'")).toHaveLength(1);
