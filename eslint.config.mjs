@@ -3,6 +3,10 @@ import js from '@eslint/js';
 import jest from 'eslint-plugin-jest';
 import tseslint from 'typescript-eslint';
 
+const NO_PG = { name: 'pg', message: 'Only src/db imports pg: use the helpers of src/db.' };
+// A feature module (src/modules/<name>/) is used through its index.ts: its other files are its own.
+const MODULE_INTERNALS = 'Import a module through its index.ts (src/modules/<name>/index.ts): its other files are its internals.';
+
 export default tseslint.config(
   // docs/examples is type-checked by test/api/docs/typed-client.test.ts, against types generated from the document.
   { ignores: ['dist/', 'coverage/', 'node_modules/', '.data/', 'bench/results/', 'docs/examples/'] },
@@ -20,9 +24,16 @@ export default tseslint.config(
   },
   {
     files: ['src/**/*.ts'],
-    ignores: ['src/db/**'],
+    ignores: ['src/db/**', 'src/http/**', 'src/modules/**'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'pg', message: 'Only src/db imports pg: use the helpers of src/db.' }] }],
+      'no-restricted-imports': ['error', { paths: [NO_PG], patterns: [{ regex: '(^|/)modules/[^/]+/(?!index$)[^/]+$', message: MODULE_INTERNALS }] }],
+    },
+  },
+  // Inside a module: its own files freely; another module only through that module's index.ts.
+  {
+    files: ['src/modules/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [NO_PG], patterns: [{ regex: '^\\.\\./[a-z-]+/(?!index$)[^/]+$', message: MODULE_INTERNALS }] }],
     },
   },
   // The layers are imported in one direction: features (src/modules) use the platform (src/http) and
@@ -42,7 +53,7 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [{ name: 'pg', message: 'Only src/db imports pg: use the helpers of src/db.' }],
+          paths: [NO_PG],
           patterns: [{ group: ['**/modules/**'], message: 'The platform (src/http) imports no feature: features import the platform.' }],
         },
       ],

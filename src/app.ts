@@ -7,13 +7,12 @@ import { httpMetricsObserver, metricsRouter } from './metrics/metrics-router';
 import { requireAuth } from './http/authenticate';
 import { staticResponseHeaders } from './http/security-headers';
 import { installJsonResponse } from './http/send-json';
-import { authRouter } from './modules/auth/auth-router';
-import { resolveCurrentUser } from './modules/auth/current-user';
-import { customersRouter } from './modules/customers/customers-router';
-import { dashboardRouter } from './modules/dashboard/dashboard-router';
-import { docsRouter, openApiHandler } from './modules/docs/docs-router';
-import { healthRouter } from './modules/health/health-router';
-import { usersRouter } from './modules/users/users-router';
+import { authRouter } from './modules/auth';
+import { customersRouter } from './modules/customers';
+import { dashboardRouter } from './modules/dashboard';
+import { docsRouter, openApiHandler } from './modules/docs';
+import { healthRouter } from './modules/health';
+import { resolveCurrentUser, usersRouter } from './modules/users';
 
 /**
  * Builds the request listener without listening: one Express pipeline for every route. The order

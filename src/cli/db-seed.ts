@@ -3,8 +3,8 @@
 import { getConfig } from '../config/config';
 import { migrate } from '../db';
 import { getLogger } from '../logging/logger';
-import { seedDemoCustomers } from '../modules/customers/customers-demo';
-import { ensureAdmin } from '../modules/users/users-bootstrap';
+import { seedDemoCustomers } from '../modules/customers';
+import { ensureAdmin } from '../modules/users';
 import { runCli } from './run-cli';
 
 runCli(async () => {

@@ -2,7 +2,7 @@
 // docs/openapi.json, or to <file>. No database is needed.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { buildOpenApiDocument } from '../modules/docs/openapi-document';
+import { buildOpenApiDocument } from '../modules/docs';
 
 const file = resolve(process.argv[2] ?? 'docs/openapi.json');
 mkdirSync(dirname(file), { recursive: true });

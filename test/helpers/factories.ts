@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { hashPassword } from '../../src/modules/auth/password';
+import { hashPassword } from '../../src/modules/users';
 import { insertCustomer, type Customer } from '../../src/modules/customers/customers-repository';
 import type { CreateCustomerBody } from '../../src/modules/customers/customers-schemas';
 import { insertUser, updateUser, type User } from '../../src/modules/users/users-repository';

@@ -1,11 +1,11 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { AUTHENTICATED, BEARER, WITH_BODY, errorResponses, jsonBody, jsonResponse } from '../../http/openapi';
-import { UserSchema } from '../users/users-schemas';
+import { UserSchema } from '../users';
 import { ChangePasswordBodySchema, LoginBodySchema, LoginResponseSchema } from './auth-schemas';
 
 const tags = ['Auth'];
 
-/** API.md §3 in the OpenAPI document. */
+/** docs/api.md §3 in the OpenAPI document. */
 export function registerAuthPaths(registry: OpenAPIRegistry): void {
   const login = errorResponses(...WITH_BODY, 401, 429, 503);
   login[401] = { ...login[401]!, description: 'INVALID_CREDENTIALS: unknown email, wrong password or inactive user (one answer for all)' };

@@ -3,14 +3,12 @@ import { getConfig } from '../../config/config';
 import { requireAuth } from '../../http/authenticate';
 import { AppError, notFound } from '../../http/errors';
 import { createRouter } from '../../http/router';
-import { findPasswordHash, findUserById, findUserCredentialsByEmail, updateUser } from '../users/users-repository';
-import { ChangePasswordBodySchema, LoginBodySchema } from './auth-schemas';
 import { signAccessToken } from '../../http/access-tokens';
-import { forgetCurrentUser, resolveCurrentUser } from './current-user';
+import { findPasswordHash, findUserById, findUserCredentialsByEmail, resolveCurrentUser, setPassword, verifyAgainstDummy, verifyPassword } from '../users';
+import { ChangePasswordBodySchema, LoginBodySchema } from './auth-schemas';
 import { loginRateLimits } from './login-rate-limit';
-import { hashPassword, verifyAgainstDummy, verifyPassword } from './password';
 
-/** API.md §3: login (public, rate limited), me and change-password (authenticated). */
+/** docs/api.md §3: login (public, rate limited), me and change-password (authenticated). */
 export function authRouter(): Router {
   const router = createRouter();
 
@@ -41,8 +39,7 @@ export function authRouter(): Router {
     if (!stored || !(await verifyPassword(body.current_password, stored))) {
       throw new AppError('VALIDATION_ERROR', { messageKey: 'WRONG_PASSWORD', details: [{ path: 'current_password', message: 'is wrong' }] });
     }
-    await updateUser(userId, { passwordHash: await hashPassword(body.new_password) });
-    forgetCurrentUser(userId);
+    await setPassword(userId, body.new_password);
     res.status(204).end();
   });
 

@@ -79,7 +79,7 @@ function storeFor(name: string): Store | undefined {
 }
 
 /**
- * Login limits (API.md §3): per email, 5 failures in 15 minutes lock it (the right password too)
+ * Login limits (docs/api.md §3): per email, 5 failures in 15 minutes lock it (the right password too)
  * until the window passes; per client address, 50 attempts in 15 minutes. With REDIS_URL the counts
  * live in Redis and every instance shares them; without it, each process counts alone.
  */

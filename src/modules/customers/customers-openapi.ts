@@ -10,7 +10,7 @@ const IfMatchHeaders = z.object({
 });
 const tags = ['Customers'];
 
-/** API.md §5 in the OpenAPI document. */
+/** docs/api.md §5 in the OpenAPI document. */
 export function registerCustomersPaths(registry: OpenAPIRegistry): void {
   registry.registerPath({
     method: 'get',

@@ -1,5 +1,5 @@
 import { READ_REPLICA, executeQueryOne, executeWrite, queryPage, type DbClient, type Page, type PageQuery, type PageSort, type PageStart } from '../../db';
-import type { CreateCustomerBody, ListCustomersQuery, UpdateCustomerBody } from './customers-schemas';
+import type { CreateCustomerBody, CustomerStatus, ListCustomersQuery, UpdateCustomerBody } from './customers-schemas';
 
 export interface Customer {
   id: number;
@@ -8,7 +8,7 @@ export interface Customer {
   phone: string | null;
   company: string | null;
   city: string | null;
-  status: 'lead' | 'active' | 'inactive';
+  status: CustomerStatus;
   notes: string | null;
   version: number;
   created_at: Date;

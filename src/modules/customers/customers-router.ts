@@ -46,7 +46,7 @@ async function applyUpdate(id: number, changes: UpdateCustomerBody, ifMatch: IfM
   throw notFound();
 }
 
-/** API.md §5: any authenticated user; delete is admin-only. */
+/** docs/api.md §5: any authenticated user; delete is admin-only. */
 export function customersRouter(): Router {
   const router = createRouter();
 

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { emailSchema, optionalText, text, timestampSchema } from '../../http/common-schemas';
 import { checkPaging, pageSchemaOf, pagingFields } from '../../http/list-paging';
 
+/** The one list of customer statuses (the table's CHECK constraint says the same: migration 001). */
 export const CUSTOMER_STATUSES = ['lead', 'active', 'inactive'] as const;
+export type CustomerStatus = (typeof CUSTOMER_STATUSES)[number];
 export const CUSTOMER_SORTS = ['id', 'name', 'created_at', 'updated_at', 'city', 'status'] as const;
 
 const StatusSchema = z.enum(CUSTOMER_STATUSES);
@@ -59,7 +61,7 @@ export const IfMatchSchema = z
   .optional();
 export type IfMatch = z.infer<typeof IfMatchSchema>;
 
-/** A customer as the API answers it (API.md §5). */
+/** A customer as the API answers it (docs/api.md §5). */
 export const CustomerSchema = z
   .object({
     id: z.number().int().meta({ example: 42 }),

@@ -2,7 +2,7 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { AUTHENTICATED, BEARER, errorResponses, jsonResponse } from '../../http/openapi';
 import { DashboardSchema } from './dashboard-schemas';
 
-/** API.md §6 in the OpenAPI document. */
+/** docs/api.md §6 in the OpenAPI document. */
 export function registerDashboardPaths(registry: OpenAPIRegistry): void {
   registry.registerPath({
     method: 'get',

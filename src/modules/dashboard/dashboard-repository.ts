@@ -1,8 +1,8 @@
 import { READ_REPLICA, executeQueryOne } from '../../db';
-import { toCustomer, type Customer, type CustomerRow } from '../customers/customers-repository';
+import { toCustomer, type Customer, type CustomerRow, type CustomerStatus } from '../customers';
 
 export interface Dashboard {
-  customers: { total: number; by_status: { lead: number; active: number; inactive: number }; new_last_30_days: number };
+  customers: { total: number; by_status: Record<CustomerStatus, number>; new_last_30_days: number };
   users: { total: number; active: number };
   top_cities: { city: string; count: number }[];
   recent_customers: Customer[];

@@ -3,7 +3,7 @@ import { getConfig } from '../../config/config';
 import { createRouter } from '../../http/router';
 import { getDashboard } from './dashboard-service';
 
-/** API.md §6: the dashboard, at most DASHBOARD_MAX_AGE_S old, in one database round trip when computed. */
+/** docs/api.md §6: the dashboard, at most DASHBOARD_MAX_AGE_S old, in one database round trip when computed. */
 export function dashboardRouter(): Router {
   const router = createRouter();
   router.get('/', async (_req, res) => {

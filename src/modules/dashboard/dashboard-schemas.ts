@@ -1,15 +1,15 @@
 import { z } from 'zod';
 import { timestampSchema } from '../../http/common-schemas';
-import { CustomerSchema } from '../customers/customers-schemas';
+import { CUSTOMER_STATUSES, CustomerSchema } from '../customers';
 
 const count = z.number().int().min(0);
 
-/** GET /api/dashboard (API.md §6). */
+/** GET /api/dashboard (docs/api.md §6). */
 export const DashboardSchema = z
   .object({
     customers: z.object({
       total: count,
-      by_status: z.object({ lead: count, active: count, inactive: count }),
+      by_status: z.object(Object.fromEntries(CUSTOMER_STATUSES.map((status) => [status, count])) as Record<(typeof CUSTOMER_STATUSES)[number], typeof count>),
       new_last_30_days: count,
     }),
     users: z.object({ total: count, active: count }),

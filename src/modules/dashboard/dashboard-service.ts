@@ -44,7 +44,7 @@ function computeNext(current: Computation): Promise<DashboardSnapshot> {
 }
 
 /**
- * API.md §6: numbers at most DASHBOARD_MAX_AGE_S old, never computed twice at once in this process.
+ * docs/api.md §6: numbers at most DASHBOARD_MAX_AGE_S old, never computed twice at once in this process.
  * A request is answered from the last computation while it is fresh enough, else it joins the running
  * one when that started recently enough, else the next one. Past half the age a fresh copy is started
  * in the background, so that under steady traffic nobody waits for it.

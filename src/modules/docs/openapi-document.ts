@@ -2,18 +2,18 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { registerMetricsPaths } from '../../metrics/metrics-openapi';
-import { registerAuthPaths } from '../auth/auth-openapi';
-import { registerCustomersPaths } from '../customers/customers-openapi';
-import { registerDashboardPaths } from '../dashboard/dashboard-openapi';
-import { registerHealthPaths } from '../health/health-openapi';
-import { registerUsersPaths } from '../users/users-openapi';
+import { registerAuthPaths } from '../auth';
+import { registerCustomersPaths } from '../customers';
+import { registerDashboardPaths } from '../dashboard';
+import { registerHealthPaths } from '../health';
+import { registerUsersPaths } from '../users';
 
 export type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
 
 let document: OpenApiDocument | undefined;
 
 /**
- * The OpenAPI 3.1 document of API.md, generated from the zod schemas that validate the requests
+ * The OpenAPI 3.1 document of docs/api.md, generated from the zod schemas that validate the requests
  * (and the answers' schemas next to them): it cannot drift from the code. Built once per process.
  */
 export function buildOpenApiDocument(): OpenApiDocument {

@@ -4,7 +4,7 @@ import { DbTestSchema, LivenessSchema, PoolHealthSchema, ReadinessSchema } from 
 
 const tags = ['Health'];
 
-/** API.md §2 in the OpenAPI document. */
+/** docs/api.md §2 in the OpenAPI document. */
 export function registerHealthPaths(registry: OpenAPIRegistry): void {
   registry.registerPath({
     method: 'get',

@@ -4,6 +4,7 @@ import { currentTelemetry, poolStats, primaryHostStats, replicaStats, type PoolS
 import { requireToken } from '../../http/authenticate';
 import { toAppError } from '../../http/error-handler';
 import { isDraining } from '../../http/lifecycle';
+import { settleWithin } from '../../lib/settle-within';
 import { translate, type Locale } from '../../http/messages';
 import { localeOf } from '../../http/request-context';
 import { createRouter } from '../../http/router';
@@ -11,23 +12,6 @@ import { pingDatabase, selectTestRow } from './health-repository';
 
 const READY_TIMEOUT_MS = 1000;
 const WARNING_USAGE_PERCENT = 60;
-
-/** Resolves with the outcome of `work`, or 'timeout' after `ms` (the work's own error is swallowed). */
-async function within(ms: number, work: Promise<unknown>): Promise<'ok' | 'timeout' | { error: unknown }> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), ms);
-  });
-  const outcome = work.then(
-    () => 'ok' as const,
-    (error: unknown) => ({ error }),
-  );
-  try {
-    return await Promise.race([outcome, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 function poolWarnings(stats: PoolStats, locale: Locale): string[] {
   const warnings: string[] = [];
@@ -58,7 +42,7 @@ function telemetryFields() {
 
 const locale = (req: Request): Locale => localeOf(req, getConfig().http.defaultLocale);
 
-/** The seed's three health routes plus readiness (API.md §2). */
+/** The seed's three health routes plus readiness (docs/api.md §2). */
 export function healthRouter(): Router {
   const router = createRouter();
 
@@ -67,7 +51,7 @@ export function healthRouter(): Router {
   });
 
   router.get('/ready', async (_req, res) => {
-    const ready = !isDraining() && (await within(READY_TIMEOUT_MS, pingDatabase())) === 'ok';
+    const ready = !isDraining() && (await settleWithin(pingDatabase(), READY_TIMEOUT_MS)).status === 'fulfilled';
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable' });
   });
 
@@ -76,7 +60,7 @@ export function healthRouter(): Router {
     // Probe only when a client is free or can be opened: a busy full pool is evidently connected,
     // and a probe would only queue behind the traffic it is reporting on.
     const canProbe = before.available > 0 || before.total < before.max_connections;
-    const probe = canProbe ? await within(READY_TIMEOUT_MS, pingDatabase()) : 'ok';
+    const probe = canProbe ? await settleWithin(pingDatabase(), READY_TIMEOUT_MS) : ({ status: 'fulfilled' } as const);
     const stats = poolStats();
     const lang = locale(req);
     const warnings = poolWarnings(stats, lang);
@@ -94,8 +78,8 @@ export function healthRouter(): Router {
       },
       ...telemetryFields(),
     };
-    if (probe !== 'ok') {
-      const error = probe === 'timeout' ? 'DATABASE_UNAVAILABLE' : toAppError(probe.error).code;
+    if (probe.status !== 'fulfilled') {
+      const error = probe.status === 'timeout' ? 'DATABASE_UNAVAILABLE' : toAppError(probe.reason).code;
       res.status(503).json({ ...body, status: 'error', error });
       return;
     }

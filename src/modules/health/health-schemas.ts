@@ -33,7 +33,7 @@ const PoolEntrySchema = z.object({
   host_switches: int.meta({ description: 'How often that happened since start' }),
 });
 
-/** GET /api/health/db (API.md §2), 200 and 503 alike. */
+/** GET /api/health/db (docs/api.md §2), 200 and 503 alike. */
 export const PoolHealthSchema = z
   .object({
     status: z.enum(['healthy', 'warning', 'error']),

@@ -1,6 +1,6 @@
 import { getConfig } from '../../config/config';
 import type { CurrentUser, TokenClaims } from '../../http/request-context';
-import { findActiveUser } from '../users/users-repository';
+import { findActiveUser } from './users-repository';
 
 interface Entry {
   user: CurrentUser | null;

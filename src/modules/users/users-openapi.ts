@@ -5,7 +5,7 @@ import { CreateUserBodySchema, ListUsersQuerySchema, UpdateUserBodySchema, UserP
 
 const tags = ['Users'];
 
-/** API.md §4 in the OpenAPI document. */
+/** docs/api.md §4 in the OpenAPI document. */
 export function registerUsersPaths(registry: OpenAPIRegistry): void {
   registry.registerPath({
     method: 'get',

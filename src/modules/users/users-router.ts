@@ -12,7 +12,7 @@ import { changeUser, createUser, prepareNewUser, removeUser } from './users-serv
 // The users list has one sort and no filter: one cursor scope.
 const USERS_SCOPE = cursorScope(['users']);
 
-/** API.md §4: admins manage users; a user may only read itself. */
+/** docs/api.md §4: admins manage users; a user may only read itself. */
 export function usersRouter(): Router {
   const router = createRouter();
   const adminOnly = requireRole('admin');

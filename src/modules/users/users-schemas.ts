@@ -26,7 +26,7 @@ export type UpdateUserBody = z.infer<typeof UpdateUserBodySchema>;
 export const ListUsersQuerySchema = z.object(pagingFields).superRefine(checkPaging);
 export type ListUsersQuery = z.infer<typeof ListUsersQuerySchema>;
 
-/** A user as the API answers it: never the password or its hash (API.md §4). */
+/** A user as the API answers it: never the password or its hash (docs/api.md §4). */
 export const UserSchema = z
   .object({
     id: z.number().int().meta({ example: 1 }),

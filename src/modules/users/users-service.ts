@@ -1,9 +1,12 @@
 import { UniqueViolationError, withTransaction, type DbClient } from '../../db';
 import { AppError, conflict, notFound } from '../../http/errors';
-import { forgetCurrentUser } from '../auth/current-user';
-import { hashPassword } from '../auth/password';
+import { forgetCurrentUser } from './users-current-user';
+import { hashPassword } from './users-password';
 import { deleteUser, insertUser, lockActiveAdminIds, updateUser, type NewUser, type User } from './users-repository';
 import type { CreateUserBody, UpdateUserBody } from './users-schemas';
+
+// These transactions do database work only: safe to run again when rolled back (a failover, a pooler).
+const DB_ONLY = { rerunIfRolledBack: true };
 
 const lastAdmin = () => new AppError('CONFLICT', { messageKey: 'LAST_ADMIN' });
 
@@ -32,7 +35,7 @@ export async function changeUser(id: number, body: UpdateUserBody): Promise<User
       if (admins.length === 1 && admins[0] === id) throw lastAdmin();
     }
     return updateUser(id, { name: body.name, role: body.role, is_active: body.is_active, passwordHash }, tx);
-  });
+  }, DB_ONLY);
   if (!user) throw notFound();
   forgetCurrentUser(id);
   return user;
@@ -43,7 +46,13 @@ export async function removeUser(id: number): Promise<void> {
     const admins = await lockActiveAdminIds(tx);
     if (admins.length === 1 && admins[0] === id) throw lastAdmin();
     return deleteUser(id, tx);
-  });
+  }, DB_ONLY);
   forgetCurrentUser(id);
   if (!deleted) throw notFound();
+}
+
+/** Replaces the user's password (hashed here) and drops this instance's cached copy of the user. */
+export async function setPassword(userId: number, password: string): Promise<void> {
+  await updateUser(userId, { passwordHash: await hashPassword(password) });
+  forgetCurrentUser(userId);
 }
