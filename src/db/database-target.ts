@@ -1,4 +1,4 @@
-import { getConfig, setConfig, type Config } from '../config/config';
+import { getConfig, type Config } from '../config/config';
 import { getLogger } from '../logging/logger';
 import { startEmbeddedDatabase } from './embedded';
 
@@ -10,7 +10,8 @@ export interface DatabaseTarget {
 
 /**
  * Decides which database this process uses. Without DATABASE_URL (and PGHOST) outside production,
- * an embedded PostgreSQL is started and the unchanged pool is pointed at it.
+ * an embedded PostgreSQL is started; the config it returns points at it (the caller makes it the
+ * process's config, before the pool is first built).
  */
 export async function prepareDatabase(): Promise<DatabaseTarget> {
   const config = getConfig();
@@ -22,7 +23,6 @@ export async function prepareDatabase(): Promise<DatabaseTarget> {
   const started = Date.now();
   const embedded = await startEmbeddedDatabase(config.db.embeddedDir, (message) => log.info(message), { relocatable: config.db.embeddedDirIsDefault });
   const next: Config = Object.freeze({ ...config, db: Object.freeze({ ...config.db, url: embedded.url }) });
-  setConfig(next);
   log.info(
     { database: 'embedded', dataDir: embedded.dataDir, port: embedded.port, startMs: Date.now() - started },
     `using the embedded PostgreSQL on 127.0.0.1:${embedded.port}, files in ${embedded.dataDir}`,

@@ -113,3 +113,11 @@ export function toTypedDbError(err: unknown): unknown {
   if (isConnectionLevelError(err)) return new DatabaseUnavailableError(undefined, { cause: err });
   return err;
 }
+
+/**
+ * PgBouncer refuses start-up parameters it does not know (unless `ignore_startup_parameters` lists them);
+ * a server older than PostgreSQL 12 does not know plan_cache_mode.
+ */
+export const isStartupParameterRefused = (err: unknown): boolean =>
+  err instanceof Error && (/unsupported startup parameter/i.test(err.message) || /unrecognized configuration parameter "plan_cache_mode"/.test(err.message));
+

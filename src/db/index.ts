@@ -1,6 +1,8 @@
 // The db folder's public face: other folders import the data layer only from here.
-export { getPool, closePool, poolStats, primaryHostStats, warmPool, startupSettingsRefused, addTelemetryListener, currentTelemetry, type PoolStats } from './pool';
+export { getPool, closePool, poolStats, primaryHostStats, warmPool, startupSettingsRefused, currentTelemetry, type PoolStats } from './pool';
+export { addTelemetryListener } from './pool-factory';
 export { applySessionSettingsToRole } from './role-settings';
+export { readConnectionLimits } from './server-limits';
 export { queryPage, buildPageQuery, COUNT_CAP, type Page, type PageQuery, type PageSort, type PageStart, type CountMode } from './page-query';
 export { executeQuery, executeQueryOne, executeWrite, withTransaction, READ_REPLICA, type DbClient, type DbTarget, type Sql, type TransactionOptions, type WriteResult } from './query';
 export { startReplicas, checkReplicas, replicaStats, replicaPoolName, type ReplicaStats, type ReplicaState } from './replicas';

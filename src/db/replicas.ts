@@ -2,7 +2,8 @@ import { getConfig } from '../config/config';
 import { describeDatabaseUrl } from '../config/database-url';
 import { getLogger } from '../logging/logger';
 import { PoolExhaustedError } from './db-errors';
-import { buildPool, endPool, hostStatsOf, onClosePool, statsOf, withClient, type PoolState, type PoolStats } from './pool';
+import { endPool, onClosePool, statsOf, withClient, type PoolStats } from './pool';
+import { buildPool, hostStatsOf, type PoolState } from './pool-factory';
 
 /**
  * Read replicas (DATABASE_REPLICA_URLS): one pool each, and a check every second of how far each is

@@ -1,17 +1,18 @@
 import type { TargetSessionAttrs } from '../../../src/config/database-url';
 import { loadConfig } from '../../../src/config/config';
 import { DatabaseUnavailableError, migrate, poolStats, primaryHostStats } from '../../../src/db';
-import { buildPool, endPool, withClient, type PoolState } from '../../../src/db/pool';
+import { buildPool, type PoolState } from '../../../src/db/pool-factory';
+import { endPool, withClient } from '../../../src/db/pool';
 import { api, expectApiError } from '../../helpers/api';
 import { createAdmin } from '../../helpers/factories';
-import { createPgCluster, findPgBin, type PgCluster, type PgNode } from '../../helpers/pg-cluster';
+import { describeIf } from '../../helpers/needs';
+import { PG_BIN_MISSING, createPgCluster, findPgBin, type PgCluster, type PgNode } from '../../helpers/pg-cluster';
 import { usePoolConfig } from '../../helpers/pool';
 import { freePort } from '../../helpers/server-process';
 
 // Which server a connection takes, per target_session_attrs, against a real primary (initdb) and a
 // real standby (pg_basebackup -R); and a server that turns read-only under the pool.
 const bin = findPgBin();
-if (!bin) process.stdout.write('\nserver-roles tests: skipped, no PostgreSQL server binaries under /usr/lib/postgresql (Debian: apt-get install postgresql)\n');
 
 let cluster: PgCluster;
 let primary: PgNode;
@@ -32,7 +33,7 @@ function poolFor(url: string, env: Record<string, string> = {}): PoolState {
 /** The port of the server a new connection of this pool reaches. */
 const serverPort = (st: PoolState) => withClient(async (c) => (await c.query<{ port: number }>('SELECT inet_server_port() AS port')).rows[0]!.port, st);
 
-(bin ? describe : describe.skip)('target_session_attrs and read-only servers (real primary and standby)', () => {
+describeIf(bin !== undefined, 'server-roles tests', PG_BIN_MISSING)('target_session_attrs and read-only servers (real primary and standby)', () => {
   beforeAll(async () => {
     cluster = await createPgCluster(bin!);
     primary = await cluster.initPrimary('primary');

@@ -1,0 +1,52 @@
+import type { Server } from 'node:http';
+import type { Config } from '../config/config';
+import { closePool } from '../db';
+import { markDraining } from '../http/lifecycle';
+import { settleWithin } from '../lib/settle-within';
+import { getLogger } from '../logging/logger';
+import { DRAIN_SHARE, ShutdownDeadline } from './deadline';
+
+/**
+ * SIGTERM/SIGINT in a serving process: stop accepting, finish in-flight requests, close the pool, stop
+ * the embedded database, exit 0 — all within SHUTDOWN_TIMEOUT_MS (keep it below the orchestrator's kill
+ * grace period; ShutdownDeadline shares it out). In-flight requests past their share have their
+ * connections closed; a second signal exits 1 at once.
+ */
+export function handleShutdown(server: Server, config: Config, stopDatabase: () => Promise<void>): void {
+  const log = getLogger();
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    markDraining();
+    const deadline = new ShutdownDeadline(config.shutdownTimeoutMs);
+    log.info({ signal, timeoutMs: deadline.totalMs }, 'shutting down: draining in-flight requests');
+    const force = setTimeout(() => {
+      log.warn('drain time is up: closing the connections of requests still in flight');
+      server.closeAllConnections();
+    }, deadline.share(DRAIN_SHARE));
+    // Keep-alive connections whose request finishes during the drain would otherwise stay open
+    // until their keep-alive timeout; close each one as soon as it is idle.
+    const reapIdle = setInterval(() => server.closeIdleConnections(), 100);
+    server.close(() => {
+      clearTimeout(force);
+      clearInterval(reapIdle);
+      closePool(deadline.left() / 2)
+        .then(() => settleWithin(stopDatabase(), deadline.left()))
+        .then(() => {
+          log.info('shutdown complete');
+          process.exit(0);
+        })
+        .catch((err: unknown) => {
+          log.error({ err }, 'error during shutdown');
+          process.exit(1);
+        });
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+}
