@@ -7,6 +7,9 @@ import pg from 'pg';
 import { serverIds } from './os-user';
 import { freePort } from './server-process';
 
+/** Why a group that needs findPgBin() skips. */
+export const PG_BIN_MISSING = 'no PostgreSQL server binaries under /usr/lib/postgresql (Debian: apt-get install postgresql)';
+
 /** Debian's PostgreSQL server binaries (initdb, pg_ctl, pg_basebackup), newest version first; undefined when absent. */
 export function findPgBin(): string | undefined {
   const root = '/usr/lib/postgresql';

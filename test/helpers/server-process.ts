@@ -45,6 +45,16 @@ export async function waitForHealth(server: ServerProcess, timeoutMs = 60_000): 
   throw new Error(`server did not answer within ${timeoutMs} ms:\n${server.output()}`);
 }
 
+/** Polls the server's output until `pattern` appears (a log line is the condition, not a fixed sleep). */
+export async function waitForOutput(server: ServerProcess, pattern: string | RegExp, timeoutMs = 10_000): Promise<void> {
+  const started = Date.now();
+  const seen = () => (typeof pattern === 'string' ? server.output().includes(pattern) : pattern.test(server.output()));
+  while (!seen()) {
+    if (Date.now() - started > timeoutMs) throw new Error(`no ${String(pattern)} in the server's output within ${timeoutMs} ms:\n${server.output()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 export async function stopServer(server: ServerProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
   if (server.child.exitCode === null) server.child.kill(signal);
   return server.exited;

@@ -1,17 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { connect } from 'node:net';
 import { createUser, type TestUser } from '../../helpers/factories';
+import { describeIf, listeningOn } from '../../helpers/needs';
 import { freePort, startServer, stopServer, waitForHealth, type ServerProcess } from '../../helpers/server-process';
 
 // REDIS_URL: every instance counts login attempts in one place. Redis runs at 127.0.0.1:6379 on the
-// project's machines; where it does not, these tests say so and skip.
+// project's machines (.ci/run installs and starts it); where it does not, the shared-budget test says so and skips.
 const REDIS = 'redis://127.0.0.1:6379';
-const redisUp = (): Promise<boolean> =>
-  new Promise((resolve) => {
-    const socket = connect(6379, '127.0.0.1');
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-  });
 
 let user: TestUser;
 const running: ServerProcess[] = [];
@@ -40,12 +34,8 @@ async function start(redisUrl: string): Promise<ServerProcess> {
 const login = async (server: ServerProcess, email: string, password: string) =>
   (await fetch(`${server.base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) })).status;
 
-describe('the login rate limit with REDIS_URL', () => {
+describeIf(listeningOn(6379), 'shared rate limit', 'no Redis at 127.0.0.1:6379 (.ci/run installs and starts it)')('the login rate limit with a reachable Redis', () => {
   test('two instances share one budget: 3 failures on one and 2 on the other lock the email on both', async () => {
-    if (!(await redisUp())) {
-      process.stdout.write('\nshared rate limit: skipped, no Redis at 127.0.0.1:6379\n');
-      return;
-    }
     const [a, b] = [await start(REDIS), await start(REDIS)];
     const email = `nobody-${randomBytes(4).toString('hex')}@example.com`;
     const statuses = [];
@@ -55,7 +45,9 @@ describe('the login rate limit with REDIS_URL', () => {
     expect(await login(b, email, 'wrong-password')).toBe(429);
     expect(await login(b, user.user.email, user.password)).toBe(200);
   }, 60_000);
+});
 
+describe('the login rate limit with an unreachable Redis', () => {
   test('Redis unreachable: logins still work (fail open), with a warn line and rate_limit_store_errors_total', async () => {
     const closedPort = await freePort();
     const server = await start(`redis://127.0.0.1:${closedPort}`);

@@ -4,15 +4,15 @@ import { chromium, type Browser } from 'playwright-core';
 import { createApp } from '../../../src/app';
 import { withContractCheck } from '../../helpers/contract';
 import { createCustomer, createUser } from '../../helpers/factories';
+import { describeIf } from '../../helpers/needs';
 
 // The docs page in headless Chromium (Debian's; .ci/run installs it): it renders, a person
 // authorizes with a token and sends GET /api/customers from the page, and nothing leaves this machine.
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
-if (!CHROMIUM) process.stdout.write('\ndocs page browser test: skipped, no Chromium at /usr/bin/chromium (apt-get install chromium; .ci/run installs it)\n');
 
 const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-quic', '--no-first-run', '--disable-sync'];
 
-(CHROMIUM ? describe : describe.skip)('GET /api/docs in headless Chromium', () => {
+describeIf(CHROMIUM !== undefined, 'docs page browser test', 'no Chromium at /usr/bin/chromium (apt-get install chromium; .ci/run installs it)')('GET /api/docs in headless Chromium', () => {
   let server: Server;
   let base: string;
   let browser: Browser;

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseExposition } from '../../helpers/prometheus';
-import { createPgCluster, findPgBin, type PgCluster, type PgNode } from '../../helpers/pg-cluster';
+import { describeIf } from '../../helpers/needs';
+import { PG_BIN_MISSING, createPgCluster, findPgBin, type PgCluster, type PgNode } from '../../helpers/pg-cluster';
 import { freePort, startServer, stopServer, waitForHealth, type ServerProcess } from '../../helpers/server-process';
 
 // The built server, started with nothing but a multi-host DATABASE_URL (and the production musts),
@@ -10,7 +11,6 @@ import { freePort, startServer, stopServer, waitForHealth, type ServerProcess } 
 // standby of n2, first in the host list, and n2's sessions are terminated. The clients do what a
 // careful client does: an Idempotency-Key per create, a retry on 503 or a cut connection.
 const bin = findPgBin();
-if (!bin) process.stdout.write('\nfailover tests: skipped, no PostgreSQL server binaries under /usr/lib/postgresql (Debian: apt-get install postgresql)\n');
 
 const ADMIN = { email: 'failover-admin@example.com', password: 'failover-admin-pw' };
 const WRITERS = 4;
@@ -85,7 +85,7 @@ function startLoad() {
   };
 }
 
-(bin ? describe : describe.skip)('failover: a multi-host DATABASE_URL follows the primary, and retried creates are never doubled', () => {
+describeIf(bin !== undefined, 'failover tests', PG_BIN_MISSING)('failover: a multi-host DATABASE_URL follows the primary, and retried creates are never doubled', () => {
   beforeAll(async () => {
     cluster = await createPgCluster(bin!);
     n1 = await cluster.initPrimary('n1');

@@ -1,12 +1,13 @@
 import { QueryTimeoutError, applySessionSettingsToRole, closePool, executeQuery, startupSettingsRefused, warmPool } from '../../../src/db';
 import { createCustomer, createUser, type TestUser } from '../../helpers/factories';
+import { describeIf } from '../../helpers/needs';
 import { PGBOUNCER, startPgBouncer as startPgBouncerFor, type Bouncer } from '../../helpers/pgbouncer';
 import { usePoolConfig } from '../../helpers/pool';
 import { freePort, startServer, stopServer, waitForHealth, type ServerProcess } from '../../helpers/server-process';
 
 // Two API processes with their default settings behind Debian's PgBouncer (1.18: no prepared statements
 // across transactions, start-up parameters refused), in transaction mode and then in session mode.
-if (!PGBOUNCER) process.stdout.write('\npgbouncer tests: skipped, no pgbouncer binary here (apt-get install pgbouncer; .ci/run installs it)\n');
+const withPgBouncer = () => describeIf(PGBOUNCER !== undefined, 'pgbouncer tests', 'no pgbouncer binary here (apt-get install pgbouncer; .ci/run installs it)');
 
 /** PgBouncer in front of this file's test database. */
 const startPgBouncer = (mode: 'transaction' | 'session') =>
@@ -73,7 +74,7 @@ const EXPECTED: Record<string, number> = {
   'DELETE customer': 204,
 };
 
-(PGBOUNCER ? describe : describe.skip).each(['transaction', 'session'] as const)('two API processes behind PgBouncer in %s mode', (mode) => {
+withPgBouncer().each(['transaction', 'session'] as const)('two API processes behind PgBouncer in %s mode', (mode) => {
   let bouncer: Bouncer;
   let servers: ServerProcess[];
 
@@ -108,7 +109,7 @@ const EXPECTED: Record<string, number> = {
   });
 });
 
-(PGBOUNCER ? describe : describe.skip)('timeouts behind PgBouncer in transaction mode', () => {
+withPgBouncer()('timeouts behind PgBouncer in transaction mode', () => {
   afterEach(async () => {
     await closePool();
   });

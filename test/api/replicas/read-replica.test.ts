@@ -1,11 +1,12 @@
 import { parseExposition } from '../../helpers/prometheus';
 import { freePort, startServer, stopServer, waitForHealth, type ServerProcess } from '../../helpers/server-process';
+import { describeIf } from '../../helpers/needs';
+import { PG_BIN_MISSING } from '../../helpers/pg-cluster';
 import { findPgBin, startStreamingPair, type StreamingPair } from '../../helpers/streaming-replica';
 
 // The built server with DATABASE_REPLICA_URLS, against a real streaming replica: a primary from
 // initdb and a replica from pg_basebackup -R, both run with pg_ctl (Debian's PostgreSQL binaries).
 const bin = findPgBin();
-if (!bin) process.stdout.write('\nread-replica tests: skipped, no PostgreSQL server binaries under /usr/lib/postgresql (Debian: apt-get install postgresql)\n');
 let pair: StreamingPair;
 let server: ServerProcess;
 let auth: string;
@@ -61,7 +62,7 @@ async function readScreens(q: string): Promise<{ statuses: number[]; found: numb
   return { statuses: [list.status, search.status, dashboard.status], found: search.body?.pagination?.total ?? -1 };
 }
 
-(bin ? describe : describe.skip)('read replicas (DATABASE_REPLICA_URLS) against a real streaming replica', () => {
+describeIf(bin !== undefined, 'read-replica tests', PG_BIN_MISSING)('read replicas (DATABASE_REPLICA_URLS) against a real streaming replica', () => {
   beforeAll(async () => {
     pair = await startStreamingPair(bin!);
     server = startServer(

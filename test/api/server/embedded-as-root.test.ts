@@ -2,11 +2,11 @@ import { spawn } from 'node:child_process';
 import { chmod, cp, mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { describeIf } from '../../helpers/needs';
 import { freePort } from '../../helpers/server-process';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const asRoot = process.getuid?.() === 0;
-if (!asRoot) process.stdout.write('\nembedded-as-root: skipped, the tests do not run as root (only root has the private-home problem)\n');
 
 /**
  * The project as a clone in a private home would be: inside a mode-700 directory, with its own copy of
@@ -28,7 +28,7 @@ async function privateClone(): Promise<{ home: string; app: string }> {
   return { home, app };
 }
 
-(asRoot ? describe : describe.skip)('npm start as root, cloned into a directory the postgres user cannot enter', () => {
+describeIf(asRoot, 'embedded-as-root', 'the tests do not run as root (only root has the private-home problem)')('npm start as root, cloned into a directory the postgres user cannot enter', () => {
   test('serves /api/health, prints the admin login, says where the database lives, exits 0 on SIGTERM', async () => {
     const { home, app } = await privateClone();
     let relocated: string | undefined;

@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { Client } from 'pg';
 import { createCustomer, createUser, type TestUser } from '../../helpers/factories';
-import { freePort, startServer, stopServer, waitForHealth, type ServerProcess } from '../../helpers/server-process';
+import { freePort, startServer, stopServer, waitForHealth, waitForOutput, type ServerProcess } from '../../helpers/server-process';
 
 let caller: TestUser;
 let customerId: number;
@@ -38,9 +38,27 @@ function get(server: ServerProcess, path: string, agentless = true): Promise<num
   });
 }
 
+/** Waits until `n` statements of this database wait for a lock: the PATCHes are in flight, stuck behind lockCustomer(). */
+async function waitForLockWaiters(n: number): Promise<void> {
+  const client = new Client({ connectionString: process.env.DATABASE_URL });
+  await client.connect();
+  try {
+    const waiting = async () =>
+      (await client.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")).rows[0]!.n;
+    for (let i = 0; (await waiting()) < n; i += 1) {
+      if (i > 500) throw new Error(`fewer than ${n} statements waiting for a lock after 10 s`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    await client.end();
+  }
+}
+
 /** Holds the customer's row in another session, so a PATCH on it stays in flight until released. */
 async function lockCustomer(): Promise<() => Promise<void>> {
   const locker = new Client({ connectionString: process.env.DATABASE_URL });
+  // The file's database is dropped (with its sessions) at the end, whatever happened.
+  locker.on('error', () => undefined);
   await locker.connect();
   await locker.query('BEGIN');
   await locker.query('SELECT id FROM customers WHERE id = $1 FOR UPDATE', [customerId]);
@@ -71,9 +89,9 @@ describe('graceful shutdown (SIGTERM)', () => {
     const server = await start();
     const unlock = await lockCustomer();
     const inFlight = [patch(server), patch(server), get(server, `/api/customers/${customerId}`)];
-    await new Promise((r) => setTimeout(r, 300));
+    await waitForLockWaiters(2);
     server.child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 200));
+    await waitForOutput(server, 'shutting down: draining in-flight requests');
     const afterSignal = await get(server, '/api/health');
     await unlock();
     const statuses = await Promise.all(inFlight);
@@ -89,9 +107,9 @@ describe('graceful shutdown (SIGTERM)', () => {
     const unlock = await lockCustomer();
     try {
       const inFlight = patch(server);
-      await new Promise((r) => setTimeout(r, 300));
+      await waitForLockWaiters(1);
       server.child.kill('SIGTERM');
-      await new Promise((r) => setTimeout(r, 300));
+      await waitForOutput(server, 'shutting down: draining in-flight requests');
       expect(server.child.exitCode).toBeNull();
       const started = Date.now();
       server.child.kill('SIGTERM');
@@ -110,7 +128,7 @@ describe('graceful shutdown (SIGTERM)', () => {
     const unlock = await lockCustomer();
     try {
       const inFlight = patch(server);
-      await new Promise((r) => setTimeout(r, 300));
+      await waitForLockWaiters(1);
       const started = Date.now();
       server.child.kill('SIGTERM');
       const code = await server.exited;

@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { createCustomer, createUser, type TestUser } from '../../helpers/factories';
-import { freePort, startServer, stopServer, waitForHealth, type ServerProcess } from '../../helpers/server-process';
+import { freePort, startServer, stopServer, waitForHealth, waitForOutput, type ServerProcess } from '../../helpers/server-process';
 
 let caller: TestUser;
 let customerId: number;
@@ -31,16 +31,16 @@ describe('logs (LOG_LEVEL=info)', () => {
   test('one structured line per request: id, route template, status, duration, user id; no token', async () => {
     const res = await fetch(`${server.base}/api/customers/${customerId}`, { headers: { authorization: caller.auth, 'x-request-id': 'log-test-1' } });
     expect(res.status).toBe(200);
-    await new Promise((r) => setTimeout(r, 200));
+    await waitForOutput(server, /"reqId":"log-test-1".*"msg":"request completed"/);
     const line = lines().find((l) => l.reqId === 'log-test-1' && l.msg === 'request completed');
     expect(line).toMatchObject({ method: 'GET', route: '/api/customers/:id', status: 200, durationMs: expect.any(Number), userId: caller.user.id });
     expect(server.output()).not.toContain(caller.auth.slice(7));
   });
 
   test('a query slower than DB_SLOW_QUERY_MS is logged at warn with its SQL, never its parameters', async () => {
-    const res = await fetch(`${server.base}/api/customers/${customerId}`, { headers: { authorization: caller.auth } });
+    const res = await fetch(`${server.base}/api/customers/${customerId}`, { headers: { authorization: caller.auth, 'x-request-id': 'log-test-2' } });
     expect(res.status).toBe(200);
-    await new Promise((r) => setTimeout(r, 200));
+    await waitForOutput(server, /"reqId":"log-test-2".*"msg":"request completed"/);
     const slow = lines().filter((l) => l.msg === 'slow query' && String(l.sql).includes('FROM customers WHERE id = $1'));
     expect(slow.length).toBeGreaterThan(0);
     expect(slow[0]).toMatchObject({ level: 40, durationMs: expect.any(Number) });
@@ -49,8 +49,16 @@ describe('logs (LOG_LEVEL=info)', () => {
   });
 
   test('a failed login does not log the password', async () => {
-    await fetch(`${server.base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'x@example.com', password: 'hunter2-password' }) });
-    await new Promise((r) => setTimeout(r, 200));
+    const res = await fetch(`${server.base}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'log-login-1' },
+      body: JSON.stringify({ email: 'x@example.com', password: 'hunter2-password' }),
+    });
+    expect(res.status).toBe(401);
+    // The request's own lines are written (so the absence below means something), and carry no password.
+    await waitForOutput(server, /"reqId":"log-login-1".*"msg":"request completed"/);
+    const own = lines().filter((l) => l.reqId === 'log-login-1');
+    expect(own.map((l) => l.msg)).toEqual(expect.arrayContaining(['request rejected', 'request completed']));
     expect(server.output()).not.toContain('hunter2-password');
   });
 
@@ -64,7 +72,7 @@ describe('logs (LOG_LEVEL=info)', () => {
     );
     await new Promise((r) => setTimeout(r, 100));
     socket.destroy();
-    await new Promise((r) => setTimeout(r, 300));
+    await waitForOutput(server, /"reqId":"log-abort-1".*"msg":"request aborted"/);
     const line = lines().find((l) => l.reqId === 'log-abort-1' && l.msg === 'request aborted');
     expect(line).toMatchObject({ level: 40, method: 'POST', status: 400, durationMs: expect.any(Number) });
     // A client that hangs up is not a server error.
