@@ -6,7 +6,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cursorScope, encodeCursor } from '../src/http/list-paging';
+import { encodeCursor, listCursorScope } from '../src/http/list-paging';
+import { CUSTOMER_LIST_FILTERS } from '../src/modules/customers';
 import { BENCH_ADMIN, benchApiEnv, login, startApi } from './lib/api-process';
 import { adminQuery, openBenchDatabase } from './lib/database';
 import { fillCustomers } from './lib/fill';
@@ -70,7 +71,7 @@ export async function runScale(): Promise<void> {
       `SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS key, id FROM customers ORDER BY created_at DESC, id DESC OFFSET $1 LIMIT 1`,
       [Math.floor(size / 2)],
     );
-    deepCursor = encodeCursor(cursorScope(['customers', undefined, undefined, undefined, 'created_at', 'desc']), { key: middle!.key, id: Number(middle!.id) });
+    deepCursor = encodeCursor(listCursorScope('customers', CUSTOMER_LIST_FILTERS, { sort: 'created_at', order: 'desc' }), { key: middle!.key, id: Number(middle!.id) });
     process.stdout.write(`${size.toLocaleString('en')} customers (filled in ${(fills[size] / 1000).toFixed(1)} s)\n`);
     for (const e of endpoints) {
       await runLoad({ url: api.base, path: e.path, headers, connections: CONNECTIONS, seconds: 1 }); // warm-up, not measured

@@ -69,7 +69,105 @@ const UNINDEXED: Record<PageSort['keyType'], (key: string) => string> = {
 };
 
 /**
- * The SQL of one page and its total, in one statement (one round trip): exported for the EXPLAIN tests.
+ * The statement's parameters. The filters' values are $1..$n, bound by the repository in its filters'
+ * order (their conditions already name them); each builder below binds what it adds as the next
+ * number, in the order buildPageQuery calls them: the count's estimate, the cursor, limit and offset,
+ * the candidates' estimate.
+ */
+class Params {
+  readonly values: unknown[];
+  constructor(readonly filters: readonly string[]) {
+    this.values = [...filters];
+  }
+  bind(value: unknown): string {
+    return `$${this.values.push(value)}`;
+  }
+  /** The planner's row estimate for `SELECT 1 <from>` with this request's filter values (EXPLAIN: nothing is read). */
+  estimateOf(from: string): string {
+    return `count_estimate(${[this.bind(`SELECT 1 ${from}`), ...this.filters.map((_, i) => `$${i + 1}`)].join(', ')})`;
+  }
+}
+
+const whereOf = (conditions: (string | undefined)[]): string => {
+  const present = conditions.filter((c): c is string => c !== undefined);
+  return present.length > 0 ? `WHERE ${present.join(' AND ')}` : '';
+};
+
+/** What the builders share about one request. */
+interface Shape {
+  q: PageQuery;
+  /** Every condition: the index-only one first, then `where`. */
+  conditions: string[];
+  /** `FROM table WHERE …`: the matches. */
+  matches: string;
+  /** The page is taken from the matches when they are few (a filter not served by the sort's index). */
+  gated: boolean;
+  /** The matches are read once into `m` (finding one means reading its row). */
+  fromMatches: boolean;
+}
+
+function shapeOf(q: PageQuery): Shape {
+  const conditions = q.matchIndex === undefined ? q.where : [q.matchIndex, ...q.where];
+  const filtered = conditions.length > 0;
+  const gated = filtered && q.filter !== 'ordered';
+  return { q, conditions, matches: `FROM ${q.table} ${filtered ? `WHERE ${conditions.join(' AND ')}` : ''}`, gated, fromMatches: gated && q.filter === 'read' };
+}
+
+/** t: the total (per count mode), whether it is an estimate, and n, the matches counted up to one past the cap. */
+function countSql({ q, matches, gated, fromMatches }: Shape, params: Params): string {
+  const capped = fromMatches ? 'SELECT count(*) AS n FROM m' : `SELECT count(*) AS n FROM (SELECT 1 ${matches} LIMIT ${COUNT_CAP + 1}) capped`;
+  if (q.count === 'estimated') {
+    return `SELECT CASE WHEN n > ${COUNT_CAP} THEN greatest(${params.estimateOf(matches)}, n) ELSE n END AS total, n > ${COUNT_CAP} AS estimated, n FROM (${capped}) c`;
+  }
+  if (q.count === 'exact') {
+    return gated
+      ? `SELECT CASE WHEN n > ${COUNT_CAP} THEN (SELECT count(*) ${matches}) ELSE n END AS total, false AS estimated, n FROM (${capped}) c`
+      : `SELECT count(*) AS total, false AS estimated, NULL::bigint AS n ${matches}`;
+  }
+  return gated ? `SELECT NULL::bigint AS total, false AS estimated, n FROM (${capped}) c` : 'SELECT NULL::bigint AS total, false AS estimated, NULL::bigint AS n';
+}
+
+/** p: the page's rows (one more than the limit), by walking the sort index or, when the matches are few, from them. */
+function pageSql({ q, conditions, gated, fromMatches }: Shape, params: Params): string {
+  const { key, keyText, keyType, descending } = q.sort;
+  const byId = key === 'id';
+  const dir = descending ? 'DESC' : 'ASC';
+  const cmp = descending ? '<' : '>';
+  const after = q.after ? { key: byId ? '' : params.bind(q.after.key), id: params.bind(q.after.id) } : undefined;
+  const limit = params.bind(q.limit + 1); // one more row says whether a next page exists
+  const offset = params.bind(q.offset);
+  const seek = (k: string, id: string) =>
+    after ? (byId ? `${id} ${cmp} ${after.id}::bigint` : `(${k}, ${id}) ${cmp} (${after.key}::${keyType}, ${after.id}::bigint)`) : undefined;
+  const orderBy = (k: string, id: string) => `ORDER BY ${k} ${dir}${byId ? '' : `, ${id} ${dir}`}`;
+  const select = `SELECT ${q.columns}, ${keyText} AS page_key FROM ${q.table}`;
+  const walk = (gate?: string) => `${select} ${whereOf([...q.where, gate, seek(key, 'id')])} ${orderBy(key, 'id')} LIMIT ${limit} OFFSET ${offset}`;
+  if (!gated) return walk();
+  const few = fromMatches
+    ? `${select} JOIN (SELECT id AS m_id, k FROM m ${whereOf([seek('k', 'id')])} ${orderBy('k', 'id')} LIMIT ${limit} OFFSET ${offset}) few
+      ON id = few.m_id WHERE t.n <= ${COUNT_CAP} ${orderBy('few.k', 'id')}`
+    : `${select} ${whereOf([...conditions, `t.n <= ${COUNT_CAP}`, seek(UNINDEXED[keyType](key), '(id + 0)')])} ${orderBy(UNINDEXED[keyType](key), '(id + 0)')} LIMIT ${limit} OFFSET ${offset}`;
+  return `(${walk(`t.n > ${COUNT_CAP}`)}) UNION ALL (${few})`;
+}
+
+/**
+ * m: the first matches, up to one past the cap, read once for the count and (when few) the page.
+ * Through the index, unless the planner expects so many candidates that reading rows until the cap is
+ * reached costs less: that reads about (cap × rows / estimate) rows, the index about `estimate`
+ * entries, about four of which cost what reading a row does. Decided per request (the plan is
+ * generic), from the estimate for this q (EXPLAIN: nothing is read).
+ */
+function matchesSql({ q, conditions }: Shape, params: Params): string {
+  const first = (tests: string[]) => `SELECT id, ${q.sort.key} AS k FROM ${q.table} ${whereOf(tests)} LIMIT ${COUNT_CAP + 1}`;
+  if (q.matchIndex === undefined) return `m AS MATERIALIZED (${first(conditions)})`;
+  const candidates = params.estimateOf(`FROM ${q.table} WHERE ${q.matchIndex}`);
+  const scan = `SELECT ${candidates}::float8 ^ 2 > ${4 * (COUNT_CAP + 1)} * greatest(reltuples, 0) AS scan FROM pg_class WHERE oid = '${q.table}'::regclass`;
+  return `s AS MATERIALIZED (${scan}), m AS MATERIALIZED ((${first([...conditions, 'NOT (SELECT scan FROM s)'])})
+      UNION ALL (${first([...q.where, '(SELECT scan FROM s)'])}))`;
+}
+
+/**
+ * The SQL of one page and its total, in one statement (one round trip): exported for the EXPLAIN and
+ * golden tests.
  *
  * The matches are counted up to the cap (`n`). While more match, the page walks the sort index from
  * its start (a keyset page seeks straight to it, however deep), and past the cap the total is the
@@ -78,81 +176,14 @@ const UNINDEXED: Record<PageSort['keyType'], (key: string) => string> = {
  * the whole sort index looking for rows that are not there. Only the branch that applies runs.
  */
 export function buildPageQuery(q: PageQuery): { name: string; text: string; params: unknown[] } {
-  const params: unknown[] = [...q.filterParams];
-  const param = (value: unknown): string => {
-    params.push(value);
-    return `$${params.length}`;
-  };
-  const conditions = q.matchIndex === undefined ? q.where : [q.matchIndex, ...q.where];
-  const filtered = conditions.length > 0;
-  const whereSql = filtered ? `WHERE ${conditions.join(' AND ')}` : '';
-  const matches = `FROM ${q.table} ${whereSql}`;
-  const { key, keyText, keyType, descending } = q.sort;
-  const byId = key === 'id';
-  const dir = descending ? 'DESC' : 'ASC';
-  const cmp = descending ? '<' : '>';
-  const gated = filtered && q.filter !== 'ordered';
-  const fromMatches = gated && q.filter === 'read';
-
-  // n: the matches, counted up to one past the cap.
-  const capped = fromMatches
-    ? 'SELECT count(*) AS n FROM m'
-    : `SELECT count(*) AS n FROM (SELECT 1 ${matches} LIMIT ${COUNT_CAP + 1}) capped`;
-  // The planner's row estimate for `SELECT 1 <from>` with this request's values (EXPLAIN: nothing is read).
-  const estimateOf = (from: string) => `count_estimate(${[param(`SELECT 1 ${from}`), ...q.filterParams.map((_, i) => `$${i + 1}`)].join(', ')})`;
-  let counted: string;
-  if (q.count === 'estimated') {
-    counted = `SELECT CASE WHEN n > ${COUNT_CAP} THEN greatest(${estimateOf(matches)}, n) ELSE n END AS total, n > ${COUNT_CAP} AS estimated, n FROM (${capped}) c`;
-  } else if (q.count === 'exact') {
-    counted = gated
-      ? `SELECT CASE WHEN n > ${COUNT_CAP} THEN (SELECT count(*) ${matches}) ELSE n END AS total, false AS estimated, n FROM (${capped}) c`
-      : `SELECT count(*) AS total, false AS estimated, NULL::bigint AS n ${matches}`;
-  } else {
-    counted = gated ? `SELECT NULL::bigint AS total, false AS estimated, n FROM (${capped}) c` : 'SELECT NULL::bigint AS total, false AS estimated, NULL::bigint AS n';
-  }
-
-  const after = q.after ? { key: byId ? '' : param(q.after.key), id: param(q.after.id) } : undefined;
-  const limit = param(q.limit + 1); // one more row says whether a next page exists
-  const offset = param(q.offset);
-  const seek = (k: string, id: string) =>
-    after ? (byId ? `${id} ${cmp} ${after.id}::bigint` : `(${k}, ${id}) ${cmp} (${after.key}::${keyType}, ${after.id}::bigint)`) : undefined;
-  const orderBy = (k: string, id: string) => `ORDER BY ${k} ${dir}${byId ? '' : `, ${id} ${dir}`}`;
-  const where = (conditions: (string | undefined)[]) => {
-    const present = conditions.filter((c): c is string => c !== undefined);
-    return present.length > 0 ? `WHERE ${present.join(' AND ')}` : '';
-  };
-  const select = `SELECT ${q.columns}, ${keyText} AS page_key FROM ${q.table}`;
-  const walk = (gate?: string) => `${select} ${where([...q.where, gate, seek(key, 'id')])} ${orderBy(key, 'id')} LIMIT ${limit} OFFSET ${offset}`;
-
-  // m: the first matches, up to one past the cap, read once for the count and (when few) the page.
-  // Through the index, unless the planner expects so many candidates that reading rows until the
-  // cap is reached costs less: that reads about (cap × rows / estimate) rows, the index about
-  // `estimate` entries, about four of which cost what reading a row does. Decided per request (the
-  // plan is generic), from the estimate for this q (EXPLAIN: nothing is read).
-  const collectMatches = (): string => {
-    const first = (tests: string[]) => `SELECT id, ${key} AS k FROM ${q.table} ${where(tests)} LIMIT ${COUNT_CAP + 1}`;
-    if (q.matchIndex === undefined) return `m AS MATERIALIZED (${first(conditions)})`;
-    const candidates = estimateOf(`FROM ${q.table} WHERE ${q.matchIndex}`);
-    const scan = `SELECT ${candidates}::float8 ^ 2 > ${4 * (COUNT_CAP + 1)} * greatest(reltuples, 0) AS scan FROM pg_class WHERE oid = '${q.table}'::regclass`;
-    return `s AS MATERIALIZED (${scan}), m AS MATERIALIZED ((${first([...conditions, 'NOT (SELECT scan FROM s)'])})
-      UNION ALL (${first([...q.where, '(SELECT scan FROM s)'])}))`;
-  };
-
-  let pages: string;
-  if (!gated) {
-    pages = walk();
-  } else if (fromMatches) {
-    const few = `${select} JOIN (SELECT id AS m_id, k FROM m ${where([seek('k', 'id')])} ${orderBy('k', 'id')} LIMIT ${limit} OFFSET ${offset}) few
-      ON id = few.m_id WHERE t.n <= ${COUNT_CAP} ${orderBy('few.k', 'id')}`;
-    pages = `(${walk(`t.n > ${COUNT_CAP}`)}) UNION ALL (${few})`;
-  } else {
-    const few = `${select} ${where([...conditions, `t.n <= ${COUNT_CAP}`, seek(UNINDEXED[keyType](key), '(id + 0)')])} ${orderBy(UNINDEXED[keyType](key), '(id + 0)')} LIMIT ${limit} OFFSET ${offset}`;
-    pages = `(${walk(`t.n > ${COUNT_CAP}`)}) UNION ALL (${few})`;
-  }
-  const text = `${fromMatches ? `WITH ${collectMatches()} ` : ''}SELECT t.total AS page_total, t.estimated AS page_estimated, p.*
+  const shape = shapeOf(q);
+  const params = new Params(q.filterParams);
+  const counted = countSql(shape, params);
+  const pages = pageSql(shape, params);
+  const text = `${shape.fromMatches ? `WITH ${matchesSql(shape, params)} ` : ''}SELECT t.total AS page_total, t.estimated AS page_estimated, p.*
     FROM (${counted}) t
     LEFT JOIN LATERAL (${pages}) p ON TRUE`;
-  return { name: `${q.name}_${q.count}${q.after ? '_after' : ''}`, text, params };
+  return { name: `${q.name}_${q.count}${q.after ? '_after' : ''}`, text, params: params.values };
 }
 
 /** Runs a page query: the rows (without the helper columns), the next keyset position, and the total. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { Page, PageSort, PageStart } from '../db';
+import { PAGE_KEYS, type Page, type PageSort, type PageStart } from '../db';
 import { queryInt } from './common-schemas';
 import { validationError } from './errors';
 
@@ -33,16 +33,22 @@ export function checkPaging(q: Paging, ctx: z.RefinementCtx): void {
   }
 }
 
-const KEY_PATTERNS: Record<PageSort['keyType'], RegExp> = {
-  bigint: /^-?[0-9]{1,19}$/,
-  timestamptz: /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z$/,
-  // eslint-disable-next-line no-control-regex
-  text: /^[^\u0000]{0,1000}$/,
-};
-
 /** A short fingerprint of what a cursor belongs to: the list, its filters and its sort. */
 export function cursorScope(parts: readonly unknown[]): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, 16);
+}
+
+/**
+ * The cursor scope of a list request: the list's name, the value of each of its declared filters (in
+ * their declared order), its sort and order. A filter added to the declaration is in the scope at once.
+ */
+export function listCursorScope(list: string, filters: Readonly<Record<string, unknown>>, query: Readonly<Record<string, unknown>>): string {
+  return cursorScope([list, ...Object.keys(filters).map((name) => query[name]), query.sort, query.order]);
+}
+
+/** A list's filters as optional query parameters (spread into its query schema). */
+export function optionalFilters<F extends Record<string, z.ZodType>>(filters: F): { [K in keyof F]: z.ZodOptional<F[K]> } {
+  return Object.fromEntries(Object.entries(filters).map(([name, schema]) => [name, schema.optional()])) as { [K in keyof F]: z.ZodOptional<F[K]> };
 }
 
 export function encodeCursor(scope: string, at: { key: string; id: number }): string {
@@ -68,7 +74,7 @@ export function pageStart(q: Paging, scope: string, keyType: PageSort['keyType']
   if (cursorScopeValue !== scope) {
     throw validationError([{ path: 'cursor', message: 'belongs to other filters or another sort; start again without cursor' }], 'VALIDATION_QUERY');
   }
-  if (typeof key !== 'string' || !KEY_PATTERNS[keyType].test(key) || !Number.isSafeInteger(id) || (id as number) < 0) {
+  if (typeof key !== 'string' || !PAGE_KEYS[keyType].pattern.test(key) || !Number.isSafeInteger(id) || (id as number) < 0) {
     throw validationError([{ path: 'cursor', message: 'is not a cursor of this list' }], 'VALIDATION_QUERY');
   }
   return { offset: 0, after: { key, id: id as number } };

@@ -1,5 +1,5 @@
-import { READ_REPLICA, executeQueryOne, executeWrite, queryPage, type DbClient, type Page, type PageQuery, type PageSort, type PageStart } from '../../db';
-import type { CreateCustomerBody, CustomerStatus, ListCustomersQuery, UpdateCustomerBody } from './customers-schemas';
+import { READ_REPLICA, executeQueryOne, executeWrite, queryPage, sortKey, type DbClient, type Page, type PageQuery, type PageSort, type PageStart } from '../../db';
+import { CUSTOMER_LIST_FILTERS, type CreateCustomerBody, type CustomerListFilters, type CustomerStatus, type ListCustomersQuery, type UpdateCustomerBody } from './customers-schemas';
 
 export interface Customer {
   id: number;
@@ -25,23 +25,15 @@ export function toCustomer(row: CustomerRow): Customer {
   return { ...row, id: Number(row.id), created_by: row.created_by === null ? null : Number(row.created_by) };
 }
 
-const timeKey = (column: string): PageSort => ({
-  key: column,
-  keyText: `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
-  keyType: 'timestamptz',
-  descending: false,
-});
-const textKey = (expression: string): PageSort => ({ key: expression, keyText: expression, keyType: 'text', descending: false });
-
 // Sort keys come from this allow-list, never from input. Each has an index on (key, id); customers
 // without a city sort as '' (keyset pagination needs a key that is never NULL).
 export const CUSTOMER_SORT_KEYS: Record<ListCustomersQuery['sort'], PageSort> = {
-  id: { key: 'id', keyText: 'id::text', keyType: 'bigint', descending: false },
-  name: textKey('name'),
-  created_at: timeKey('created_at'),
-  updated_at: timeKey('updated_at'),
-  city: textKey("coalesce(city, '')"),
-  status: textKey('status'),
+  id: sortKey('id', 'bigint'),
+  name: sortKey('name', 'text'),
+  created_at: sortKey('created_at', 'timestamptz'),
+  updated_at: sortKey('updated_at', 'timestamptz'),
+  city: sortKey("coalesce(city, '')", 'text'),
+  status: sortKey('status', 'text'),
 };
 
 const SEARCH_EXPRESSION = "lower(name || ' ' || coalesce(email, '') || ' ' || coalesce(company, '') || ' ' || coalesce(phone, ''))";
@@ -73,36 +65,56 @@ export async function findCustomerById(id: number, db?: DbClient): Promise<Custo
   return row ? toCustomer(row) : null;
 }
 
-/** A list request's page query (exported for the EXPLAIN tests): page and total in one statement. */
+/** The letter of q in a statement's name: which index narrows it (see GRAM_LENGTH). */
+const searchIndexOf = (q: string): 'g' | 't' | 'q' => {
+  const length = [...q.toLowerCase()].length;
+  return length >= GRAM_LENGTH ? 'g' : length >= TRIGRAM_LENGTH ? 't' : 'q';
+};
+
+/** A filter's condition (rechecked on every row), and the condition that lets an index find its candidates. */
+interface FilterSql {
+  where: string;
+  matchIndex?: string;
+}
+
+/**
+ * The SQL of each filter declared in CUSTOMER_LIST_FILTERS (the compiler checks there is one each), and
+ * its letter in the statement's name: one prepared statement per shape of the query (filters × sort ×
+ * order × count × cursor), a small fixed set. Parameters are bound in the declared order of the filters.
+ */
+const CUSTOMER_FILTERS: { [K in keyof CustomerListFilters]: { letter: (value: CustomerListFilters[K]) => string; sql: (value: CustomerListFilters[K], bind: (v: string) => string) => FilterSql } } = {
+  q: {
+    letter: searchIndexOf,
+    sql: (q, bind) => {
+      const p = bind(likePattern(q));
+      const index = searchIndexOf(q);
+      // An index narrows on the combined text (its 4-grams, or its trigrams for a q of three: migration
+      // 005 says why); the per-field test decides, and keeps matches within one field.
+      const matchIndex =
+        index === 'g' ? `search_grams(${SEARCH_EXPRESSION}) @> search_grams(${bind(q.toLowerCase())})` : index === 't' ? `${SEARCH_EXPRESSION} LIKE ${p}` : undefined;
+      return { where: `(lower(name) LIKE ${p} OR lower(coalesce(email, '')) LIKE ${p} OR lower(coalesce(company, '')) LIKE ${p} OR lower(coalesce(phone, '')) LIKE ${p})`, matchIndex };
+    },
+  },
+  status: { letter: () => 's', sql: (status, bind) => ({ where: `status = ${bind(status)}` }) },
+  city: { letter: () => 'c', sql: (city, bind) => ({ where: `city = ${bind(city)}` }) },
+};
+
+/** A list request's page query (exported for the EXPLAIN and golden tests): page and total in one statement. */
 export function customersPageQuery(query: ListCustomersQuery, start: PageStart): PageQuery {
   const where: string[] = [];
   const filterParams: string[] = [];
+  const bind = (value: string): string => `$${filterParams.push(value)}`;
   let matchIndex: string | undefined;
-  const qLength = query.q === undefined ? 0 : [...query.q.toLowerCase()].length;
-  const index = qLength >= GRAM_LENGTH ? 'g' : qLength >= TRIGRAM_LENGTH ? 't' : 'q';
-  if (query.q !== undefined) {
-    filterParams.push(likePattern(query.q));
-    const p = `$${filterParams.length}`;
-    // An index narrows on the combined text (its 4-grams, or its trigrams for a q of three: migration
-    // 005 says why); the per-field test decides, and keeps matches within one field.
-    if (index === 'g') {
-      filterParams.push(query.q.toLowerCase());
-      matchIndex = `search_grams(${SEARCH_EXPRESSION}) @> search_grams($${filterParams.length})`;
-    } else if (index === 't') {
-      matchIndex = `${SEARCH_EXPRESSION} LIKE ${p}`;
-    }
-    where.push(`(lower(name) LIKE ${p} OR lower(coalesce(email, '')) LIKE ${p} OR lower(coalesce(company, '')) LIKE ${p} OR lower(coalesce(phone, '')) LIKE ${p})`);
+  let shape = '';
+  for (const name of Object.keys(CUSTOMER_LIST_FILTERS) as (keyof CustomerListFilters)[]) {
+    const value = query[name];
+    if (value === undefined) continue;
+    const filter = CUSTOMER_FILTERS[name] as { letter: (v: typeof value) => string; sql: (v: typeof value, b: typeof bind) => FilterSql };
+    const sql = filter.sql(value, bind);
+    where.push(sql.where);
+    matchIndex ??= sql.matchIndex;
+    shape += filter.letter(value);
   }
-  if (query.status !== undefined) {
-    filterParams.push(query.status);
-    where.push(`status = $${filterParams.length}`);
-  }
-  if (query.city !== undefined) {
-    filterParams.push(query.city);
-    where.push(`city = $${filterParams.length}`);
-  }
-  // One prepared statement per shape of the query (filters × sort × order × count × cursor): a small, fixed set.
-  const shape = `${query.q !== undefined ? index : ''}${query.status !== undefined ? 's' : ''}${query.city !== undefined ? 'c' : ''}`;
   return {
     name: `customers_list_${shape}_${query.sort}_${query.order}`,
     table: 'customers',

@@ -2,11 +2,12 @@ import type { Response, Router } from 'express';
 import { requireRole } from '../../http/authenticate';
 import { IdParamsSchema } from '../../http/common-schemas';
 import { AppError, notFound, preconditionFailed } from '../../http/errors';
-import { cursorScope, pageStart, paginated } from '../../http/list-paging';
+import { listCursorScope, pageStart, paginated } from '../../http/list-paging';
 import { createRouter } from '../../http/router';
 import { answerOnce } from '../idempotency';
 import { CUSTOMER_SORT_KEYS, deleteCustomer, findCustomerById, insertCustomer, listCustomers, updateCustomer, type Customer } from './customers-repository';
 import {
+  CUSTOMER_LIST_FILTERS,
   CreateCustomerBodySchema,
   IfMatchSchema,
   ListCustomersQuerySchema,
@@ -53,7 +54,7 @@ export function customersRouter(): Router {
   router.get('/', async (req, res) => {
     const query = ListCustomersQuerySchema.parse(req.query);
     // A cursor is good for the same filters and sort only.
-    const scope = cursorScope(['customers', query.q, query.status, query.city, query.sort, query.order]);
+    const scope = listCursorScope('customers', CUSTOMER_LIST_FILTERS, query);
     const page = await listCustomers(query, pageStart(query, scope, CUSTOMER_SORT_KEYS[query.sort].keyType));
     res.json(paginated(page.rows, page, query, scope));
   });

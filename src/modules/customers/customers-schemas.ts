@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { emailSchema, optionalText, text, timestampSchema } from '../../http/common-schemas';
-import { checkPaging, pageSchemaOf, pagingFields } from '../../http/list-paging';
+import { checkPaging, optionalFilters, pageSchemaOf, pagingFields } from '../../http/list-paging';
 
 /** The one list of customer statuses (the table's CHECK constraint says the same: migration 001). */
 export const CUSTOMER_STATUSES = ['lead', 'active', 'inactive'] as const;
@@ -29,12 +29,22 @@ export const UpdateCustomerBodySchema = z
   .refine((b) => Object.values(b).some((v) => v !== undefined), { message: 'must change at least one field' });
 export type UpdateCustomerBody = z.infer<typeof UpdateCustomerBodySchema>;
 
+/**
+ * The customers list's filters, declared once: each is an optional query parameter, part of the
+ * cursor's scope and of the statement's name; the repository must give each its SQL (CUSTOMER_FILTERS,
+ * checked by the compiler). docs/data-layer.md shows how to add one.
+ */
+export const CUSTOMER_LIST_FILTERS = {
+  q: text(200).meta({ description: 'A case-insensitive part of name, email, company or phone (% and _ literal)' }),
+  status: StatusSchema,
+  city: text(100),
+};
+export type CustomerListFilters = { [K in keyof typeof CUSTOMER_LIST_FILTERS]: z.output<(typeof CUSTOMER_LIST_FILTERS)[K]> };
+
 export const ListCustomersQuerySchema = z
   .object({
     ...pagingFields,
-    q: text(200).optional(),
-    status: StatusSchema.optional(),
-    city: text(100).optional(),
+    ...optionalFilters(CUSTOMER_LIST_FILTERS),
     sort: z.enum(CUSTOMER_SORTS).default('created_at'),
     order: z.enum(['asc', 'desc']).default('desc'),
   })

@@ -1,4 +1,4 @@
-import { READ_REPLICA, executeQuery, executeQueryOne, executeWrite, queryPage, type DbClient, type Page, type PageSort, type PageStart } from '../../db';
+import { READ_REPLICA, executeQuery, executeQueryOne, executeWrite, queryPage, sortKey, type DbClient, type Page, type PageSort, type PageStart } from '../../db';
 import type { ListUsersQuery } from './users-schemas';
 
 export type Role = 'admin' | 'user';
@@ -18,7 +18,7 @@ type UserRow = Omit<User, 'id'> & { id: string };
 
 const USER_COLUMNS = 'id, email, name, role, is_active, created_at, updated_at';
 
-export const USER_SORT_KEY: PageSort = { key: 'id', keyText: 'id::text', keyType: 'bigint', descending: false };
+export const USER_SORT_KEY: PageSort = sortKey('id', 'bigint');
 
 /** bigint ids arrive as strings; they are JSON integers in the API. */
 export function toUser(row: UserRow): User {
