@@ -86,7 +86,7 @@ export const EnvSchema = z
     DB_SLOW_QUERY_MS: int(0, 86_400_000).default(500),
     // Apply pending migrations at start-up.
     DB_MIGRATE_ON_START: bool.default(true),
-    // Where the embedded PostgreSQL keeps its files (default .data/postgres, moved when unreachable: config.ts).
+    // Where the embedded PostgreSQL keeps its files (default .data/postgres, moved where the server's OS user can reach it: db/embedded.ts).
     EMBEDDED_DB_DIR: optionalString,
     // Load demo customers into an empty database at start-up (default: true when embedded).
     SEED_DEMO_DATA: bool.optional(),

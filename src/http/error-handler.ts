@@ -64,7 +64,7 @@ export type AnsweredRequest = IncomingMessage & { id: string };
 
 /**
  * The only place that turns errors into responses (docs/api.md §1) and logs them: 4xx at warn, 5xx at
- * error with the cause. Used by Express's error handler and by the fast lane.
+ * error with the cause. Express's error handler (below) calls it.
  */
 export function sendError(err: unknown, req: AnsweredRequest, res: ServerResponse): void {
   const appError = toAppError(err);

@@ -1,4 +1,4 @@
-import type { ResponseConfig } from '@asteasolutions/zod-to-openapi';
+import type { ResponseConfig, RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { ERROR_STATUS, type ErrorCode } from './errors';
 
@@ -76,13 +76,38 @@ export const IdempotencyKeyHeaders = z.object({
     }),
 });
 
-/** Headers of a creating POST's 201, besides Location and ETag. */
-export const REPLAYED_HEADER = {
-  'Idempotent-Replayed': { description: 'true when this is the stored answer of an earlier request with the same Idempotency-Key', schema: { type: 'string' as const } },
-};
-
-/** Error answers of a creating POST sent with Idempotency-Key. */
-export const IDEMPOTENT = [409, 422] as const;
+/**
+ * A creating POST (docs/api.md §5): `Idempotency-Key` in; 201 with `Location` (plus `headers`) and the
+ * replay header out; 409 and 422 for the key, besides the body's own errors and `errors`.
+ */
+export function creatingPost(route: {
+  path: string;
+  operationId: string;
+  summary: string;
+  tags: string[];
+  body: z.ZodType;
+  created: z.ZodType;
+  headers?: ResponseConfig['headers'];
+  errors?: number[];
+}): RouteConfig {
+  return {
+    method: 'post',
+    path: route.path,
+    operationId: route.operationId,
+    summary: route.summary,
+    tags: route.tags,
+    security: BEARER,
+    request: { headers: IdempotencyKeyHeaders, body: jsonBody(route.body) },
+    responses: {
+      201: jsonResponse('Created (or, with Idempotent-Replayed: true, the first answer again)', route.created, {
+        ...route.headers,
+        Location: { description: `${route.path}/{id}`, schema: { type: 'string' } },
+        'Idempotent-Replayed': { description: 'true when this is the stored answer of an earlier request with the same Idempotency-Key', schema: { type: 'string' } },
+      }),
+      ...errorResponses(...WITH_BODY, ...(route.errors ?? []), 409, 422, ...AUTHENTICATED),
+    },
+  };
+}
 
 /** Routes that need a token: the document's bearer scheme. */
 export const BEARER = [{ bearerAuth: [] }];

@@ -1,7 +1,7 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { IdParamsSchema } from '../../http/common-schemas';
-import { AUTHENTICATED, BEARER, IDEMPOTENT, IdempotencyKeyHeaders, REPLAYED_HEADER, WITH_BODY, errorResponses, jsonBody, jsonResponse } from '../../http/openapi';
+import { AUTHENTICATED, BEARER, WITH_BODY, creatingPost, errorResponses, jsonBody, jsonResponse } from '../../http/openapi';
 import { CreateCustomerBodySchema, CustomerPageSchema, CustomerSchema, ListCustomersQuerySchema, UpdateCustomerBodySchema } from './customers-schemas';
 
 const etag = { ETag: { description: 'The customer\'s version, e.g. "3": send it back in If-Match', schema: { type: 'string' as const } } };
@@ -24,23 +24,9 @@ export function registerCustomersPaths(registry: OpenAPIRegistry): void {
     request: { query: ListCustomersQuerySchema },
     responses: { 200: jsonResponse('One page of customers', CustomerPageSchema), ...errorResponses(400, ...AUTHENTICATED) },
   });
-  registry.registerPath({
-    method: 'post',
-    path: '/api/customers',
-    operationId: 'createCustomer',
-    summary: 'Create a customer (send an Idempotency-Key to retry safely)',
-    tags,
-    security: BEARER,
-    request: { headers: IdempotencyKeyHeaders, body: jsonBody(CreateCustomerBodySchema) },
-    responses: {
-      201: jsonResponse('Created (or, with Idempotent-Replayed: true, the first answer again)', CustomerSchema, {
-        ...etag,
-        Location: { description: '/api/customers/{id}', schema: { type: 'string' } },
-        ...REPLAYED_HEADER,
-      }),
-      ...errorResponses(...WITH_BODY, ...IDEMPOTENT, ...AUTHENTICATED),
-    },
-  });
+  registry.registerPath(
+    creatingPost({ path: '/api/customers', operationId: 'createCustomer', summary: 'Create a customer (send an Idempotency-Key to retry safely)', tags, body: CreateCustomerBodySchema, created: CustomerSchema, headers: etag }),
+  );
   registry.registerPath({
     method: 'get',
     path: '/api/customers/{id}',

@@ -1,6 +1,6 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { IdParamsSchema } from '../../http/common-schemas';
-import { AUTHENTICATED, BEARER, IDEMPOTENT, IdempotencyKeyHeaders, REPLAYED_HEADER, WITH_BODY, errorResponses, jsonBody, jsonResponse } from '../../http/openapi';
+import { AUTHENTICATED, BEARER, WITH_BODY, creatingPost, errorResponses, jsonBody, jsonResponse } from '../../http/openapi';
 import { CreateUserBodySchema, ListUsersQuerySchema, UpdateUserBodySchema, UserPageSchema, UserSchema } from './users-schemas';
 
 const tags = ['Users'];
@@ -17,22 +17,9 @@ export function registerUsersPaths(registry: OpenAPIRegistry): void {
     request: { query: ListUsersQuerySchema },
     responses: { 200: jsonResponse('One page of users', UserPageSchema), ...errorResponses(400, 403, ...AUTHENTICATED) },
   });
-  registry.registerPath({
-    method: 'post',
-    path: '/api/users',
-    operationId: 'createUser',
-    summary: 'Create a user (admin; send an Idempotency-Key to retry safely)',
-    tags,
-    security: BEARER,
-    request: { headers: IdempotencyKeyHeaders, body: jsonBody(CreateUserBodySchema) },
-    responses: {
-      201: jsonResponse('Created (or, with Idempotent-Replayed: true, the first answer again)', UserSchema, {
-        Location: { description: '/api/users/{id}', schema: { type: 'string' } },
-        ...REPLAYED_HEADER,
-      }),
-      ...errorResponses(...WITH_BODY, 403, ...IDEMPOTENT, ...AUTHENTICATED),
-    },
-  });
+  registry.registerPath(
+    creatingPost({ path: '/api/users', operationId: 'createUser', summary: 'Create a user (admin; send an Idempotency-Key to retry safely)', tags, body: CreateUserBodySchema, created: UserSchema, errors: [403] }),
+  );
   registry.registerPath({
     method: 'get',
     path: '/api/users/{id}',
