@@ -1,5 +1,6 @@
 // The library entry: the pooled query helpers and their types.
 export {
+  configureDatabase,
   executeQuery,
   executeQueryOne,
   executeWrite,
@@ -18,7 +19,9 @@ export {
   type DbTarget,
   type ReplicaStats,
   type PoolStats,
+  type DatabaseSettings,
   type Sql,
   type TransactionOptions,
   type WriteResult,
 } from './db';
+export { ConfigError } from './config/config';

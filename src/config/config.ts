@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
+import type { z } from 'zod';
 import type { TargetSessionAttrs } from './database-url';
-import { EnvSchema, SECRET_KEYS, type Env } from './env-schema';
+import { DbEnvSchema, EnvSchema, SECRET_KEYS, type DbEnv, type Env } from './env-schema';
 
 export type SslMode = Env['DB_SSLMODE'];
 
@@ -108,14 +109,11 @@ function describeIssue(key: string, message: string, value: string | undefined):
   return `${key}: ${message} (got "${shown}")`;
 }
 
-/**
- * Reads the env file (real environment variables win), validates every variable once and returns
- * a frozen config. Throws ConfigError naming each bad variable.
- */
-export function loadConfig(processEnv: RawEnv = process.env): Config {
+/** Reads the env file (real environment variables win) and validates with `schema`; ConfigError names each bad variable. */
+function parseEnv<T>(schema: z.ZodType<T>, processEnv: RawEnv): { values: T; envFile: string | undefined } {
   const envFile = selectEnvFile(processEnv);
   const merged: RawEnv = { ...readEnvFile(envFile), ...processEnv };
-  const parsed = EnvSchema.safeParse(merged);
+  const parsed = schema.safeParse(merged);
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
@@ -124,47 +122,83 @@ export function loadConfig(processEnv: RawEnv = process.env): Config {
       }),
     );
   }
-  return deepFreeze(toConfig(parsed.data, envFile));
+  return { values: parsed.data, envFile };
+}
+
+/**
+ * Reads the env file (real environment variables win), validates every variable once and returns
+ * a frozen config. Throws ConfigError naming each bad variable.
+ */
+export function loadConfig(processEnv: RawEnv = process.env): Config {
+  const { values, envFile } = parseEnv(EnvSchema, processEnv);
+  return deepFreeze(toConfig(values, envFile));
+}
+
+/** The data layer's part of the configuration, validated alone (the library's: no API setting is needed). */
+export interface LibraryConfig {
+  readonly db: DbConfig;
+  readonly log: LogConfig;
+}
+
+/** What the logger needs. */
+export interface LogConfig {
+  readonly level: Env['LOG_LEVEL'];
+  readonly pretty: boolean | undefined;
+  readonly env: Env['NODE_ENV'];
+}
+
+/** Validates only the data layer's variables (DATABASE_URL, PG*, DB_*, replicas, LOG_*). Throws ConfigError. */
+export function loadDbConfig(processEnv: RawEnv = process.env): LibraryConfig {
+  const { values } = parseEnv(DbEnvSchema, processEnv);
+  return deepFreeze({ db: toDbConfig(values), log: toLogConfig(values) });
+}
+
+function toLogConfig(e: DbEnv): LogConfig {
+  return { level: e.LOG_LEVEL, pretty: e.LOG_PRETTY, env: e.NODE_ENV };
+}
+
+function toDbConfig(e: DbEnv): DbConfig {
+  const embedded = !e.DATABASE_URL && !e.PGHOST;
+  return {
+    url: e.DATABASE_URL,
+    replicaUrls: e.DATABASE_REPLICA_URLS ?? [],
+    targetSessionAttrs: e.PGTARGETSESSIONATTRS,
+    replicaMaxLagMs: e.DB_REPLICA_MAX_LAG_MS,
+    embedded,
+    embeddedDir: e.EMBEDDED_DB_DIR ?? '.data/postgres',
+    embeddedDirIsDefault: e.EMBEDDED_DB_DIR === undefined,
+    sslMode: e.DB_SSLMODE,
+    sslCaFile: e.DB_SSL_CA_FILE,
+    pgOptions: e.PGOPTIONS,
+    minConnections: e.DB_POOL_MIN_CONNECTIONS,
+    maxConnections: e.DB_POOL_MAX_CONNECTIONS,
+    idleTimeoutMs: e.DB_POOL_IDLE_TIMEOUT_MS,
+    acquireTimeoutMs: e.DB_POOL_ACQUIRE_TIMEOUT_MS,
+    maxWaiting: e.DB_POOL_MAX_WAITING,
+    maxLifetimeSeconds: e.DB_POOL_MAX_LIFETIME_S,
+    maxUses: e.DB_POOL_MAX_USES,
+    leakDetectionMs: e.DB_POOL_LEAK_DETECTION_MS,
+    statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
+    idleInTransactionTimeoutMs: e.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    planCacheMode: e.DB_PLAN_CACHE_MODE,
+    connectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
+    startupRetries: e.DB_STARTUP_RETRIES,
+    applicationName: e.DB_APPLICATION_NAME,
+    preparedStatements: e.DB_PREPARED_STATEMENTS,
+    slowQueryMs: e.DB_SLOW_QUERY_MS,
+    migrateOnStart: e.DB_MIGRATE_ON_START,
+    seedDemoData: e.SEED_DEMO_DATA ?? embedded,
+  };
 }
 
 function toConfig(e: Env, envFile: string | undefined): Config {
-  const embedded = !e.DATABASE_URL && !e.PGHOST;
   return {
     env: e.NODE_ENV,
     isProduction: e.NODE_ENV === 'production',
     port: e.PORT,
     host: e.HOST,
     envFile,
-    db: {
-      url: e.DATABASE_URL,
-      replicaUrls: e.DATABASE_REPLICA_URLS ?? [],
-      targetSessionAttrs: e.PGTARGETSESSIONATTRS,
-      replicaMaxLagMs: e.DB_REPLICA_MAX_LAG_MS,
-      embedded,
-      embeddedDir: e.EMBEDDED_DB_DIR ?? '.data/postgres',
-      embeddedDirIsDefault: e.EMBEDDED_DB_DIR === undefined,
-      sslMode: e.DB_SSLMODE,
-      sslCaFile: e.DB_SSL_CA_FILE,
-      pgOptions: e.PGOPTIONS,
-      minConnections: e.DB_POOL_MIN_CONNECTIONS,
-      maxConnections: e.DB_POOL_MAX_CONNECTIONS,
-      idleTimeoutMs: e.DB_POOL_IDLE_TIMEOUT_MS,
-      acquireTimeoutMs: e.DB_POOL_ACQUIRE_TIMEOUT_MS,
-      maxWaiting: e.DB_POOL_MAX_WAITING,
-      maxLifetimeSeconds: e.DB_POOL_MAX_LIFETIME_S,
-      maxUses: e.DB_POOL_MAX_USES,
-      leakDetectionMs: e.DB_POOL_LEAK_DETECTION_MS,
-      statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
-      idleInTransactionTimeoutMs: e.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
-      planCacheMode: e.DB_PLAN_CACHE_MODE,
-      connectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
-      startupRetries: e.DB_STARTUP_RETRIES,
-      applicationName: e.DB_APPLICATION_NAME,
-      preparedStatements: e.DB_PREPARED_STATEMENTS,
-      slowQueryMs: e.DB_SLOW_QUERY_MS,
-      migrateOnStart: e.DB_MIGRATE_ON_START,
-      seedDemoData: e.SEED_DEMO_DATA ?? embedded,
-    },
+    db: toDbConfig(e),
     jwt: { secret: e.JWT_SECRET, expiresInSeconds: e.JWT_EXPIRES_IN, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
     idempotencyKeyTtlSeconds: e.IDEMPOTENCY_KEY_TTL_S,
     auth: { cacheTtlMs: e.AUTH_CACHE_TTL_MS, adminEmail: e.ADMIN_EMAIL, adminPassword: e.ADMIN_PASSWORD },
@@ -195,6 +229,7 @@ function deepFreeze<T extends object>(value: T): T {
 }
 
 let current: Config | undefined;
+let library: LibraryConfig | undefined;
 
 /** The process's config: parsed on first call, then the same frozen object. */
 export function getConfig(): Config {
@@ -208,4 +243,27 @@ export function getConfig(): Config {
  */
 export function setConfig(next: Config): void {
   current = next;
+  library = undefined;
+}
+
+/**
+ * The data layer's configuration: the API's when the API loaded one; else (the query helpers used as a
+ * library) the data layer's variables alone, validated on first use, or what configureDatabase() set.
+ */
+export function getLibraryConfig(): LibraryConfig {
+  if (current) return { db: current.db, log: { level: current.log.level, pretty: current.log.pretty, env: current.env } };
+  library ??= loadDbConfig();
+  return library;
+}
+
+/** The data layer's settings, for getDbConfig() callers. */
+export const getDbConfig = (): DbConfig => getLibraryConfig().db;
+
+/**
+ * Sets the data layer's configuration in code: the same variables as the environment (DATABASE_URL,
+ * DB_POOL_MAX_CONNECTIONS, …), the same validation and errors; the environment fills in the rest.
+ */
+export function configureLibrary(settings: Readonly<Record<string, string | number | boolean | undefined>>, processEnv: RawEnv = process.env): void {
+  const given = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+  library = loadDbConfig({ ...processEnv, ...given });
 }

@@ -19,77 +19,104 @@ const databaseUrl = z.string().superRefine((value, ctx) => {
   }
 });
 
+/**
+ * The data layer's variables: where the database is, the pool, the logs. The query helpers, used as a
+ * library, validate only these (a service with its own secrets needs none of the API's).
+ */
+const dbFields = {
+  // `production` turns on the strict checks (JWT_SECRET required, no embedded database).
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  // Postgres URL, one host or libpq's list of hosts (h1:p1,h2:p2, with target_session_attrs); unset (and no PGHOST) means the embedded database outside production.
+  DATABASE_URL: optionalString.pipe(databaseUrl.optional()),
+  // Read-replica URLs, separated by white space or by commas between URLs: list, search and dashboard reads go to a healthy one.
+  DATABASE_REPLICA_URLS: optionalString.pipe(
+    z
+      .string()
+      .transform(splitReplicaUrls)
+      .pipe(z.array(databaseUrl).max(16))
+      .optional(),
+  ),
+  // libpq's PGTARGETSESSIONATTRS: which server of a URL's hosts a connection takes, when the URL does not say.
+  PGTARGETSESSIONATTRS: optionalString.pipe(z.enum(TARGET_SESSION_ATTRS).optional()),
+  // A replica further behind the primary than this gets no reads until it catches up.
+  DB_REPLICA_MAX_LAG_MS: int(0, 3_600_000).default(5000),
+  // libpq's PGHOST, read by node-postgres itself; only its presence matters here.
+  PGHOST: optionalString,
+  // TLS to the database: libpq's meanings.
+  DB_SSLMODE: z.enum(['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full']).default('prefer'),
+  // CA bundle for verify-ca / verify-full (Node's built-in CAs when unset).
+  DB_SSL_CA_FILE: optionalString,
+  // libpq's start-up options (e.g. "-c search_path=app"); DATABASE_URL's options parameter wins. The pool adds its own after them.
+  PGOPTIONS: optionalString,
+  // Opened at start-up and kept open when idle.
+  DB_POOL_MIN_CONNECTIONS: int(0, 1000).default(2),
+  // Hard cap of open connections per process.
+  DB_POOL_MAX_CONNECTIONS: int(1, 1000).default(10),
+  // Idle clients above the minimum are closed after this.
+  DB_POOL_IDLE_TIMEOUT_MS: int(0, 86_400_000).default(30_000),
+  // Longest wait for a client before 503 POOL_EXHAUSTED.
+  DB_POOL_ACQUIRE_TIMEOUT_MS: int(1, 600_000).default(5000),
+  // Callers allowed to queue for a client; beyond it, fail at once.
+  DB_POOL_MAX_WAITING: int(0, 1_000_000).default(200),
+  // A client older than this is closed when released (0 = never).
+  DB_POOL_MAX_LIFETIME_S: int(0, 604_800).default(1800),
+  // A client is closed after this many checkouts (0 = never; 1 = a new connection per checkout).
+  DB_POOL_MAX_USES: int(0, 1_000_000_000).default(0),
+  // Warn with the acquiring stack when a client is held longer than this (0 = off).
+  DB_POOL_LEAK_DETECTION_MS: int(0, 86_400_000).default(0),
+  // Per statement, enforced by the server; the client gives up a little later (0 = off).
+  DB_STATEMENT_TIMEOUT_MS: int(0, 86_400_000).default(15_000),
+  // How the server plans the prepared statements: once per connection (force_generic_plan), or as PostgreSQL chooses (auto).
+  DB_PLAN_CACHE_MODE: z.enum(['force_generic_plan', 'auto', 'force_custom_plan']).default('force_generic_plan'),
+  // The server ends a session left idle inside a transaction (0 = off).
+  DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: int(0, 86_400_000).default(60_000),
+  // One connection attempt.
+  DB_CONNECT_TIMEOUT_MS: int(1, 600_000).default(5000),
+  // Attempts (with backoff) to reach the database at start-up.
+  DB_STARTUP_RETRIES: int(1, 100).default(5),
+  // application_name seen in pg_stat_activity.
+  DB_APPLICATION_NAME: z.string().min(1).max(63).default('customer-api'),
+  // Named prepared statements for the fixed queries.
+  DB_PREPARED_STATEMENTS: bool.default(true),
+  // Logged at warn with its SQL text when slower than this.
+  DB_SLOW_QUERY_MS: int(0, 86_400_000).default(500),
+  // Apply pending migrations at start-up.
+  DB_MIGRATE_ON_START: bool.default(true),
+  // Where the embedded PostgreSQL keeps its files (default .data/postgres, moved where the server's OS user can reach it: db/embedded.ts).
+  EMBEDDED_DB_DIR: optionalString,
+  // Load demo customers into an empty database at start-up (default: true when embedded).
+  SEED_DEMO_DATA: bool.optional(),
+  // pino level; LOG_PRETTY forces readable lines (true) or JSON (false); unset, a terminal in development gets readable lines.
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_PRETTY: bool.optional(),
+
+};
+
+type PoolSizes = { DB_POOL_MIN_CONNECTIONS: number; DB_POOL_MAX_CONNECTIONS: number };
+function checkPoolSizes(env: PoolSizes, ctx: z.RefinementCtx): void {
+  if (env.DB_POOL_MAX_CONNECTIONS < env.DB_POOL_MIN_CONNECTIONS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['DB_POOL_MAX_CONNECTIONS'],
+      message: `must be >= DB_POOL_MIN_CONNECTIONS (${env.DB_POOL_MIN_CONNECTIONS})`,
+    });
+  }
+}
+
+/** The data layer's variables alone (the library's configuration). */
+export const DbEnvSchema = z.object(dbFields).superRefine(checkPoolSizes);
+export type DbEnv = z.infer<typeof DbEnvSchema>;
+
 /** Every variable of docs/configuration.md, with its default. Keys are grouped by prefix. */
 export const EnvSchema = z
   .object({
+    ...dbFields,
     // Where the API listens.
     PORT: int(0, 65535).default(3000),
     HOST: z.string().min(1).default('0.0.0.0'),
-    // `production` turns on the strict checks (JWT_SECRET required, no embedded database).
-    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
     // Which .env file was chosen (read by the loader before this schema runs).
     APP_ENV: z.enum(['dev', 'preprod', 'production']).optional(),
 
-    // Postgres URL, one host or libpq's list of hosts (h1:p1,h2:p2, with target_session_attrs); unset (and no PGHOST) means the embedded database outside production.
-    DATABASE_URL: optionalString.pipe(databaseUrl.optional()),
-    // Read-replica URLs, separated by white space or by commas between URLs: list, search and dashboard reads go to a healthy one.
-    DATABASE_REPLICA_URLS: optionalString.pipe(
-      z
-        .string()
-        .transform(splitReplicaUrls)
-        .pipe(z.array(databaseUrl).max(16))
-        .optional(),
-    ),
-    // libpq's PGTARGETSESSIONATTRS: which server of a URL's hosts a connection takes, when the URL does not say.
-    PGTARGETSESSIONATTRS: optionalString.pipe(z.enum(TARGET_SESSION_ATTRS).optional()),
-    // A replica further behind the primary than this gets no reads until it catches up.
-    DB_REPLICA_MAX_LAG_MS: int(0, 3_600_000).default(5000),
-    // libpq's PGHOST, read by node-postgres itself; only its presence matters here.
-    PGHOST: optionalString,
-    // TLS to the database: libpq's meanings.
-    DB_SSLMODE: z.enum(['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full']).default('prefer'),
-    // CA bundle for verify-ca / verify-full (Node's built-in CAs when unset).
-    DB_SSL_CA_FILE: optionalString,
-    // libpq's start-up options (e.g. "-c search_path=app"); DATABASE_URL's options parameter wins. The pool adds its own after them.
-    PGOPTIONS: optionalString,
-    // Opened at start-up and kept open when idle.
-    DB_POOL_MIN_CONNECTIONS: int(0, 1000).default(2),
-    // Hard cap of open connections per process.
-    DB_POOL_MAX_CONNECTIONS: int(1, 1000).default(10),
-    // Idle clients above the minimum are closed after this.
-    DB_POOL_IDLE_TIMEOUT_MS: int(0, 86_400_000).default(30_000),
-    // Longest wait for a client before 503 POOL_EXHAUSTED.
-    DB_POOL_ACQUIRE_TIMEOUT_MS: int(1, 600_000).default(5000),
-    // Callers allowed to queue for a client; beyond it, fail at once.
-    DB_POOL_MAX_WAITING: int(0, 1_000_000).default(200),
-    // A client older than this is closed when released (0 = never).
-    DB_POOL_MAX_LIFETIME_S: int(0, 604_800).default(1800),
-    // A client is closed after this many checkouts (0 = never; 1 = a new connection per checkout).
-    DB_POOL_MAX_USES: int(0, 1_000_000_000).default(0),
-    // Warn with the acquiring stack when a client is held longer than this (0 = off).
-    DB_POOL_LEAK_DETECTION_MS: int(0, 86_400_000).default(0),
-    // Per statement, enforced by the server; the client gives up a little later (0 = off).
-    DB_STATEMENT_TIMEOUT_MS: int(0, 86_400_000).default(15_000),
-    // How the server plans the prepared statements: once per connection (force_generic_plan), or as PostgreSQL chooses (auto).
-    DB_PLAN_CACHE_MODE: z.enum(['force_generic_plan', 'auto', 'force_custom_plan']).default('force_generic_plan'),
-    // The server ends a session left idle inside a transaction (0 = off).
-    DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: int(0, 86_400_000).default(60_000),
-    // One connection attempt.
-    DB_CONNECT_TIMEOUT_MS: int(1, 600_000).default(5000),
-    // Attempts (with backoff) to reach the database at start-up.
-    DB_STARTUP_RETRIES: int(1, 100).default(5),
-    // application_name seen in pg_stat_activity.
-    DB_APPLICATION_NAME: z.string().min(1).max(63).default('customer-api'),
-    // Named prepared statements for the fixed queries.
-    DB_PREPARED_STATEMENTS: bool.default(true),
-    // Logged at warn with its SQL text when slower than this.
-    DB_SLOW_QUERY_MS: int(0, 86_400_000).default(500),
-    // Apply pending migrations at start-up.
-    DB_MIGRATE_ON_START: bool.default(true),
-    // Where the embedded PostgreSQL keeps its files (default .data/postgres, moved where the server's OS user can reach it: db/embedded.ts).
-    EMBEDDED_DB_DIR: optionalString,
-    // Load demo customers into an empty database at start-up (default: true when embedded).
-    SEED_DEMO_DATA: bool.optional(),
     // Created at start-up when absent.
     ADMIN_EMAIL: optionalString.pipe(z.email().optional()),
     ADMIN_PASSWORD: optionalString.pipe(z.string().min(8).max(256).optional()),
@@ -115,10 +142,6 @@ export const EnvSchema = z
     // Default locale of `message` fields.
     DEFAULT_LOCALE: z.enum(['en', 'tr']).default('en'),
 
-    // pino level; LOG_PRETTY forces readable lines (true) or JSON (false); unset, a terminal in development gets readable lines.
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    LOG_PRETTY: bool.optional(),
-
     // /metrics, and the Bearer token that guards it when set.
     METRICS_ENABLED: bool.default(true),
     METRICS_TOKEN: optionalString,
@@ -136,13 +159,7 @@ export const EnvSchema = z
     WEB_CONCURRENCY: int(1, 256).default(1),
   })
   .superRefine((env, ctx) => {
-    if (env.DB_POOL_MAX_CONNECTIONS < env.DB_POOL_MIN_CONNECTIONS) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['DB_POOL_MAX_CONNECTIONS'],
-        message: `must be >= DB_POOL_MIN_CONNECTIONS (${env.DB_POOL_MIN_CONNECTIONS})`,
-      });
-    }
+    checkPoolSizes(env, ctx);
     if (env.NODE_ENV === 'production') {
       if (!env.JWT_SECRET) {
         ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required in production' });

@@ -1,4 +1,5 @@
 // The db folder's public face: other folders import the data layer only from here.
+export { configureDatabase, type DatabaseSettings } from './configure';
 export { getPool, closePool, poolStats, primaryHostStats, warmPool, startupSettingsRefused, currentTelemetry, type PoolStats } from './pool';
 export { addTelemetryListener } from './pool-factory';
 export { applySessionSettingsToRole } from './role-settings';

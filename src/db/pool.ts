@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
-import { getConfig, type DbConfig } from '../config/config';
+import { getDbConfig, type DbConfig } from '../config/config';
 import { settleWithin } from '../lib/settle-within';
 import { getLogger } from '../logging/logger';
 import { DatabaseUnavailableError, PoolExhaustedError, isConnectionLevelError, isReadOnlyRefusal, isStartupParameterRefused, toTypedDbError } from './db-errors';
@@ -27,9 +27,12 @@ const discarded = new WeakSet<pg.PoolClient>();
 let state: PoolState | undefined;
 
 function currentState(): PoolState {
-  state ??= buildPool(getConfig().db);
+  state ??= buildPool(getDbConfig());
   return state;
 }
+
+/** True while the primary pool exists (from the first query to closePool()). */
+export const poolBuilt = (): boolean => state !== undefined;
 
 /** The process's pg.Pool, built on first call from the config; the same pool until closePool(). */
 export function getPool(): pg.Pool {
@@ -174,7 +177,7 @@ export function primaryHostStats(): ReturnType<typeof hostStatsOf> {
 
 /** The pool's numbers (docs/api.md §2). Does not build the pool. */
 export function poolStats(): PoolStats {
-  return statsOf(state?.db ?? getConfig().db, state?.pool);
+  return statsOf(state?.db ?? getDbConfig(), state?.pool);
 }
 
 /** The numbers of one pool (of its config alone before it is built). */

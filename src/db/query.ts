@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
-import { getConfig } from '../config/config';
+import { getDbConfig } from '../config/config';
 import { getLogger } from '../logging/logger';
 import { DatabaseUnavailableError, PoolExhaustedError, isLostPreparedStatement, toTypedDbError } from './db-errors';
 import { currentTelemetry, discardOnRelease, withClient } from './pool';
@@ -44,7 +44,7 @@ function operationOf(text: string): string {
 // false once a named statement went missing under us (see fallBackToUnnamed); else DB_PREPARED_STATEMENTS.
 let namedStatementsWork = true;
 
-const namesInUse = (): boolean => namedStatementsWork && getConfig().db.preparedStatements;
+const namesInUse = (): boolean => namedStatementsWork && getDbConfig().preparedStatements;
 const usesNames = (sql: Sql): boolean => typeof sql !== 'string' && sql.name !== undefined && namesInUse();
 
 /**
@@ -81,7 +81,7 @@ async function run<T extends pg.QueryResultRow>(
     telemetry?.queried(operationOf(text), ms);
     // The one place queries are timed; parameters are never logged.
     const log = getLogger();
-    if (ms >= getConfig().db.slowQueryMs) log.warn({ sql: text, durationMs: Math.round(ms) }, 'slow query');
+    if (ms >= getDbConfig().slowQueryMs) log.warn({ sql: text, durationMs: Math.round(ms) }, 'slow query');
     else if (log.isLevelEnabled('debug')) log.debug({ sql: text, durationMs: Math.round(ms * 100) / 100 }, 'query');
   }
 }

@@ -1,4 +1,4 @@
-import { getConfig } from '../config/config';
+import { getDbConfig } from '../config/config';
 import { describeDatabaseUrl } from '../config/database-url';
 import { getLogger } from '../logging/logger';
 import { PoolExhaustedError } from './db-errors';
@@ -73,7 +73,7 @@ export const replicaPoolName = (db: { applicationName: string }, index: number):
  * passed one). Nothing when DATABASE_REPLICA_URLS is unset. Called at start-up; closePool() ends them.
  */
 export async function startReplicas(): Promise<void> {
-  const db = getConfig().db;
+  const db = getDbConfig();
   if (set || db.replicaUrls.length === 0) return;
   const replicas = db.replicaUrls.map((url, i): Replica => ({
     st: buildPool(db, replicaPoolName(db, i), url, 'reads'),

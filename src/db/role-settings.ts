@@ -1,4 +1,4 @@
-import { getConfig } from '../config/config';
+import { getDbConfig } from '../config/config';
 import { getLogger } from '../logging/logger';
 import { executeQuery, executeQueryOne, executeWrite, withTransaction } from './query';
 
@@ -10,7 +10,7 @@ const ROLE_SETTINGS_LOCK_KEY = 7_245_104_979;
  * and DB_PLAN_CACHE_MODE (none when auto), as PostgreSQL writes them in pg_db_role_setting.
  */
 function wantedSettings(): Record<string, string> {
-  const { statementTimeoutMs, idleInTransactionTimeoutMs, planCacheMode } = getConfig().db;
+  const { statementTimeoutMs, idleInTransactionTimeoutMs, planCacheMode } = getDbConfig();
   return {
     statement_timeout: `${statementTimeoutMs}ms`,
     idle_in_transaction_session_timeout: `${idleInTransactionTimeoutMs}ms`,

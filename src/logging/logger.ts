@@ -1,5 +1,5 @@
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
-import { getConfig } from '../config/config';
+import { getLibraryConfig } from '../config/config';
 
 /** Paths never written to a log line. */
 export const REDACT_PATHS = [
@@ -20,7 +20,7 @@ let requestInstance: Logger | undefined;
 let destination: DestinationStream | undefined;
 
 function options(): LoggerOptions {
-  return { level: getConfig().log.level, base: { service: 'customer-api' } };
+  return { level: getLibraryConfig().log.level, base: { service: 'customer-api' } };
 }
 
 /**
@@ -34,17 +34,29 @@ export function prettyLogs(forced: boolean | undefined, env: string, stdoutIsTer
 // Both loggers write through one stream, so their lines never interleave.
 function sharedDestination(): DestinationStream {
   if (!destination) {
-    const config = getConfig();
-    destination = prettyLogs(config.log.pretty, config.env, process.stdout.isTTY === true)
+    const { log } = getLibraryConfig();
+    destination = prettyLogs(log.pretty, log.env, process.stdout.isTTY === true)
       ? pino.transport({ target: 'pino-pretty', options: { colorize: true } }) : pino.destination({ dest: 1, sync: true });
   }
   return destination;
 }
 
-/** The one pino instance, built on first use from the config. */
+/** The one pino instance, built on first use from the config (or the one a library user gave: useLogger). */
 export function getLogger(): Logger {
   instance ??= pino({ ...options(), redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, sharedDestination());
   return instance;
+}
+
+/** What the data layer writes its lines with: pino's calls (`log.warn(fields, message)`), so pino or a logger shaped like it. */
+export type LoggerLike = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'> & Partial<Pick<Logger, 'isLevelEnabled'>>;
+
+/**
+ * A logger of the caller's (the query helpers used as a library): the data layer writes its lines (slow
+ * queries, pool warnings, host switches) there instead of to its own.
+ */
+export function useLogger(logger: LoggerLike): void {
+  const isLevelEnabled = logger.isLevelEnabled?.bind(logger) ?? (() => true);
+  instance = Object.assign(Object.create(logger) as Logger, { isLevelEnabled });
 }
 
 /**
