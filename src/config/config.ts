@@ -260,10 +260,16 @@ export function getLibraryConfig(): LibraryConfig {
 export const getDbConfig = (): DbConfig => getLibraryConfig().db;
 
 /**
- * Sets the data layer's configuration in code: the same variables as the environment (DATABASE_URL,
- * DB_POOL_MAX_CONNECTIONS, …), the same validation and errors; the environment fills in the rest.
+ * The data layer's configuration from settings given in code: the same variables as the environment
+ * (DATABASE_URL, DB_POOL_MAX_CONNECTIONS, …), the same validation and errors; the environment fills in
+ * the rest. Throws ConfigError.
  */
-export function configureLibrary(settings: Readonly<Record<string, string | number | boolean | undefined>>, processEnv: RawEnv = process.env): void {
+export function loadDbConfigWith(settings: Readonly<Record<string, string | number | boolean | undefined>>, processEnv: RawEnv = process.env): LibraryConfig {
   const given = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
-  library = loadDbConfig({ ...processEnv, ...given });
+  return loadDbConfig({ ...processEnv, ...given });
+}
+
+/** Makes `config` the data layer's (configureDatabase). */
+export function setLibraryConfig(config: LibraryConfig): void {
+  library = config;
 }

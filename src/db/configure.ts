@@ -1,4 +1,4 @@
-import { ConfigError, configureLibrary } from '../config/config';
+import { ConfigError, loadDbConfigWith, setLibraryConfig, type LibraryConfig } from '../config/config';
 import { DbEnvSchema, type DbEnv } from '../config/env-schema';
 import { useLogger, type LoggerLike } from '../logging/logger';
 import { poolBuilt } from './pool';
@@ -23,8 +23,18 @@ const KNOWN = new Set(Object.keys(DbEnvSchema.shape));
 export function configureDatabase(settings: DatabaseSettings): void {
   if (poolBuilt()) throw new Error('configureDatabase: call it before the first query (or after closePool())');
   const { logger, ...variables } = settings;
-  const unknown = Object.keys(variables).filter((key) => !KNOWN.has(key));
-  if (unknown.length > 0) throw new ConfigError(unknown.map((key) => `${key}: is not a setting of the data layer (docs/configuration.md)`));
-  configureLibrary(variables);
+  // Every problem at once, as at start-up: unknown names, then bad values.
+  const problems = Object.keys(variables)
+    .filter((key) => !KNOWN.has(key))
+    .map((key) => `${key}: is not a setting of the data layer (docs/configuration.md)`);
+  let config: LibraryConfig | undefined;
+  try {
+    config = loadDbConfigWith(Object.fromEntries(Object.entries(variables).filter(([key]) => KNOWN.has(key))));
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    problems.push(...err.problems);
+  }
+  if (problems.length > 0 || !config) throw new ConfigError(problems);
+  setLibraryConfig(config);
   if (logger) useLogger(logger);
 }
