@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
-export { freePort } from '../../src/db/embedded';
+import { freePort } from '../../src/db/embedded';
+
+export { freePort };
 
 export const MAIN = join(__dirname, '..', '..', 'dist', 'main.js');
 
@@ -43,6 +45,17 @@ export async function waitForHealth(server: ServerProcess, timeoutMs = 60_000): 
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`server did not answer within ${timeoutMs} ms:\n${server.output()}`);
+}
+
+/**
+ * Starts the built server with `env` plus JWT_SECRET and an admin created at start-up, waits for it,
+ * and logs that admin in: the server and its Bearer token.
+ */
+export async function startServerAsAdmin(env: Record<string, string>, admin: { email: string; password: string }): Promise<{ server: ServerProcess; token: string }> {
+  const server = startServer({ JWT_SECRET: process.env.JWT_SECRET!, ADMIN_EMAIL: admin.email, ADMIN_PASSWORD: admin.password, ...env }, await freePort());
+  await waitForHealth(server);
+  const login = await fetch(`${server.base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(admin) });
+  return { server, token: ((await login.json()) as { token: string }).token };
 }
 
 /** Polls the server's output until `pattern` appears (a log line is the condition, not a fixed sleep). */

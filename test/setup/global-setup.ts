@@ -36,6 +36,7 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEST_TEMPLATE_DATABASE = `customer_api_tmpl_${randomBytes(4).toString('hex')}`;
 
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json'], { stdio: 'inherit' });
+  execFileSync(process.execPath, ['dist/cli/write-esm-entry.js'], { stdio: 'inherit' });
 
   await withAdminClient(serverUrl, async (client) => {
     await client.query(`DROP DATABASE IF EXISTS ${templateDatabase()} WITH (FORCE)`);

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseExposition } from '../../helpers/prometheus';
 import { describeIf } from '../../helpers/needs';
 import { PG_BIN_MISSING, createPgCluster, findPgBin, type PgCluster, type PgNode } from '../../helpers/pg-cluster';
-import { freePort, startServer, stopServer, waitForHealth, type ServerProcess } from '../../helpers/server-process';
+import { startServerAsAdmin, stopServer, type ServerProcess } from '../../helpers/server-process';
 
 // The built server, started with nothing but a multi-host DATABASE_URL (and the production musts),
 // through a real failover: a primary n1 (initdb) with a synchronous streaming standby n2
@@ -100,19 +100,10 @@ describeIf(bin !== undefined, 'failover tests', PG_BIN_MISSING)('failover: a mul
     await cluster.sql(n1, "ALTER SYSTEM SET synchronous_standby_names = '*'");
     await cluster.sql(n1, 'SELECT pg_reload_conf()');
     for (let i = 0; i < 100 && (await cluster.sql(n1, "SELECT 1 FROM pg_stat_replication WHERE sync_state = 'sync'")).length === 0; i += 1) await sleep(100);
-    server = startServer(
-      {
-        DATABASE_URL: `postgres://postgres@127.0.0.1:${n1.port},127.0.0.1:${n2.port}/app?target_session_attrs=read-write`,
-        JWT_SECRET: process.env.JWT_SECRET!,
-        ADMIN_EMAIL: ADMIN.email,
-        ADMIN_PASSWORD: ADMIN.password,
-        NODE_ENV: 'production',
-      },
-      await freePort(),
-    );
-    await waitForHealth(server);
-    const login = await fetch(`${server.base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
-    token = ((await login.json()) as { token: string }).token;
+    ({ server, token } = await startServerAsAdmin(
+      { DATABASE_URL: `postgres://postgres@127.0.0.1:${n1.port},127.0.0.1:${n2.port}/app?target_session_attrs=read-write`, NODE_ENV: 'production' },
+      ADMIN,
+    ));
   }, 120_000);
 
   afterAll(async () => {

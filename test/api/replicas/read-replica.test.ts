@@ -1,5 +1,5 @@
 import { parseExposition } from '../../helpers/prometheus';
-import { freePort, startServer, stopServer, waitForHealth, type ServerProcess } from '../../helpers/server-process';
+import { startServerAsAdmin, stopServer, type ServerProcess } from '../../helpers/server-process';
 import { describeIf } from '../../helpers/needs';
 import { PG_BIN_MISSING } from '../../helpers/pg-cluster';
 import { findPgBin, startStreamingPair, type StreamingPair } from '../../helpers/streaming-replica';
@@ -65,22 +65,12 @@ async function readScreens(q: string): Promise<{ statuses: number[]; found: numb
 describeIf(bin !== undefined, 'read-replica tests', PG_BIN_MISSING)('read replicas (DATABASE_REPLICA_URLS) against a real streaming replica', () => {
   beforeAll(async () => {
     pair = await startStreamingPair(bin!);
-    server = startServer(
-      {
-        DATABASE_URL: pair.primaryUrl,
-        DATABASE_REPLICA_URLS: pair.replicaUrl,
-        DB_REPLICA_MAX_LAG_MS: String(MAX_LAG_MS),
-        DASHBOARD_MAX_AGE_S: '0',
-        JWT_SECRET: process.env.JWT_SECRET!,
-        ADMIN_EMAIL: ADMIN.email,
-        ADMIN_PASSWORD: ADMIN.password,
-        LOG_LEVEL: 'info',
-      },
-      await freePort(),
+    const started = await startServerAsAdmin(
+      { DATABASE_URL: pair.primaryUrl, DATABASE_REPLICA_URLS: pair.replicaUrl, DB_REPLICA_MAX_LAG_MS: String(MAX_LAG_MS), DASHBOARD_MAX_AGE_S: '0', LOG_LEVEL: 'info' },
+      ADMIN,
     );
-    await waitForHealth(server);
-    const login = await fetch(`${server.base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
-    auth = `Bearer ${((await login.json()) as { token: string }).token}`;
+    server = started.server;
+    auth = `Bearer ${started.token}`;
   }, 120_000);
 
   afterAll(async () => {
