@@ -31,6 +31,12 @@ export interface PageQuery {
    */
   matchIndex?: string;
   filterParams: string[];
+  /**
+   * A scalar SQL expression (over the filter's $1..$n) giving the exact number of matches from counters
+   * the writes keep (migration 002), when one covers the filter: the total is then exact at any size and
+   * costs a few rows, and nothing is counted.
+   */
+  counted?: string;
   sort: PageSort;
   /** Keyset: the page starts after this (key, id). */
   after?: { key: string; id: number };
@@ -115,6 +121,11 @@ function shapeOf(q: PageQuery): Shape {
 
 /** t: the total (per count mode), whether it is an estimate, and n, the matches counted up to one past the cap. */
 function countSql({ q, matches, gated, fromMatches }: Shape, params: Params): string {
+  if (q.counted !== undefined) {
+    // Exact from the counters: the total (unless count=none), and n for a gated page's choice.
+    if (q.count === 'none' && !gated) return 'SELECT NULL::bigint AS total, false AS estimated, NULL::bigint AS n';
+    return `SELECT ${q.count === 'none' ? 'NULL::bigint' : 'c.matches'} AS total, false AS estimated, ${gated ? 'c.matches' : 'NULL::bigint'} AS n FROM (SELECT (${q.counted})::bigint AS matches) c`;
+  }
   const capped = fromMatches ? 'SELECT count(*) AS n FROM m' : `SELECT count(*) AS n FROM (SELECT 1 ${matches} LIMIT ${COUNT_CAP + 1}) capped`;
   if (q.count === 'estimated') {
     return `SELECT CASE WHEN n > ${COUNT_CAP} THEN greatest(${params.estimateOf(matches)}, n) ELSE n END AS total, n > ${COUNT_CAP} AS estimated, n FROM (${capped}) c`;

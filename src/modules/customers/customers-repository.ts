@@ -99,6 +99,18 @@ const CUSTOMER_FILTERS: { [K in keyof CustomerListFilters]: { letter: (value: Cu
   city: { letter: () => 'c', sql: (city, bind) => ({ where: `city = ${bind(city)}` }) },
 };
 
+/**
+ * The exact total from the counters every write keeps (migration 002: parts per status and per city,
+ * summed; a few dozen rows however many customers), for the filters they cover: none, status alone,
+ * city alone. Other filters are counted.
+ */
+function countedFromCounters(query: ListCustomersQuery): string | undefined {
+  if (query.q !== undefined || (query.status !== undefined && query.city !== undefined)) return undefined;
+  if (query.status !== undefined) return 'SELECT coalesce(sum(n), 0) FROM customer_status_counts WHERE status = $1';
+  if (query.city !== undefined) return 'SELECT coalesce(sum(n), 0) FROM customer_city_counts WHERE city = $1';
+  return 'SELECT coalesce(sum(n), 0) FROM customer_status_counts';
+}
+
 /** A list request's page query (exported for the EXPLAIN and golden tests): page and total in one statement. */
 export function customersPageQuery(query: ListCustomersQuery, start: PageStart): PageQuery {
   const where: string[] = [];
@@ -117,6 +129,7 @@ export function customersPageQuery(query: ListCustomersQuery, start: PageStart):
   }
   return {
     name: `customers_list_${shape}_${query.sort}_${query.order}`,
+    counted: countedFromCounters(query),
     table: 'customers',
     columns: CUSTOMER_COLUMNS,
     where,
