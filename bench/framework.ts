@@ -1,8 +1,10 @@
-// npm run bench -- --framework [--seconds 4 --rounds 3 --connections 32 --customers 10000]
+// npm run bench -- --framework [--seconds 4 --rounds 3 --connections 32 --customers 10000] [--tls] [--autocannon]
 // The API (its defaults: one Express pipeline with auth, validation, logging, metrics and headers)
 // against two ceilings with the same SQL, interleaved round by round: a minimal Express 5 + pg app
 // (the framework ceiling) and a bare node:http + pg server. What the API adds over bare Express is
-// what it costs.
+// what it costs. The load comes from wrk (a C load generator) when it is installed: autocannon runs in
+// Node on the same cores and takes CPU from whichever server is faster, pulling the ratios toward 1.
+// --tls: every server talks to PostgreSQL over TLS (sslmode=require: DATABASE_URL must have TLS on).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +14,7 @@ import { startCeiling } from './lib/ceiling';
 import { adminQuery, openBenchDatabase } from './lib/database';
 import { fillCustomers } from './lib/fill';
 import { median, runLoad, type LoadResult } from './lib/load';
+import { WRK, runWrk } from './lib/wrk';
 
 const { values } = parseArgs({
   options: {
@@ -19,6 +22,8 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '32' },
     customers: { type: 'string', default: '10000' },
+    tls: { type: 'boolean', default: false },
+    autocannon: { type: 'boolean', default: false },
   },
   strict: false,
 });
@@ -27,9 +32,16 @@ const ROUNDS = Math.max(1, Number(values.rounds));
 const CONNECTIONS = Math.max(1, Number(values.connections));
 const CUSTOMERS = Math.max(100, Number(values.customers));
 const TARGET = { ofExpress: 0.85, p99: 1.5 };
+const GENERATOR = WRK && values.autocannon !== true ? 'wrk' : 'autocannon';
 
-const ENDPOINTS: { name: string; read: boolean; method: 'GET' | 'POST'; path: string | (() => string); body?: string }[] = [
-  { name: 'GET /api/customers/:id', read: true, method: 'GET', path: () => `/api/customers/${1 + Math.floor(Math.random() * CUSTOMERS)}` },
+const ENDPOINTS: { name: string; read: boolean; method: 'GET' | 'POST'; path: string | (() => string); luaPath?: string; body?: string }[] = [
+  {
+    name: 'GET /api/customers/:id',
+    read: true,
+    method: 'GET',
+    path: () => `/api/customers/${1 + Math.floor(Math.random() * CUSTOMERS)}`,
+    luaPath: `"/api/customers/" .. math.random(1, ${CUSTOMERS})`,
+  },
   { name: 'GET /api/customers?limit=20', read: true, method: 'GET', path: '/api/customers?limit=20' },
   { name: '?status=active&city=Izmir&limit=20', read: true, method: 'GET', path: '/api/customers?status=active&city=Izmir&limit=20' },
   { name: '?q=kaya&limit=20', read: true, method: 'GET', path: '/api/customers?q=kaya&limit=20' },
@@ -43,14 +55,18 @@ type Target = 'api' | 'express' | 'bare';
 export async function runFramework(): Promise<void> {
   const startedAt = new Date().toISOString();
   const db = await openBenchDatabase('framework', process.env.DATABASE_URL);
-  const api = await startApi(benchApiEnv(db.url), { discardLogs: true });
+  const dbUrl = values.tls ? withSslmode(db.url, 'require') : db.url;
+  const api = await startApi(benchApiEnv(dbUrl), { discardLogs: true });
   await fillCustomers(db.url, 0, CUSTOMERS);
   const headers = { authorization: `Bearer ${await login(api.base, BENCH_ADMIN.email, BENCH_ADMIN.password)}` };
-  const express = await startCeiling(db.url, 'express');
-  const bare = await startCeiling(db.url, 'bare');
+  const express = await startCeiling(dbUrl, 'express');
+  const bare = await startCeiling(dbUrl, 'bare');
   const bases: Record<Target, string> = { api: api.base, express: express.url, bare: bare.url };
-  const load = (target: Target, e: (typeof ENDPOINTS)[number], seconds = SECONDS) =>
-    runLoad({ url: bases[target], method: e.method, path: e.path, body: e.body, headers, connections: CONNECTIONS, seconds });
+  const load = (target: Target, e: (typeof ENDPOINTS)[number], seconds = SECONDS) => {
+    const o = { url: bases[target], method: e.method, path: e.path, body: e.body, headers, connections: CONNECTIONS, seconds };
+    return GENERATOR === 'wrk' ? runWrk({ ...o, luaPath: e.luaPath }) : runLoad(o);
+  };
+  process.stdout.write(`load generator: ${GENERATOR}${GENERATOR === 'autocannon' && !WRK ? ' (wrk not installed: apt-get install wrk)' : ''}; PostgreSQL over ${values.tls ? 'TLS' : 'the URL as given'}\n`);
 
   for (const e of ENDPOINTS) for (const t of ['api', 'express', 'bare'] as const) await load(t, e, 2); // warm-up: JIT, prepared statements, caches
   const runs = new Map<string, Record<Target, LoadResult[]>>();
@@ -74,7 +90,8 @@ export async function runFramework(): Promise<void> {
     '',
     `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; ` +
       `${db.embedded ? 'embedded PostgreSQL' : 'DATABASE_URL'} (${(await adminQuery<{ v: string }>(db.adminUrl, "SELECT current_setting('server_version') AS v"))[0]?.v ?? '?'}); ` +
-      `${CUSTOMERS.toLocaleString('en')} customers, ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${SECONDS} s; medians.`,
+      `${CUSTOMERS.toLocaleString('en')} customers, ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${SECONDS} s; medians; ` +
+      `load from ${GENERATOR}${values.tls ? ', PostgreSQL over TLS' : ''}.`,
     '',
     '| endpoint | API req/s (p99) | minimal Express + pg (p99) | bare node:http + pg (p99) | API / Express | API / bare | target |',
     '|---|---:|---:|---:|---:|---:|---|',
@@ -96,11 +113,18 @@ export async function runFramework(): Promise<void> {
   const stamp = startedAt.replace(/[:.]/g, '-');
   const dir = join(__dirname, 'results');
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, `framework-${stamp}.json`), JSON.stringify({ startedAt, settings: { SECONDS, ROUNDS, CONNECTIONS, CUSTOMERS }, rows }, null, 2));
+  await writeFile(join(dir, `framework-${stamp}.json`), JSON.stringify({ startedAt, settings: { SECONDS, ROUNDS, CONNECTIONS, CUSTOMERS, generator: GENERATOR, tls: values.tls }, rows }, null, 2));
   await writeFile(join(dir, `framework-${stamp}.md`), `${report}\n`);
   process.stdout.write(`\n${report}\n\nresults: bench/results/framework-${stamp}.{json,md}\n`);
   express.stop();
   bare.stop();
   await api.stop();
   await db.close();
+}
+
+/** The URL with its sslmode set (the service and the ceilings read it with libpq's meaning). */
+function withSslmode(url: string, mode: string): string {
+  const u = new URL(url);
+  u.searchParams.set('sslmode', mode);
+  return u.toString();
 }

@@ -12,7 +12,11 @@ import { DASHBOARD } from '../../src/modules/dashboard/dashboard-repository';
 import type { ListCustomersQuery } from '../../src/modules/customers/customers-schemas';
 
 const [port, databaseUrl, mode, prepared] = process.argv.slice(2);
-const pool = new pg.Pool({ connectionString: databaseUrl, max: 10, ssl: false });
+// sslmode=require (bench --tls): encrypted without verifying, as libpq's require and the API's.
+const target = new URL(databaseUrl!);
+const tls = target.searchParams.get('sslmode') === 'require';
+target.searchParams.delete('sslmode');
+const pool = new pg.Pool({ connectionString: target.toString(), max: 10, ssl: tls ? { rejectUnauthorized: false } : false });
 pool.on('error', () => undefined);
 
 interface Answer {
