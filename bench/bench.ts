@@ -33,6 +33,9 @@ const { values } = parseArgs({
     framework: { type: 'boolean', default: false },
     sizing: { type: 'boolean', default: false },
     sizes: { type: 'string' },
+    // --framework's own: PostgreSQL over TLS; autocannon even where wrk is installed.
+    tls: { type: 'boolean', default: false },
+    autocannon: { type: 'boolean', default: false },
   },
 });
 const SECONDS = Math.max(1, Number(values.seconds));
