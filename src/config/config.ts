@@ -256,8 +256,8 @@ export function getLibraryConfig(): LibraryConfig {
   return library;
 }
 
-/** The data layer's settings, for getDbConfig() callers. */
-export const getDbConfig = (): DbConfig => getLibraryConfig().db;
+/** The data layer's settings (getLibraryConfig().db without building the whole view: it is read on every query). */
+export const getDbConfig = (): DbConfig => current?.db ?? (library ??= loadDbConfig()).db;
 
 /**
  * The data layer's configuration from settings given in code: the same variables as the environment

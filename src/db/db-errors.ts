@@ -67,7 +67,8 @@ const CONNECTION_MESSAGES = [
   'timeout expired',
 ];
 
-function errorCode(err: unknown): string | undefined {
+/** The error's own `code` (a SQLSTATE, or a socket error's), when it has one. */
+export function errorCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
 }

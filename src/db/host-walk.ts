@@ -49,7 +49,7 @@ export class NoFittingHostError extends Error {
 // resets the flags its _connect() checks. These are the fields of pg 8.x's client.js it relies on;
 // re-check them when upgrading pg (docs/data-layer.md lists every pg internal the pool relies on).
 interface ClientInternals {
-  connection: pg.Connection;
+  connection: pg.Connection & { _keepAlive: boolean; _keepAliveInitialDelayMillis: number };
   connectionParameters: { host: string; port: number; ssl: unknown };
   host: string;
   port: number;
@@ -73,15 +73,17 @@ export function abandonAttempt(client: pg.Client): void {
   if (!old.stream.destroyed) old.stream.destroy();
 }
 
-function prepareAttempt(client: pg.Client, host: HostPort | undefined, ssl: ConnectionOptions | false, keepAliveInitialDelayMillis: number): Map<string, string> {
-  abandonAttempt(client);
+function prepareAttempt(client: pg.Client, host: HostPort | undefined, ssl: ConnectionOptions | false): Map<string, string> {
   const c = internals(client);
+  // The pool's keepalive settings, as node-postgres gave them to the client's first Connection.
+  const { _keepAlive: keepAlive, _keepAliveInitialDelayMillis: keepAliveInitialDelayMillis } = c.connection;
+  abandonAttempt(client);
   if (host) {
     c.host = c.connectionParameters.host = host.host;
     c.port = c.connectionParameters.port = host.port;
   }
   c.ssl = c.connectionParameters.ssl = ssl;
-  c.connection = new pg.Connection({ ssl, keepAlive: true, keepAliveInitialDelayMillis });
+  c.connection = new pg.Connection({ ssl, keepAlive, keepAliveInitialDelayMillis }) as ClientInternals['connection'];
   c._connecting = c._connected = c._connectionError = c._ending = c._ended = false;
   c._queryable = true;
   const reported = new Map<string, string>();
@@ -150,7 +152,6 @@ export async function connectToFittingHost(client: pg.Client, ctx: WalkContext):
   const passes: Exclude<TargetSessionAttrs, 'prefer-standby'>[] = target.targetSessionAttrs === 'prefer-standby' ? ['standby', 'any'] : [target.targetSessionAttrs];
   const reasons: string[] = [];
   let lastError: unknown;
-  const keepAlive = 10_000;
   for (const pass of passes) {
     for (const host of hosts) {
       const key = host ? hostKey(host) : 'default host';
@@ -158,7 +159,7 @@ export async function connectToFittingHost(client: pg.Client, ctx: WalkContext):
       let tls = ctx.plainHosts.has(key) ? false : target.ssl;
       for (;;) {
         try {
-          const reported = prepareAttempt(client, host, tls, keepAlive);
+          const reported = prepareAttempt(client, host, tls);
           await connectOnce(client);
           const role = await roleOf(client, reported, pass !== 'any');
           if (fits(pass, role)) return { key, role: role.hotStandby === undefined ? 'unknown' : role.hotStandby ? 'standby' : 'primary' };

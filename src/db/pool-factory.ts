@@ -28,10 +28,10 @@ export interface PoolState {
   noStartupSettings: boolean;
 }
 
+/** Where the pool's newest connection went, and when that last changed (how often: telemetry.counters.hostSwitches). */
 export interface HostState {
   current: ConnectedServer | undefined;
   switchedAt: Date | undefined;
-  switches: number;
 }
 
 // The client gives up this long after the server's statement_timeout should have fired.
@@ -60,7 +60,7 @@ export function buildPool(db: DbConfig, name = db.applicationName, url = db.url,
   const target = resolveConnectionTarget({ ...db, url }, serves);
   const telemetry = new PoolTelemetry(name, listeners);
   const log = getLogger();
-  const partial = { noStartupSettings: false, plainHosts: new Set<string>(), host: { current: undefined, switchedAt: undefined, switches: 0 } as HostState };
+  const partial = { noStartupSettings: false, plainHosts: new Set<string>(), host: { current: undefined, switchedAt: undefined } as HostState };
   // plan_cache_mode travels in `options`, after the user's own.
   const planCacheMode = db.planCacheMode === 'auto' ? undefined : `-c plan_cache_mode=${db.planCacheMode}`;
   const options = [target.options, planCacheMode].filter(Boolean).join(' ') || undefined;
@@ -158,7 +158,6 @@ function noteServer(st: PoolState, server: ConnectedServer | undefined): void {
   const previous = st.host.current;
   st.host.current = server;
   if (previous === undefined || previous.key === server.key) return;
-  st.host.switches += 1;
   st.host.switchedAt = new Date();
   st.telemetry.hostSwitched();
   getLogger().warn({ pool: st.name, from: previous.key, to: server.key, role: server.role }, `database host switched from ${previous.key} to ${server.key}`);
@@ -206,5 +205,5 @@ export function retireHost(st: PoolState, key: string, reason: string): void {
 /** Where the pool is connected now, for health: host, its role, when it last switched. */
 export function hostStatsOf(st: PoolState | undefined): { host: string | null; host_role: ConnectedServer['role'] | null; host_switched_at: string | null; host_switches: number } {
   const h = st?.host;
-  return { host: h?.current?.key ?? null, host_role: h?.current?.role ?? null, host_switched_at: h?.switchedAt?.toISOString() ?? null, host_switches: h?.switches ?? 0 };
+  return { host: h?.current?.key ?? null, host_role: h?.current?.role ?? null, host_switched_at: h?.switchedAt?.toISOString() ?? null, host_switches: st?.telemetry.counters.hostSwitches ?? 0 };
 }

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { getDbConfig } from '../config/config';
 import { getLogger } from '../logging/logger';
-import { DatabaseUnavailableError, PoolExhaustedError, isLostPreparedStatement, toTypedDbError } from './db-errors';
+import { DatabaseUnavailableError, PoolExhaustedError, errorCode, isLostPreparedStatement, toTypedDbError } from './db-errors';
 import { currentTelemetry, discardOnRelease, withClient } from './pool';
 import type { PoolState } from './pool-factory';
 import { pickReplica, replicaFailed } from './replicas';
@@ -91,7 +91,6 @@ const RETRY_DELAY_MS = 20;
 // The server ended the session before running the statement (pg_terminate_backend, a crash of
 // another backend): it answered with this error instead of a result, so nothing of it committed.
 const SESSION_ENDED_BY_SERVER = new Set(['57P01', '57P02']);
-const codeOf = (err: unknown): string | undefined => (err instanceof Error ? (err as { code?: string }).code : undefined);
 
 /**
  * Whether a failed statement is sent once more, on a fresh connection. Any statement the server
@@ -104,7 +103,7 @@ function retryable(sql: Sql, err: unknown): boolean {
   if (!(err instanceof DatabaseUnavailableError)) return false;
   if (err.phase === 'read_only') return true;
   if (err.phase !== 'query') return false;
-  if (SESSION_ENDED_BY_SERVER.has(codeOf(err.cause) ?? '')) return true;
+  if (SESSION_ENDED_BY_SERVER.has(errorCode(err.cause) ?? '')) return true;
   const cause = err.cause instanceof Error ? err.cause.message : '';
   // The client had already failed: node-postgres sent nothing.
   if (cause.includes('not queryable')) return true;
