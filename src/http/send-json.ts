@@ -3,7 +3,11 @@ import type { Express, Response } from 'express';
 
 /** Writes a JSON answer with plain node:http calls: the Content-Type and Content-Length res.json() sends. */
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
+  sendJsonText(res, status, JSON.stringify(body));
+}
+
+/** sendJson for a body already serialized (a stored answer replayed byte for byte). */
+export function sendJsonText(res: ServerResponse, status: number, text: string): void {
   res.statusCode = status;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Content-Length', Buffer.byteLength(text));

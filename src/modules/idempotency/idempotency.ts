@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { getConfig } from '../../config/config';
 import { withTransaction, type DbClient } from '../../db';
 import { AppError } from '../../http/errors';
+import { sendJsonText } from '../../http/send-json';
 import { findIdempotentAnswer, saveIdempotentAnswer, tryLockIdempotencyKey, type StoredAnswer } from './idempotency-repository';
 
 /**
@@ -41,10 +42,7 @@ const fingerprintOf = (req: Request): string =>
 function send(res: Response, answer: StoredAnswer, replayed: boolean): void {
   for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
   if (replayed) res.setHeader('Idempotent-Replayed', 'true');
-  res.statusCode = answer.status;
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.setHeader('Content-Length', Buffer.byteLength(answer.bodyText));
-  res.end(answer.bodyText);
+  sendJsonText(res, answer.status, answer.bodyText);
 }
 
 const stored = (answer: Answer): StoredAnswer => ({ status: answer.status, headers: answer.headers, bodyText: JSON.stringify(answer.body) });
