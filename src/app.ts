@@ -12,6 +12,7 @@ import { customersRouter } from './modules/customers';
 import { dashboardRouter } from './modules/dashboard';
 import { docsRouter, openApiHandler } from './modules/docs';
 import { healthRouter } from './modules/health';
+import { historyRouter } from './modules/history';
 import { resolveCurrentUser, usersRouter } from './modules/users';
 
 /**
@@ -48,6 +49,7 @@ export function createApp(options: { middleware?: RequestHandler[] } = {}): Requ
   app.use('/api/users', authenticated, usersRouter());
   app.use('/api/customers', authenticated, customersRouter());
   app.use('/api/dashboard', authenticated, dashboardRouter());
+  app.use('/api/history', authenticated, historyRouter());
 
   app.use(notFoundHandler);
   app.use(errorHandler);

@@ -21,6 +21,7 @@ export {
   type PoolStats,
   type DatabaseSettings,
   type Sql,
+  type TransactionActor,
   type TransactionOptions,
   type WriteResult,
 } from './db';

@@ -10,7 +10,7 @@ export interface LoadResult {
 
 export interface LoadOptions {
   url: string;
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'PATCH';
   path: string | (() => string);
   body?: string;
   headers?: Record<string, string>;

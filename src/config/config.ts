@@ -60,6 +60,8 @@ export interface Config {
   };
   /** How long an Idempotency-Key's answer is kept, in seconds. */
   readonly idempotencyKeyTtlSeconds: number;
+  /** How many days the history of changes is kept; 0: forever. */
+  readonly historyRetentionDays: number;
   readonly auth: { readonly cacheTtlMs: number; readonly adminEmail?: string; readonly adminPassword?: string };
   readonly http: { readonly corsOrigins: readonly string[]; readonly bodyLimit: string; readonly defaultLocale: 'en' | 'tr' };
   /** `pretty` undefined: decided by the logger (a terminal in development). */
@@ -201,6 +203,7 @@ function toConfig(e: Env, envFile: string | undefined): Config {
     db: toDbConfig(e),
     jwt: { secret: e.JWT_SECRET, expiresInSeconds: e.JWT_EXPIRES_IN, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
     idempotencyKeyTtlSeconds: e.IDEMPOTENCY_KEY_TTL_S,
+    historyRetentionDays: e.HISTORY_RETENTION_DAYS,
     auth: { cacheTtlMs: e.AUTH_CACHE_TTL_MS, adminEmail: e.ADMIN_EMAIL, adminPassword: e.ADMIN_PASSWORD },
     http: {
       corsOrigins: (e.CORS_ORIGINS ?? '')

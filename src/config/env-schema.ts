@@ -129,6 +129,8 @@ export const EnvSchema = z
     JWT_AUDIENCE: z.string().min(1).default('customer-api-clients'),
     // How long the answer of a request sent with an Idempotency-Key is kept (and replayed).
     IDEMPOTENCY_KEY_TTL_S: int(1, 31_536_000).default(86_400),
+    // How many days the history of changes is kept; 0 keeps it forever.
+    HISTORY_RETENTION_DAYS: int(0, 36_500).default(730),
     // How long an instance trusts its cached copy of a token's user.
     AUTH_CACHE_TTL_MS: int(0, 3_600_000).default(5000),
 

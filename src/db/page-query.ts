@@ -88,9 +88,13 @@ class Params {
   bind(value: unknown): string {
     return `$${this.values.push(value)}`;
   }
-  /** The planner's row estimate for `SELECT 1 <from>` with this request's filter values (EXPLAIN: nothing is read). */
+  /**
+   * The planner's row estimate for `SELECT 1 <from>` with this request's filter values (EXPLAIN: nothing
+   * is read). The values go as text (the function's VARIADIC text[]), whatever type a condition casts its
+   * own use to (`entity_id = $2::bigint`).
+   */
   estimateOf(from: string): string {
-    return `count_estimate(${[this.bind(`SELECT 1 ${from}`), ...this.filters.map((_, i) => `$${i + 1}`)].join(', ')})`;
+    return `count_estimate(${[this.bind(`SELECT 1 ${from}`), ...this.filters.map((_, i) => `$${i + 1}::text`)].join(', ')})`;
   }
 }
 

@@ -196,7 +196,21 @@ export async function executeWrite<T extends pg.QueryResultRow = pg.QueryResultR
   return { rowCount: result.rowCount ?? 0, rows: result.rows };
 }
 
+/**
+ * Who a transaction's changes are made for, recorded with them in the history (migration 007): set
+ * with BEGIN as transaction-local settings (app.actor_id, app.request_id), so they hold behind a
+ * transaction-mode pooler too and end with the transaction.
+ */
+export interface TransactionActor {
+  /** The user acting; null for none (a system task). */
+  readonly userId: number | null;
+  /** The request that made the change (its X-Request-Id). */
+  readonly requestId?: string | null;
+}
+
 export interface TransactionOptions {
+  /** Recorded as the author of every change the transaction makes (TransactionActor). */
+  readonly actor?: TransactionActor;
   /**
    * Run `work` once more, on a fresh connection, when the transaction was rolled back for a cause a new
    * attempt fixes: its connection was lost (or the server turned read-only, a failover) before COMMIT
@@ -224,7 +238,7 @@ export async function withTransaction<T>(work: (tx: DbClient) => Promise<T>, opt
   const namesBefore = namesInUse();
   const attempt = freshAttempt();
   try {
-    return await runTransaction(work, attempt);
+    return await runTransaction(work, attempt, options.actor);
   } catch (err) {
     const lostBeforeCommit = err instanceof DatabaseUnavailableError && err.phase !== 'connect' && !attempt.committing;
     // From now on this process sends unnamed statements, which any pooler keeps.
@@ -234,13 +248,22 @@ export async function withTransaction<T>(work: (tx: DbClient) => Promise<T>, opt
     if (!rerun) throw err;
     getLogger().warn({ reason: (err as Error).message, begun: attempt.begun }, 'a transaction was rolled back before COMMIT; running it once more on a fresh connection');
     await sleep(RETRY_DELAY_MS);
-    return runTransaction(work, freshAttempt());
+    return runTransaction(work, freshAttempt(), options.actor);
   }
 }
 
-async function runTransaction<T>(work: (tx: DbClient) => Promise<T>, attempt: Attempt): Promise<T> {
+/** BEGIN, and the actor's settings in the same round trip (one simple query: its values are literals). */
+function beginAs(client: pg.ClientBase, actor: TransactionActor | undefined): string {
+  if (actor === undefined) return 'BEGIN';
+  if (actor.userId !== null && !Number.isSafeInteger(actor.userId)) throw new TypeError(`withTransaction: actor.userId must be an integer or null, got ${actor.userId}`);
+  const userId = client.escapeLiteral(actor.userId === null ? '' : String(actor.userId));
+  const requestId = client.escapeLiteral(actor.requestId ?? '');
+  return `BEGIN; SELECT set_config('app.actor_id', ${userId}, true), set_config('app.request_id', ${requestId}, true)`;
+}
+
+async function runTransaction<T>(work: (tx: DbClient) => Promise<T>, attempt: Attempt, actor: TransactionActor | undefined): Promise<T> {
   return withClient(async (client) => {
-    await client.query('BEGIN');
+    await client.query(beginAs(client, actor));
     attempt.begun = true;
     try {
       const result = await work(client);

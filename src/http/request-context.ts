@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import accepts from 'accepts';
 import type { Request } from 'express';
+import type { TransactionActor } from '../db';
 import type { Locale } from './messages';
 
 /** What a verified token says (docs/api.md §3). */
@@ -59,4 +60,9 @@ export function routeTemplateOf(req: Request): string {
 /** The user id a request acted as, when it was authenticated. */
 export function userIdOf(req: Request): number | undefined {
   return req.user?.id ?? req.claims?.userId;
+}
+
+/** Who a request's changes are made for, as the history records them: the caller and the request id. */
+export function actorOf(req: Request): TransactionActor {
+  return { userId: userIdOf(req) ?? null, requestId: req.id };
 }

@@ -2,6 +2,7 @@ import type { Router } from 'express';
 import { getConfig } from '../../config/config';
 import { requireAuth } from '../../http/authenticate';
 import { AppError, notFound } from '../../http/errors';
+import { actorOf } from '../../http/request-context';
 import { createRouter } from '../../http/router';
 import { signAccessToken } from '../../http/access-tokens';
 import { findPasswordHash, findUserById, findUserCredentialsByEmail, resolveCurrentUser, setPassword, verifyAgainstDummy, verifyPassword } from '../users';
@@ -39,7 +40,7 @@ export function authRouter(): Router {
     if (!stored || !(await verifyPassword(body.current_password, stored))) {
       throw new AppError('VALIDATION_ERROR', { messageKey: 'WRONG_PASSWORD', details: [{ path: 'current_password', message: 'is wrong' }] });
     }
-    await setPassword(userId, body.new_password);
+    await setPassword(userId, body.new_password, actorOf(req));
     res.status(204).end();
   });
 

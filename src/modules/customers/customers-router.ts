@@ -1,11 +1,13 @@
 import type { Response, Router } from 'express';
 import { requireRole } from '../../http/authenticate';
 import { IdParamsSchema } from '../../http/common-schemas';
-import { AppError, notFound, preconditionFailed } from '../../http/errors';
+import { AppError, notFound } from '../../http/errors';
 import { listCursorScope, pageStart, paginated } from '../../http/list-paging';
+import { actorOf } from '../../http/request-context';
 import { createRouter } from '../../http/router';
+import { recordHistoryHandler } from '../history';
 import { answerOnce } from '../idempotency';
-import { CUSTOMER_SORT_KEYS, deleteCustomer, findCustomerById, insertCustomer, listCustomers, updateCustomer, type Customer } from './customers-repository';
+import { CUSTOMER_SORT_KEYS, findCustomerById, insertCustomer, listCustomers, type Customer } from './customers-repository';
 import {
   CUSTOMER_LIST_FILTERS,
   CreateCustomerBodySchema,
@@ -13,8 +15,8 @@ import {
   ListCustomersQuerySchema,
   UpdateCustomerBodySchema,
   type IfMatch,
-  type UpdateCustomerBody,
 } from './customers-schemas';
+import { applyUpdate, removeCustomer } from './customers-service';
 
 /** A customer's entity tag is its version (If-Match compares against it). */
 const etagOf = (customer: Customer): string => `"${customer.version}"`;
@@ -37,14 +39,6 @@ function parseIfMatch(header: string | undefined): IfMatch {
     throw new AppError('VALIDATION_ERROR', { messageKey: 'VALIDATION_HEADER', details: [{ path: 'If-Match', message: 'must be an entity tag such as "3"' }] });
   }
   return parsed.data;
-}
-
-/** Updates with optimistic concurrency: a stale If-Match gets 412 and changes nothing. */
-async function applyUpdate(id: number, changes: UpdateCustomerBody, ifMatch: IfMatch): Promise<Customer> {
-  const updated = await updateCustomer(id, changes, ifMatch === '*' ? undefined : ifMatch);
-  if (updated) return updated;
-  if (ifMatch !== undefined && ifMatch !== '*' && (await findCustomerById(id))) throw preconditionFailed();
-  throw notFound();
 }
 
 /** docs/api.md §5: any authenticated user; delete is admin-only. */
@@ -72,10 +66,13 @@ export function customersRouter(): Router {
     sendCustomer(res, await getCustomer(req.params.id));
   });
 
+  // Who changed it, when and what (docs/api.md §8); a deleted customer's: admins only.
+  router.get('/:id/history', recordHistoryHandler('customer', async (id) => (await findCustomerById(id)) !== null));
+
   router.patch('/:id', async (req, res) => {
     const { id } = IdParamsSchema.parse(req.params);
     const ifMatch = parseIfMatch(req.get('If-Match'));
-    sendCustomer(res, await applyUpdate(id, UpdateCustomerBodySchema.parse(req.body), ifMatch));
+    sendCustomer(res, await applyUpdate(id, UpdateCustomerBodySchema.parse(req.body), ifMatch, actorOf(req)));
   });
 
   router.put('/:id', async (req, res) => {
@@ -83,12 +80,12 @@ export function customersRouter(): Router {
     const ifMatch = parseIfMatch(req.get('If-Match'));
     const body = CreateCustomerBodySchema.parse(req.body);
     const whole = { email: null, phone: null, company: null, city: null, notes: null, status: 'lead' as const, ...body };
-    sendCustomer(res, await applyUpdate(id, whole, ifMatch));
+    sendCustomer(res, await applyUpdate(id, whole, ifMatch, actorOf(req)));
   });
 
   router.delete('/:id', requireRole('admin'), async (req, res) => {
     const { id } = IdParamsSchema.parse(req.params);
-    if (!(await deleteCustomer(id))) throw notFound();
+    await removeCustomer(id, actorOf(req));
     res.status(204).end();
   });
 

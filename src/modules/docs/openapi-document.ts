@@ -6,6 +6,7 @@ import { registerAuthPaths } from '../auth';
 import { registerCustomersPaths } from '../customers';
 import { registerDashboardPaths } from '../dashboard';
 import { registerHealthPaths } from '../health';
+import { registerHistoryPaths } from '../history';
 import { registerUsersPaths } from '../users';
 
 export type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
@@ -33,6 +34,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
   registerUsersPaths(registry);
   registerCustomersPaths(registry);
   registerDashboardPaths(registry);
+  registerHistoryPaths(registry);
   registerMetricsPaths(registry);
   document = new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
@@ -47,6 +49,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
       { name: 'Auth' },
       { name: 'Customers' },
       { name: 'Dashboard' },
+      { name: 'History', description: 'Who changed what: every change to customers and users' },
       { name: 'Users', description: 'Admins manage users; a user may read itself' },
       { name: 'Health', description: 'For ops: liveness, readiness, the pool' },
       { name: 'Operations' },

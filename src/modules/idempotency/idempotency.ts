@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { getConfig } from '../../config/config';
 import { withTransaction, type DbClient } from '../../db';
 import { AppError } from '../../http/errors';
+import { actorOf } from '../../http/request-context';
 import { sendJsonText } from '../../http/send-json';
 import { findIdempotentAnswer, saveIdempotentAnswer, tryLockIdempotencyKey, type StoredAnswer } from './idempotency-repository';
 
@@ -48,16 +49,19 @@ function send(res: Response, answer: StoredAnswer, replayed: boolean): void {
 const stored = (answer: Answer): StoredAnswer => ({ status: answer.status, headers: answer.headers, bodyText: JSON.stringify(answer.body) });
 
 /**
- * Runs a creating route's `write` and sends its answer. Without Idempotency-Key: as any route, on the
- * pool. With one: in a transaction that takes the key's lock (held by a request still running → 409
- * IDEMPOTENCY_KEY_IN_USE), replays a stored answer for the same request (another request → 422
+ * Runs a creating route's `write` in a transaction that names the caller as its actor, and sends its
+ * answer. With Idempotency-Key, that transaction first takes the key's lock (held by a request still
+ * running → 409 IDEMPOTENCY_KEY_IN_USE), then replays a stored answer for the same request (another request → 422
  * IDEMPOTENCY_KEY_REUSED), else writes and stores the answer. A write that fails stores nothing.
  * Parse and check the input before calling: a request that fails validation stores nothing either.
  */
-export async function answerOnce(req: Request, res: Response, write: (db?: DbClient) => Promise<Answer>): Promise<void> {
+export async function answerOnce(req: Request, res: Response, write: (db: DbClient) => Promise<Answer>): Promise<void> {
   const key = keyOf(req);
+  // Its work is the database's alone: a transaction rolled back before COMMIT (a failover) is safe to
+  // run again. The caller is recorded as the author of what it writes (the history).
+  const options = { actor: actorOf(req), rerunIfRolledBack: true };
   if (key === undefined) {
-    send(res, stored(await write()), false);
+    send(res, stored(await withTransaction(write, options)), false);
     return;
   }
   const userId = req.user!.id;
@@ -73,7 +77,6 @@ export async function answerOnce(req: Request, res: Response, write: (db?: DbCli
     const answer = stored(await write(tx));
     await saveIdempotentAnswer(userId, key, fingerprint, answer, tx);
     return { answer, replayed: false };
-    // Its work is the database's alone: a transaction rolled back before COMMIT (a failover) is safe to run again.
-  }, { rerunIfRolledBack: true });
+  }, options);
   send(res, outcome.answer, outcome.replayed);
 }

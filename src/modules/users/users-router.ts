@@ -3,7 +3,9 @@ import { requireRole } from '../../http/authenticate';
 import { IdParamsSchema } from '../../http/common-schemas';
 import { forbidden, notFound } from '../../http/errors';
 import { cursorScope, pageStart, paginated } from '../../http/list-paging';
+import { actorOf } from '../../http/request-context';
 import { createRouter } from '../../http/router';
+import { recordHistoryHandler } from '../history';
 import { answerOnce } from '../idempotency';
 import { findUserById, listUsers, USER_SORT_KEY } from './users-repository';
 import { CreateUserBodySchema, ListUsersQuerySchema, UpdateUserBodySchema } from './users-schemas';
@@ -41,14 +43,17 @@ export function usersRouter(): Router {
     res.json(user);
   });
 
+  // Who changed the user, when and what (docs/api.md §8): role, active flag, name, a new password.
+  router.get('/:id/history', adminOnly, recordHistoryHandler('user', async (id) => (await findUserById(id)) !== null));
+
   router.patch('/:id', adminOnly, async (req, res) => {
     const { id } = IdParamsSchema.parse(req.params);
-    res.json(await changeUser(id, UpdateUserBodySchema.parse(req.body)));
+    res.json(await changeUser(id, UpdateUserBodySchema.parse(req.body), actorOf(req)));
   });
 
   router.delete('/:id', adminOnly, async (req, res) => {
     const { id } = IdParamsSchema.parse(req.params);
-    await removeUser(id);
+    await removeUser(id, actorOf(req));
     res.status(204).end();
   });
 

@@ -1,4 +1,4 @@
-import { UniqueViolationError, withTransaction, type DbClient } from '../../db';
+import { UniqueViolationError, withTransaction, type DbClient, type TransactionActor } from '../../db';
 import { AppError, conflict, notFound } from '../../http/errors';
 import { forgetCurrentUser } from './users-current-user';
 import { hashPassword } from './users-password';
@@ -6,7 +6,8 @@ import { deleteUser, insertUser, lockActiveAdminIds, updateUser, type NewUser, t
 import type { CreateUserBody, UpdateUserBody } from './users-schemas';
 
 // These transactions do database work only: safe to run again when rolled back (a failover, a pooler).
-const DB_ONLY = { rerunIfRolledBack: true };
+// Each names its actor, whom the history records as the author of the change.
+const changedBy = (actor: TransactionActor) => ({ actor, rerunIfRolledBack: true });
 
 const lastAdmin = () => new AppError('CONFLICT', { messageKey: 'LAST_ADMIN' });
 
@@ -26,7 +27,7 @@ export async function createUser(user: NewUser, db?: DbClient): Promise<User> {
 }
 
 /** Applies the changes; an admin cannot demote or deactivate the last active admin. */
-export async function changeUser(id: number, body: UpdateUserBody): Promise<User> {
+export async function changeUser(id: number, body: UpdateUserBody, actor: TransactionActor): Promise<User> {
   const passwordHash = body.password === undefined ? undefined : await hashPassword(body.password);
   const removesAdmin = body.role === 'user' || body.is_active === false;
   const user = await withTransaction(async (tx) => {
@@ -35,24 +36,25 @@ export async function changeUser(id: number, body: UpdateUserBody): Promise<User
       if (admins.length === 1 && admins[0] === id) throw lastAdmin();
     }
     return updateUser(id, { name: body.name, role: body.role, is_active: body.is_active, passwordHash }, tx);
-  }, DB_ONLY);
+  }, changedBy(actor));
   if (!user) throw notFound();
   forgetCurrentUser(id);
   return user;
 }
 
-export async function removeUser(id: number): Promise<void> {
+export async function removeUser(id: number, actor: TransactionActor): Promise<void> {
   const deleted = await withTransaction(async (tx) => {
     const admins = await lockActiveAdminIds(tx);
     if (admins.length === 1 && admins[0] === id) throw lastAdmin();
     return deleteUser(id, tx);
-  }, DB_ONLY);
+  }, changedBy(actor));
   forgetCurrentUser(id);
   if (!deleted) throw notFound();
 }
 
 /** Replaces the user's password (hashed here) and drops this instance's cached copy of the user. */
-export async function setPassword(userId: number, password: string): Promise<void> {
-  await updateUser(userId, { passwordHash: await hashPassword(password) });
+export async function setPassword(userId: number, password: string, actor: TransactionActor): Promise<void> {
+  const passwordHash = await hashPassword(password);
+  await withTransaction((tx) => updateUser(userId, { passwordHash }, tx), changedBy(actor));
   forgetCurrentUser(userId);
 }

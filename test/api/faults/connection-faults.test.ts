@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { closePool, currentTelemetry, poolStats, warmPool } from '../../../src/db';
+import { DatabaseUnavailableError, closePool, currentTelemetry, executeQuery, executeWrite, poolStats, warmPool } from '../../../src/db';
 import { adminUrl, withAdminClient } from '../../helpers/admin-db';
 import { api, expectApiError } from '../../helpers/api';
 import { createCustomer, createUser, type TestUser } from '../../helpers/factories';
@@ -81,18 +81,34 @@ describe('every connection killed', () => {
     expect((await pending).status).toBe(200);
   });
 
-  test('mid-query, a write is not retried: 503 DATABASE_UNAVAILABLE, and the next succeeds', async () => {
+  test('mid-statement, a POST is rolled back by the server and its transaction run again: 201, and exactly one customer', async () => {
     await warmPool();
-    expect((await getCustomer()).status).toBe(200); // the caller is cached: only the INSERT is in flight
+    expect((await getCustomer()).status).toBe(200); // the caller is cached: only the POST's transaction is in flight
+    const name = `Written once ${Date.now()}`;
     proxy.setLatency(300);
-    const pending = api().post('/api/customers').set('Authorization', caller.auth).send({ name: 'Maybe written' }).then((res) => res);
+    const pending = api().post('/api/customers').set('Authorization', caller.auth).send({ name }).then((res) => res);
     await sleep(100);
     expect(poolStats().in_use).toBe(1);
     proxy.setLatency(0);
     proxy.dropAll();
     const res = await pending;
-    expectApiError(res, 503, 'DATABASE_UNAVAILABLE');
-    expect(res.headers['retry-after']).toBeDefined();
+    expect(res.status).toBe(201);
+    // COMMIT had not been sent when the connection went: the server undid the first attempt.
+    expect(await executeQuery('SELECT id FROM customers WHERE name = $1', [name])).toEqual([{ id: String(res.body.id) }]);
+  });
+
+  test('mid-statement, a write outside a transaction (executeWrite) is not sent again: its fate is unknown', async () => {
+    await warmPool();
+    proxy.setLatency(300);
+    const name = `Maybe written ${Date.now()}`;
+    const pending = executeWrite('INSERT INTO customers (name) VALUES ($1)', [name]).then(
+      () => 'written',
+      (err: unknown) => err,
+    );
+    await sleep(100);
+    proxy.setLatency(0);
+    proxy.dropAll();
+    expect(await pending).toBeInstanceOf(DatabaseUnavailableError);
     expect((await getCustomer()).status).toBe(200);
   });
 });

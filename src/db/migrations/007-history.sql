@@ -1,0 +1,114 @@
+-- Who changed what (docs/api.md §8): every insert, update and delete of a customer, and every change to
+-- a user, recorded by triggers in the same transaction as the change, so a rolled-back change leaves no
+-- history and a change made outside the API (psql, a migration) is recorded too, with no actor.
+--
+-- The actor and the request id are transaction-local settings (app.actor_id, app.request_id) that the
+-- data layer sets with BEGIN (withTransaction's `actor` option): right behind a transaction-mode pooler,
+-- where a session setting would leak to whoever gets the server connection next.
+CREATE TABLE history (
+  id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  entity     TEXT NOT NULL CHECK (entity IN ('customer', 'user')),
+  entity_id  BIGINT NOT NULL,
+  operation  TEXT NOT NULL CHECK (operation IN ('insert', 'update', 'delete')),
+  -- The moment of the change (not of its transaction's start): a change that waited for another's row
+  -- lock comes after it.
+  changed_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
+  -- No foreign key: the history of a deleted user's changes stays.
+  actor_id   BIGINT,
+  request_id TEXT,
+  -- Only the fields that changed: {"field": {"old": …, "new": …}} (an insert: every field set, old null).
+  changes    JSONB,
+  -- A delete: the last full row.
+  row_before JSONB
+);
+-- One record's history, newest first, by keyset: cost independent of the table's size.
+CREATE INDEX history_record_idx ON history (entity, entity_id, id);
+-- Across records, newest first (and pruning, oldest first); by entity; by actor.
+CREATE INDEX history_changed_at_idx ON history (changed_at, id);
+CREATE INDEX history_entity_changed_at_idx ON history (entity, changed_at, id);
+CREATE INDEX history_actor_changed_at_idx ON history (actor_id, changed_at, id);
+
+CREATE FUNCTION history_actor_id() RETURNS BIGINT
+LANGUAGE sql STABLE AS $$ SELECT nullif(current_setting('app.actor_id', true), '')::bigint $$;
+
+CREATE FUNCTION history_request_id() RETURNS TEXT
+LANGUAGE sql STABLE AS $$ SELECT nullif(current_setting('app.request_id', true), '') $$;
+
+-- The fields of new_row that differ from old_row, as {"field": {"old": …, "new": …}}, leaving out
+-- `ignored`; NULL when none differs.
+CREATE FUNCTION history_diff(old_row JSONB, new_row JSONB, ignored TEXT[]) RETURNS JSONB
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT jsonb_object_agg(n.key, jsonb_build_object('old', coalesce(old_row -> n.key, 'null'::jsonb), 'new', n.value))
+    FROM jsonb_each(new_row) AS n
+   WHERE NOT n.key = ANY (ignored) AND n.value IS DISTINCT FROM coalesce(old_row -> n.key, 'null'::jsonb)
+$$;
+
+-- Statement-level triggers with transition tables (as the counters of migration 002): a bulk write of
+-- many rows records them in one INSERT … SELECT. An update that changes no recorded field (version and
+-- updated_at always move; created_by only when its user is deleted, which the user's history records)
+-- records nothing.
+CREATE FUNCTION customers_history_track() RETURNS TRIGGER
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO history (entity, entity_id, operation, actor_id, request_id, changes)
+    SELECT 'customer', n.id, 'insert', history_actor_id(), history_request_id(),
+           history_diff('{}', jsonb_strip_nulls(to_jsonb(n)), '{id,version,created_at,updated_at,created_by}')
+      FROM new_rows n;
+  ELSIF TG_OP = 'UPDATE' THEN
+    INSERT INTO history (entity, entity_id, operation, actor_id, request_id, changes)
+    SELECT 'customer', n.id, 'update', history_actor_id(), history_request_id(), d.changes
+      FROM new_rows n
+      JOIN old_rows o ON o.id = n.id
+     CROSS JOIN LATERAL (SELECT history_diff(to_jsonb(o), to_jsonb(n), '{version,updated_at,created_by}') AS changes) d
+     WHERE d.changes IS NOT NULL;
+  ELSE
+    INSERT INTO history (entity, entity_id, operation, actor_id, request_id, row_before)
+    SELECT 'customer', o.id, 'delete', history_actor_id(), history_request_id(), to_jsonb(o)
+      FROM old_rows o;
+  END IF;
+  RETURN NULL;
+END $$;
+
+CREATE TRIGGER customers_history_insert AFTER INSERT ON customers
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION customers_history_track();
+CREATE TRIGGER customers_history_update AFTER UPDATE ON customers
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION customers_history_track();
+CREATE TRIGGER customers_history_delete AFTER DELETE ON customers
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION customers_history_track();
+
+-- A user's password hash is never recorded: a new one shows as {"password": {"changed": true}}.
+CREATE FUNCTION users_history_track() RETURNS TRIGGER
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO history (entity, entity_id, operation, actor_id, request_id, changes)
+    SELECT 'user', n.id, 'insert', history_actor_id(), history_request_id(),
+           history_diff('{}', jsonb_strip_nulls(to_jsonb(n)), '{id,password_hash,created_at,updated_at}')
+      FROM new_rows n;
+  ELSIF TG_OP = 'UPDATE' THEN
+    INSERT INTO history (entity, entity_id, operation, actor_id, request_id, changes)
+    SELECT 'user', n.id, 'update', history_actor_id(), history_request_id(), d.changes
+      FROM new_rows n
+      JOIN old_rows o ON o.id = n.id
+     CROSS JOIN LATERAL (
+       SELECT nullif(
+                coalesce(history_diff(to_jsonb(o), to_jsonb(n), '{password_hash,updated_at}'), '{}')
+                  || CASE WHEN o.password_hash IS DISTINCT FROM n.password_hash THEN '{"password": {"changed": true}}'::jsonb ELSE '{}' END,
+                '{}') AS changes
+     ) d
+     WHERE d.changes IS NOT NULL;
+  ELSE
+    INSERT INTO history (entity, entity_id, operation, actor_id, request_id, row_before)
+    SELECT 'user', o.id, 'delete', history_actor_id(), history_request_id(), to_jsonb(o) - 'password_hash'
+      FROM old_rows o;
+  END IF;
+  RETURN NULL;
+END $$;
+
+CREATE TRIGGER users_history_insert AFTER INSERT ON users
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION users_history_track();
+CREATE TRIGGER users_history_update AFTER UPDATE ON users
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION users_history_track();
+CREATE TRIGGER users_history_delete AFTER DELETE ON users
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION users_history_track();
