@@ -144,6 +144,7 @@ export async function runHistory(): Promise<void> {
   };
 
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+  const msOf = (n: number) => `${n.toFixed(1)} ms`;
   const lines = [
     `# History: its cost on writes, and reads at ${Number(historyRows).toLocaleString('en')} entries — ${startedAt}`,
     '',
@@ -162,7 +163,7 @@ export async function runHistory(): Promise<void> {
     const ratio = on.rps / Math.max(1, off.rps);
     const met = ratio >= TARGET.writes && on.errors === 0;
     rows.push({ write: w.name, with: on, without: off, ratio, met });
-    lines.push(`| ${w.name} | ${fmt(on.rps)} (${on.p99} ms)${on.errors ? `, ${on.errors} errors` : ''} | ${fmt(off.rps)} (${off.p99} ms) | ${ratio.toFixed(2)}× | ≥ ${TARGET.writes}×: ${met ? 'met' : 'missed'} |`);
+    lines.push(`| ${w.name} | ${fmt(on.rps)} (${msOf(on.p99)})${on.errors ? `, ${on.errors} errors` : ''} | ${fmt(off.rps)} (${msOf(off.p99)}) | ${ratio.toFixed(2)}× | ≥ ${TARGET.writes}×: ${met ? 'met' : 'missed'} |`);
   }
   lines.push(
     '',
@@ -172,7 +173,7 @@ export async function runHistory(): Promise<void> {
     '|---|---:|---:|---:|---|',
   );
   const readRow = (name: string, r: (typeof reads)['record'], target: boolean) =>
-    `| ${name} | ${r.p50} ms | ${r.p95} ms | ${r.p99} ms | ${target ? `p95 ≤ ${TARGET.readP95Ms} ms: ${r.p95 <= TARGET.readP95Ms && r.errors === 0 ? 'met' : 'missed'}` : ''}${r.errors ? `, ${r.errors} errors` : ''} |`;
+    `| ${name} | ${msOf(r.p50)} | ${msOf(r.p95)} | ${msOf(r.p99)} | ${target ? `p95 ≤ ${TARGET.readP95Ms} ms: ${r.p95 <= TARGET.readP95Ms && r.errors === 0 ? 'met' : 'missed'}` : ''}${r.errors ? `, ${r.errors} errors` : ''} |`;
   lines.push(
     readRow('one customer\'s history (random, ~10 entries each; a regular user)', reads.record, true),
     readRow(`one customer with ${HOT_ENTRIES.toLocaleString('en')} entries`, reads.hot, true),

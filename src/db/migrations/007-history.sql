@@ -16,17 +16,21 @@ CREATE TABLE history (
   -- No foreign key: the history of a deleted user's changes stays.
   actor_id   BIGINT,
   request_id TEXT,
-  -- Only the fields that changed: {"field": {"old": …, "new": …}} (an insert: every field set, old null).
+  -- An update: only the fields that changed, {"field": {"old": …, "new": …}}.
   changes    JSONB,
-  -- A delete: the last full row.
-  row_before JSONB
+  -- An insert: the fields it set (the API shows them as changes from null); a delete: the last full row.
+  row_data   JSONB
 );
 -- One record's history, newest first, by keyset: cost independent of the table's size.
 CREATE INDEX history_record_idx ON history (entity, entity_id, id);
--- Across records, newest first (and pruning, oldest first); by entity; by actor.
-CREATE INDEX history_changed_at_idx ON history (changed_at, id);
-CREATE INDEX history_entity_changed_at_idx ON history (entity, changed_at, id);
-CREATE INDEX history_actor_changed_at_idx ON history (actor_id, changed_at, id);
+-- Across records, newest first (and pruning, oldest first); by actor. Users' entries, rare next to the
+-- customers', have an index of their own (partial: a customer's change does not write to it), so that
+-- entity=user does not walk past every customer's change; entity=customer walks the first. The entity
+-- rides along in the other two, so that a filter on it (and the list's count, up to 10,001) is decided
+-- in the index without reading the rows.
+CREATE INDEX history_changed_at_idx ON history (changed_at, id) INCLUDE (entity);
+CREATE INDEX history_user_changed_at_idx ON history (changed_at, id) WHERE entity = 'user';
+CREATE INDEX history_actor_changed_at_idx ON history (actor_id, changed_at, id) INCLUDE (entity);
 
 CREATE FUNCTION history_actor_id() RETURNS BIGINT
 LANGUAGE sql STABLE AS $$ SELECT nullif(current_setting('app.actor_id', true), '')::bigint $$;
@@ -35,7 +39,7 @@ CREATE FUNCTION history_request_id() RETURNS TEXT
 LANGUAGE sql STABLE AS $$ SELECT nullif(current_setting('app.request_id', true), '') $$;
 
 -- The fields of new_row that differ from old_row, as {"field": {"old": …, "new": …}}, leaving out
--- `ignored`; NULL when none differs.
+-- `ignored`; NULL when none differs. (An insert stores its row as it is: cheaper than a diff from nothing.)
 CREATE FUNCTION history_diff(old_row JSONB, new_row JSONB, ignored TEXT[]) RETURNS JSONB
 LANGUAGE sql IMMUTABLE AS $$
   SELECT jsonb_object_agg(n.key, jsonb_build_object('old', coalesce(old_row -> n.key, 'null'::jsonb), 'new', n.value))
@@ -51,9 +55,9 @@ CREATE FUNCTION customers_history_track() RETURNS TRIGGER
 LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'INSERT' THEN
-    INSERT INTO history (entity, entity_id, operation, actor_id, request_id, changes)
+    INSERT INTO history (entity, entity_id, operation, actor_id, request_id, row_data)
     SELECT 'customer', n.id, 'insert', history_actor_id(), history_request_id(),
-           history_diff('{}', jsonb_strip_nulls(to_jsonb(n)), '{id,version,created_at,updated_at,created_by}')
+           jsonb_strip_nulls(to_jsonb(n) - '{id,version,created_at,updated_at,created_by}'::text[])
       FROM new_rows n;
   ELSIF TG_OP = 'UPDATE' THEN
     INSERT INTO history (entity, entity_id, operation, actor_id, request_id, changes)
@@ -63,7 +67,7 @@ BEGIN
      CROSS JOIN LATERAL (SELECT history_diff(to_jsonb(o), to_jsonb(n), '{version,updated_at,created_by}') AS changes) d
      WHERE d.changes IS NOT NULL;
   ELSE
-    INSERT INTO history (entity, entity_id, operation, actor_id, request_id, row_before)
+    INSERT INTO history (entity, entity_id, operation, actor_id, request_id, row_data)
     SELECT 'customer', o.id, 'delete', history_actor_id(), history_request_id(), to_jsonb(o)
       FROM old_rows o;
   END IF;
@@ -82,9 +86,9 @@ CREATE FUNCTION users_history_track() RETURNS TRIGGER
 LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'INSERT' THEN
-    INSERT INTO history (entity, entity_id, operation, actor_id, request_id, changes)
+    INSERT INTO history (entity, entity_id, operation, actor_id, request_id, row_data)
     SELECT 'user', n.id, 'insert', history_actor_id(), history_request_id(),
-           history_diff('{}', jsonb_strip_nulls(to_jsonb(n)), '{id,password_hash,created_at,updated_at}')
+           jsonb_strip_nulls(to_jsonb(n) - '{id,password_hash,created_at,updated_at}'::text[])
       FROM new_rows n;
   ELSIF TG_OP = 'UPDATE' THEN
     INSERT INTO history (entity, entity_id, operation, actor_id, request_id, changes)
@@ -99,7 +103,7 @@ BEGIN
      ) d
      WHERE d.changes IS NOT NULL;
   ELSE
-    INSERT INTO history (entity, entity_id, operation, actor_id, request_id, row_before)
+    INSERT INTO history (entity, entity_id, operation, actor_id, request_id, row_data)
     SELECT 'user', o.id, 'delete', history_actor_id(), history_request_id(), to_jsonb(o) - 'password_hash'
       FROM old_rows o;
   END IF;

@@ -30,7 +30,7 @@ describe('GET /api/users/:id/history', () => {
     // No hash anywhere in the history, stored or answered.
     const hash = (await executeQuery<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [id]))[0]!.password_hash;
     expect(JSON.stringify(res.body)).not.toContain('password_hash');
-    const stored = await executeQuery<{ entry: string }>("SELECT concat_ws(' ', changes::text, row_before::text) AS entry FROM history WHERE entity = 'user' AND entity_id = $1", [id]);
+    const stored = await executeQuery<{ entry: string }>("SELECT concat_ws(' ', changes::text, row_data::text) AS entry FROM history WHERE entity = 'user' AND entity_id = $1", [id]);
     expect(stored.length).toBe(4);
     for (const { entry } of stored) expect(entry).not.toContain(hash.slice(0, 20));
   });
