@@ -38,19 +38,12 @@ LANGUAGE sql STABLE AS $$ SELECT nullif(current_setting('app.actor_id', true), '
 CREATE FUNCTION history_request_id() RETURNS TEXT
 LANGUAGE sql STABLE AS $$ SELECT nullif(current_setting('app.request_id', true), '') $$;
 
--- The fields of new_row that differ from old_row, as {"field": {"old": …, "new": …}}, leaving out
--- `ignored`; NULL when none differs. (An insert stores its row as it is: cheaper than a diff from nothing.)
-CREATE FUNCTION history_diff(old_row JSONB, new_row JSONB, ignored TEXT[]) RETURNS JSONB
-LANGUAGE sql IMMUTABLE AS $$
-  SELECT jsonb_object_agg(n.key, jsonb_build_object('old', coalesce(old_row -> n.key, 'null'::jsonb), 'new', n.value))
-    FROM jsonb_each(new_row) AS n
-   WHERE NOT n.key = ANY (ignored) AND n.value IS DISTINCT FROM coalesce(old_row -> n.key, 'null'::jsonb)
-$$;
-
 -- Statement-level triggers with transition tables (as the counters of migration 002): a bulk write of
--- many rows records them in one INSERT … SELECT. An update that changes no recorded field (version and
--- updated_at always move; created_by only when its user is deleted, which the user's history records)
--- records nothing.
+-- many rows records them in one INSERT … SELECT. An update records only the fields that differ, as
+-- {"field": {"old": …, "new": …}}; the diff is written out in each trigger rather than called as a
+-- function (a SQL function with a FROM is not inlined: each call would start an executor of its own).
+-- An update that changes no recorded field (version and updated_at always move; created_by only when
+-- its user is deleted, which the user's history records) records nothing.
 CREATE FUNCTION customers_history_track() RETURNS TRIGGER
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -64,7 +57,11 @@ BEGIN
     SELECT 'customer', n.id, 'update', history_actor_id(), history_request_id(), d.changes
       FROM new_rows n
       JOIN old_rows o ON o.id = n.id
-     CROSS JOIN LATERAL (SELECT history_diff(to_jsonb(o), to_jsonb(n), '{version,updated_at,created_by}') AS changes) d
+     CROSS JOIN LATERAL (
+       SELECT jsonb_object_agg(f.key, jsonb_build_object('old', r.old_row -> f.key, 'new', f.value)) AS changes
+         FROM (SELECT to_jsonb(o) AS old_row) r, jsonb_each(to_jsonb(n)) f
+        WHERE f.key NOT IN ('version', 'updated_at', 'created_by') AND f.value IS DISTINCT FROM r.old_row -> f.key
+     ) d
      WHERE d.changes IS NOT NULL;
   ELSE
     INSERT INTO history (entity, entity_id, operation, actor_id, request_id, row_data)
@@ -81,7 +78,9 @@ CREATE TRIGGER customers_history_update AFTER UPDATE ON customers
 CREATE TRIGGER customers_history_delete AFTER DELETE ON customers
   REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION customers_history_track();
 
--- A user's password hash is never recorded: a new one shows as {"password": {"changed": true}}.
+-- A user's password hash is never recorded: a new one shows as {"password": {"changed": true}}. A login
+-- that replaces a hash made with older parameters (the same password) says so with the transaction-local
+-- app.password_rehash: that is no change of the user, and records nothing.
 CREATE FUNCTION users_history_track() RETURNS TRIGGER
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -97,8 +96,11 @@ BEGIN
       JOIN old_rows o ON o.id = n.id
      CROSS JOIN LATERAL (
        SELECT nullif(
-                coalesce(history_diff(to_jsonb(o), to_jsonb(n), '{password_hash,updated_at}'), '{}')
-                  || CASE WHEN o.password_hash IS DISTINCT FROM n.password_hash THEN '{"password": {"changed": true}}'::jsonb ELSE '{}' END,
+                coalesce((SELECT jsonb_object_agg(f.key, jsonb_build_object('old', r.old_row -> f.key, 'new', f.value))
+                            FROM (SELECT to_jsonb(o) AS old_row) r, jsonb_each(to_jsonb(n)) f
+                           WHERE f.key NOT IN ('password_hash', 'updated_at') AND f.value IS DISTINCT FROM r.old_row -> f.key), '{}')
+                  || CASE WHEN o.password_hash IS DISTINCT FROM n.password_hash AND current_setting('app.password_rehash', true) IS DISTINCT FROM 'on'
+                          THEN '{"password": {"changed": true}}'::jsonb ELSE '{}' END,
                 '{}') AS changes
      ) d
      WHERE d.changes IS NOT NULL;
