@@ -3,6 +3,7 @@
 // npm run bench -- --framework: every endpoint against a minimal Express app and bare node:http (bench/framework.ts).
 // npm run bench -- --sizing: 1 and 2 instances × pool sizes, directly and through PgBouncer (bench/sizing.ts).
 // npm run bench -- --history: POST/PATCH with the history vs without, and history reads at 10,000,000 entries (bench/history.ts).
+// npm run bench -- --login: password hashing (argon2id vs scrypt) and login latency and memory through the API (bench/login.ts).
 // Starts the API twice against DATABASE_URL (or an embedded PostgreSQL) — pooled (the defaults) and
 // "before" (DB_POOL_MAX_USES=1: a new connection for every checkout, through the very same code) —
 // and loads each endpoint in both modes, interleaved over rounds, next to the ceilings: a bare
@@ -21,6 +22,7 @@ import { pgbenchAvailable, runPgbench } from './lib/pgbench';
 import { BY_ID, toMarkdown, toSvg, type Report, type Row } from './lib/report';
 import { runFramework } from './framework';
 import { runHistory } from './history';
+import { runLogin } from './login';
 import { runScale } from './scale';
 import { runSizing } from './sizing';
 
@@ -35,6 +37,7 @@ const { values } = parseArgs({
     framework: { type: 'boolean', default: false },
     sizing: { type: 'boolean', default: false },
     history: { type: 'boolean', default: false },
+    login: { type: 'boolean', default: false },
     'history-rows': { type: 'string' },
     sizes: { type: 'string' },
     // --framework's own: PostgreSQL over TLS; autocannon even where wrk is installed.
@@ -206,7 +209,7 @@ async function main(): Promise<void> {
   await db.close();
 }
 
-(values.scale ? runScale() : values.framework ? runFramework() : values.sizing ? runSizing() : values.history ? runHistory() : main()).then(
+(values.scale ? runScale() : values.framework ? runFramework() : values.sizing ? runSizing() : values.history ? runHistory() : values.login ? runLogin() : main()).then(
   () => process.exit(0),
   (err: unknown) => {
     console.error(err);

@@ -47,6 +47,8 @@ async function main(): Promise<number> {
     DB_APPLICATION_NAME: APP_NAME,
     DB_CONNECT_TIMEOUT_MS: '2000',
     JWT_SECRET: 'soak-secret-that-is-long-enough-0123456789',
+    // One token for the whole run (the default access token lives 15 minutes; a run may take an hour).
+    JWT_EXPIRES_IN: String(DURATION_S + 600),
     ADMIN_EMAIL: ADMIN.email,
     ADMIN_PASSWORD: ADMIN.password,
     SEED_DEMO_DATA: 'true',

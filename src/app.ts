@@ -13,7 +13,8 @@ import { dashboardRouter } from './modules/dashboard';
 import { docsRouter, openApiHandler } from './modules/docs';
 import { healthRouter } from './modules/health';
 import { historyRouter } from './modules/history';
-import { resolveCurrentUser, usersRouter } from './modules/users';
+import { resolveCurrentUser } from './modules/sessions';
+import { usersRouter } from './modules/users';
 
 /**
  * Builds the request listener without listening: one Express pipeline for every route. The order

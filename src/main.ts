@@ -9,6 +9,7 @@ import { getLogger } from './logging/logger';
 import { connectRateLimitStore } from './modules/auth';
 import { startHistoryPruning } from './modules/history';
 import { startIdempotencyPruning } from './modules/idempotency';
+import { startSessionPruning } from './modules/sessions';
 import { runWorkers } from './process/cluster';
 import { handleShutdown } from './process/shutdown';
 import { prepare } from './process/startup';
@@ -37,10 +38,11 @@ async function main(): Promise<void> {
   await settleWithin(startReplicas(), config.db.connectTimeoutMs + 1000);
   const server = createHttpServer(app);
   await listen(server, config);
-  // Idempotency keys past IDEMPOTENCY_KEY_TTL_S, and history past HISTORY_RETENTION_DAYS, are deleted
-  // once a minute, in small batches.
+  // Idempotency keys past IDEMPOTENCY_KEY_TTL_S, history past HISTORY_RETENTION_DAYS and sessions that
+  // ended are deleted once a minute, in small batches.
   startIdempotencyPruning();
   startHistoryPruning();
+  startSessionPruning();
   handleShutdown(server, config, stopDatabase);
   getLogger().info({ port: config.port, host: config.host, pid: process.pid }, `customer-api listening on http://${config.host}:${config.port}`);
 }

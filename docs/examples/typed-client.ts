@@ -8,6 +8,7 @@ export type CustomerPage = operations['listCustomers']['responses'][200]['conten
 export type ListCustomersQuery = NonNullable<operations['listCustomers']['parameters']['query']>;
 export type NewCustomer = operations['createCustomer']['requestBody']['content']['application/json'];
 export type ApiError = components['schemas']['Error'];
+export type Login = components['schemas']['Login'];
 type CreateHeaders = NonNullable<operations['createCustomer']['parameters']['header']>;
 
 const MAX_TRIES = 5;
@@ -24,11 +25,55 @@ export class ApiCallError extends Error {
   }
 }
 
-export function createClient(baseUrl: string, token: string) {
+async function postJson<T>(url: string, body: unknown, headers: Record<string, string> = {}): Promise<T> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const answer: unknown = res.status === 204 ? undefined : await res.json();
+  if (!res.ok) throw new ApiCallError(res.status, answer as ApiError, res.headers.get('retry-after'));
+  return answer as T;
+}
+
+/** Renew the access token this long before it expires (clocks drift; a request takes time). */
+const REFRESH_MARGIN_MS = 60_000;
+
+/**
+ * Logs in and keeps the session going: `accessToken()` refreshes before the access token expires (one
+ * refresh at a time, even when many calls ask at once), `logout()` ends the session. A browser frontend
+ * would log in with `refresh_token_in: 'cookie'` and call /api/auth/refresh with no body instead: the
+ * refresh token then never reaches JavaScript.
+ */
+export async function login(baseUrl: string, email: string, password: string) {
+  const first = await postJson<Login>(`${baseUrl}/api/auth/login`, { email, password });
+  let tokens = { access: first.token, refresh: first.refresh_token!, expiresAt: Date.now() + first.expires_in * 1000 };
+  let refreshing: Promise<void> | undefined;
+  async function refresh(): Promise<void> {
+    refreshing ??= postJson<Login>(`${baseUrl}/api/auth/refresh`, { refresh_token: tokens.refresh })
+      .then((next) => {
+        tokens = { access: next.token, refresh: next.refresh_token!, expiresAt: Date.now() + next.expires_in * 1000 };
+      })
+      .finally(() => (refreshing = undefined));
+    return refreshing;
+  }
+  async function accessToken(): Promise<string> {
+    if (Date.now() >= tokens.expiresAt - REFRESH_MARGIN_MS) await refresh();
+    return tokens.access;
+  }
+  return {
+    user: first.user,
+    accessToken,
+    refresh,
+    client: createClient(baseUrl, accessToken),
+    /** Ends the session: its refresh token, and its access tokens with it. */
+    logout: async (): Promise<void> => postJson<void>(`${baseUrl}/api/auth/logout`, {}, { authorization: `Bearer ${await accessToken()}` }),
+  };
+}
+
+/** A client for a fixed access token, or for a session's (`login(…).accessToken`). */
+export function createClient(baseUrl: string, token: string | (() => Promise<string>)) {
   async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
+    const bearer = typeof token === 'string' ? token : await token();
     const res = await fetch(`${baseUrl}${path}`, {
       ...init,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...init.headers },
+      headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json', ...init.headers },
     });
     const body: unknown = await res.json();
     if (!res.ok) throw new ApiCallError(res.status, body as ApiError, res.headers.get('retry-after'));

@@ -54,10 +54,16 @@ export interface Config {
   readonly jwt: {
     /** Undefined outside production means: generate one per start (with a warning). */
     readonly secret: string | undefined;
+    /** Earlier secrets: they verify tokens (by kid), never sign. */
+    readonly previousSecrets: readonly string[];
     readonly expiresInSeconds: number;
     readonly issuer: string;
     readonly audience: string;
   };
+  /** Refresh tokens and sessions (docs/api.md §3). */
+  readonly sessions: { readonly refreshTtlSeconds: number; readonly maxAgeSeconds: number };
+  /** How many password hashes one process computes at once. */
+  readonly passwordHashConcurrency: number;
   /** How long an Idempotency-Key's answer is kept, in seconds. */
   readonly idempotencyKeyTtlSeconds: number;
   /** How many days the history of changes is kept; 0: forever. */
@@ -201,7 +207,9 @@ function toConfig(e: Env, envFile: string | undefined): Config {
     host: e.HOST,
     envFile,
     db: toDbConfig(e),
-    jwt: { secret: e.JWT_SECRET, expiresInSeconds: e.JWT_EXPIRES_IN, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
+    jwt: { secret: e.JWT_SECRET, previousSecrets: e.JWT_PREVIOUS_SECRETS, expiresInSeconds: e.JWT_EXPIRES_IN, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
+    sessions: { refreshTtlSeconds: e.REFRESH_TOKEN_TTL_S, maxAgeSeconds: e.SESSION_MAX_AGE_S },
+    passwordHashConcurrency: e.PASSWORD_HASH_CONCURRENCY,
     idempotencyKeyTtlSeconds: e.IDEMPOTENCY_KEY_TTL_S,
     historyRetentionDays: e.HISTORY_RETENTION_DAYS,
     auth: { cacheTtlMs: e.AUTH_CACHE_TTL_MS, adminEmail: e.ADMIN_EMAIL, adminPassword: e.ADMIN_PASSWORD },

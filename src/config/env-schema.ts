@@ -121,10 +121,20 @@ export const EnvSchema = z
     ADMIN_EMAIL: optionalString.pipe(z.email().optional()),
     ADMIN_PASSWORD: optionalString.pipe(z.string().min(8).max(256).optional()),
 
-    // HS256 secret, at least 32 characters; required in production.
+    // HS256 secret, at least 32 characters; required in production. Signs and verifies the access tokens.
     JWT_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
-    // Token lifetime in seconds.
-    JWT_EXPIRES_IN: int(60, 31_536_000).default(3600),
+    // Earlier secrets, comma-separated (each at least 32 characters): they only verify, so rotating JWT_SECRET loses no session.
+    JWT_PREVIOUS_SECRETS: optionalString
+      .transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0))
+      .pipe(z.array(z.string().min(32, 'each secret must be at least 32 characters'))),
+    // Access token lifetime in seconds.
+    JWT_EXPIRES_IN: int(60, 86_400).default(900),
+    // A refresh token's lifetime in seconds, renewed by each refresh (sliding), within SESSION_MAX_AGE_S.
+    REFRESH_TOKEN_TTL_S: int(60, 31_536_000).default(1_209_600),
+    // A session's absolute lifetime in seconds from its login, however often it is refreshed.
+    SESSION_MAX_AGE_S: int(60, 31_536_000).default(7_776_000),
+    // Password hashes (argon2id, 19 MiB each) computed at once per process; more wait in a short queue.
+    PASSWORD_HASH_CONCURRENCY: int(1, 64).default(2),
     JWT_ISSUER: z.string().min(1).default('customer-api'),
     JWT_AUDIENCE: z.string().min(1).default('customer-api-clients'),
     // How long the answer of a request sent with an Idempotency-Key is kept (and replayed).
@@ -179,4 +189,4 @@ export const EnvSchema = z
 export type Env = z.infer<typeof EnvSchema>;
 
 /** Variables whose values are never printed, not even in an error. */
-export const SECRET_KEYS: ReadonlySet<string> = new Set(['DATABASE_URL', 'DATABASE_REPLICA_URLS', 'JWT_SECRET', 'ADMIN_PASSWORD', 'METRICS_TOKEN', 'REDIS_URL']);
+export const SECRET_KEYS: ReadonlySet<string> = new Set(['DATABASE_URL', 'DATABASE_REPLICA_URLS', 'JWT_SECRET', 'JWT_PREVIOUS_SECRETS', 'ADMIN_PASSWORD', 'METRICS_TOKEN', 'REDIS_URL']);

@@ -9,6 +9,8 @@ const MESSAGES = {
   UNAUTHORIZED: { en: 'Authentication required', tr: 'Kimlik doğrulaması gerekli' },
   TOKEN_EXPIRED: { en: 'Token has expired', tr: 'Belirtecin süresi doldu' },
   TOKEN_INVALID: { en: 'Token is invalid', tr: 'Belirteç geçersiz' },
+  REFRESH_TOKEN_INVALID: { en: 'Refresh token is invalid, used or expired: log in again', tr: 'Yenileme belirteci geçersiz, kullanılmış veya süresi dolmuş: yeniden giriş yapın' },
+  REFRESH_TOKEN_MISSING: { en: 'No refresh token: send it in the body or the cookie', tr: 'Yenileme belirteci yok: gövdede veya çerezde gönderin' },
   INVALID_CREDENTIALS: { en: 'Invalid email or password', tr: 'E-posta veya şifre hatalı' },
   WRONG_PASSWORD: { en: 'Current password is wrong', tr: 'Mevcut şifre hatalı' },
   FORBIDDEN: { en: 'You are not allowed to do this', tr: 'Bu işlem için yetkiniz yok' },

@@ -8,6 +8,8 @@ import type { Locale } from './messages';
 export interface TokenClaims {
   userId: number;
   role: 'admin' | 'user';
+  /** The session the token belongs to (ending it ends the token). */
+  sessionId: string;
 }
 
 /** The caller as the database knows it now (role in effect, not the one frozen in the token). */

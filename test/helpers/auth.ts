@@ -1,3 +1,4 @@
+import { createHash, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 
 const ISSUER = 'customer-api';
@@ -12,12 +13,18 @@ function secret(): string {
 export interface TokenUser {
   id: number;
   role: 'admin' | 'user';
+  /** The session (auth_sessions.id); a random one when left out (refused by routes that check the session). */
+  sid?: string;
 }
+
+/** A secret's kid, as the service derives it (http/access-tokens.ts). */
+export const keyIdOf = (s: string): string => createHash('sha256').update(s).digest('base64url').slice(0, 12);
 
 /** A real token, signed as the service signs them. */
 export function tokenFor(user: TokenUser, options: jwt.SignOptions = {}): string {
-  return jwt.sign({ role: user.role }, secret(), {
+  return jwt.sign({ role: user.role, sid: user.sid ?? randomUUID() }, secret(), {
     algorithm: 'HS256',
+    keyid: keyIdOf(secret()),
     expiresIn: 3600,
     issuer: ISSUER,
     audience: AUDIENCE,
@@ -28,8 +35,9 @@ export function tokenFor(user: TokenUser, options: jwt.SignOptions = {}): string
 
 export function expiredTokenFor(user: TokenUser): string {
   const now = Math.floor(Date.now() / 1000);
-  return jwt.sign({ role: user.role, iat: now - 7200, exp: now - 3600 }, secret(), {
+  return jwt.sign({ role: user.role, sid: user.sid ?? randomUUID(), iat: now - 7200, exp: now - 3600 }, secret(), {
     algorithm: 'HS256',
+    keyid: keyIdOf(secret()),
     issuer: ISSUER,
     audience: AUDIENCE,
     subject: String(user.id),
@@ -37,8 +45,11 @@ export function expiredTokenFor(user: TokenUser): string {
 }
 
 export function wrongSecretTokenFor(user: TokenUser): string {
-  return jwt.sign({ role: user.role }, 'another-secret-that-is-long-enough-0123456789', {
+  const other = 'another-secret-that-is-long-enough-0123456789';
+  // With the right kid: the signature, not the key lookup, must be what refuses it.
+  return jwt.sign({ role: user.role, sid: user.sid ?? randomUUID() }, other, {
     algorithm: 'HS256',
+    keyid: keyIdOf(secret()),
     expiresIn: 3600,
     issuer: ISSUER,
     audience: AUDIENCE,

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { openSession } from '../../src/modules/sessions';
 import { hashPassword } from '../../src/modules/users';
 import { insertCustomer, type Customer } from '../../src/modules/customers/customers-repository';
 import type { CreateCustomerBody } from '../../src/modules/customers/customers-schemas';
@@ -10,6 +11,8 @@ export const unique = (): string => randomBytes(4).toString('hex');
 export interface TestUser {
   user: User;
   password: string;
+  sessionId: string;
+  refreshToken: string;
   /** `Bearer <token>` for this user. */
   auth: string;
 }
@@ -23,8 +26,10 @@ export async function createUser(overrides: { email?: string; name?: string; rol
     role: overrides.role ?? 'user',
     passwordHash: await hashPassword(password),
   });
+  // A session, as a login opens one (the token names it; ending it ends the token).
+  const session = await openSession(user.id, 'test factory');
   if (overrides.is_active === false) user = (await updateUser(user.id, { is_active: false }))!;
-  return { user, password, auth: bearer(tokenFor({ id: user.id, role: user.role })) };
+  return { user, password, sessionId: session.id, refreshToken: session.refreshToken, auth: bearer(tokenFor({ id: user.id, role: user.role, sid: session.id })) };
 }
 
 export const createAdmin = () => createUser({ role: 'admin' });

@@ -1,46 +1,82 @@
 import type { Router } from 'express';
-import { getConfig } from '../../config/config';
 import { requireAuth } from '../../http/authenticate';
 import { AppError, notFound } from '../../http/errors';
 import { actorOf } from '../../http/request-context';
 import { createRouter } from '../../http/router';
-import { signAccessToken } from '../../http/access-tokens';
-import { findPasswordHash, findUserById, findUserCredentialsByEmail, resolveCurrentUser, setPassword, verifyAgainstDummy, verifyPassword } from '../users';
-import { ChangePasswordBodySchema, LoginBodySchema } from './auth-schemas';
+import { REFRESH_TOKEN, endSession, listSessions, openSession, refreshSession, resolveCurrentUser } from '../sessions';
+import { findPasswordHash, findUserById, findUserCredentialsByEmail, needsRehash, setPassword, upgradePasswordHash, verifyAgainstDummy, verifyPassword } from '../users';
+import { ChangePasswordBodySchema, LoginBodySchema, RefreshBodySchema, SessionIdParamsSchema } from './auth-schemas';
+import { clearRefreshCookie, refreshTokenCookie, sendSessionTokens } from './auth-tokens';
 import { loginRateLimits } from './login-rate-limit';
 
-/** docs/api.md §3: login (public, rate limited), me and change-password (authenticated). */
+const refreshRefused = () => new AppError('UNAUTHORIZED', { messageKey: 'REFRESH_TOKEN_INVALID' });
+
+/** docs/api.md §3: login and refresh (public), me, change-password, logout and sessions (authenticated). */
 export function authRouter(): Router {
   const router = createRouter();
+  const authenticated = requireAuth(resolveCurrentUser);
 
   router.post('/login', ...loginRateLimits(), async (req, res) => {
-    const { email, password } = LoginBodySchema.parse(req.body);
+    const { email, password, refresh_token_in: refreshTokenIn } = LoginBodySchema.parse(req.body);
     const user = await findUserCredentialsByEmail(email);
     // Unknown email, wrong password and deactivated user: the same answer after the same work.
     const valid = user ? await verifyPassword(password, user.password_hash) : await verifyAgainstDummy(password);
     if (!user || !valid || !user.is_active) throw new AppError('INVALID_CREDENTIALS');
-    res.json({
-      token: signAccessToken(user),
-      token_type: 'Bearer',
-      expires_in: getConfig().jwt.expiresInSeconds,
-      user: { id: user.id, email: user.email, name: user.name, role: user.role },
-    });
+    // A hash made with older parameters is replaced now that the password is known.
+    if (needsRehash(user.password_hash)) await upgradePasswordHash(user.id, password, { userId: user.id, requestId: req.id });
+    sendSessionTokens(req, res, user, await openSession(user.id, req.get('user-agent')), refreshTokenIn);
   });
 
-  router.get('/me', requireAuth(resolveCurrentUser), async (req, res) => {
+  // One use per refresh token; the answer carries the next pair, the way the token came (body or cookie).
+  router.post('/refresh', async (req, res) => {
+    const fromBody = RefreshBodySchema.parse(req.body)?.refresh_token;
+    const token = fromBody ?? refreshTokenCookie(req);
+    if (token === undefined) throw new AppError('UNAUTHORIZED', { messageKey: 'REFRESH_TOKEN_MISSING' });
+    const refreshTokenIn = fromBody === undefined ? 'cookie' : 'body';
+    const outcome = REFRESH_TOKEN.test(token) ? await refreshSession(token) : 'unknown';
+    if (typeof outcome === 'string') {
+      if (refreshTokenIn === 'cookie') clearRefreshCookie(req, res);
+      throw refreshRefused();
+    }
+    const user = await findUserById(outcome.userId);
+    if (!user?.is_active) throw refreshRefused();
+    sendSessionTokens(req, res, user, outcome, refreshTokenIn);
+  });
+
+  router.get('/me', authenticated, async (req, res) => {
     const user = await findUserById(req.user!.id);
     if (!user) throw notFound();
     res.json(user);
   });
 
-  router.post('/change-password', requireAuth(resolveCurrentUser), async (req, res) => {
+  // The user's other sessions end (a suspected theft is why people change passwords); this one goes on.
+  router.post('/change-password', authenticated, async (req, res) => {
     const body = ChangePasswordBodySchema.parse(req.body);
     const userId = req.user!.id;
     const stored = await findPasswordHash(userId);
     if (!stored || !(await verifyPassword(body.current_password, stored))) {
       throw new AppError('VALIDATION_ERROR', { messageKey: 'WRONG_PASSWORD', details: [{ path: 'current_password', message: 'is wrong' }] });
     }
-    await setPassword(userId, body.new_password, actorOf(req));
+    await setPassword(userId, body.new_password, actorOf(req), req.claims!.sessionId);
+    res.status(204).end();
+  });
+
+  // Ends this session: its refresh token at once, its access tokens through the per-request check.
+  router.post('/logout', authenticated, async (req, res) => {
+    await endSession(req.claims!.sessionId, req.user!.id, 'logout');
+    clearRefreshCookie(req, res);
+    res.status(204).end();
+  });
+
+  router.get('/sessions', authenticated, async (req, res) => {
+    const sessions = await listSessions(req.user!.id);
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ data: sessions.map((s) => ({ ...s, current: s.id === req.claims!.sessionId })) });
+  });
+
+  router.delete('/sessions/:id', authenticated, async (req, res) => {
+    const { id } = SessionIdParamsSchema.parse(req.params);
+    if (!(await endSession(id, req.user!.id, 'ended from the sessions list'))) throw notFound();
     res.status(204).end();
   });
 

@@ -1,12 +1,26 @@
 import { z } from 'zod';
-import { passwordSchema } from '../../http/common-schemas';
+import { passwordSchema, timestampSchema } from '../../http/common-schemas';
+
+/** Where the refresh token travels: in the JSON body (any client), or only in an HttpOnly cookie (a browser frontend). */
+const RefreshTokenInSchema = z.enum(['body', 'cookie']);
+export type RefreshTokenIn = z.infer<typeof RefreshTokenInSchema>;
 
 export const LoginBodySchema = z.strictObject({
   email: z.string().trim().min(1, 'is required').max(254, 'must be at most 254 characters'),
   // Not the new-password rules: a login attempt is only compared, never stored.
   password: z.string().min(1, 'is required').max(256, 'must be at most 256 characters'),
+  refresh_token_in: RefreshTokenInSchema.default('body').meta({
+    description: '`cookie`: the refresh token is set only as an HttpOnly cookie (Path=/api/auth), out of reach of JavaScript — for a browser frontend. `body` (default): in the answer.',
+  }),
 });
 export type LoginBody = z.infer<typeof LoginBodySchema>;
+
+/** POST /api/auth/refresh: the token in the body, or (a browser) in the cookie, with no body at all. */
+export const RefreshBodySchema = z
+  .strictObject({
+    refresh_token: z.string().min(1, 'must not be empty').max(200, 'is not a refresh token').optional().meta({ description: 'The refresh token, unless it travels in the cookie' }),
+  })
+  .optional();
 
 export const ChangePasswordBodySchema = z.strictObject({
   current_password: z.string().min(1, 'is required').max(256, 'must be at most 256 characters'),
@@ -14,11 +28,34 @@ export const ChangePasswordBodySchema = z.strictObject({
 });
 export type ChangePasswordBody = z.infer<typeof ChangePasswordBodySchema>;
 
+export const SessionIdParamsSchema = z.object({
+  id: z.uuid('must be a session id (a UUID)'),
+});
+
 export const LoginResponseSchema = z
   .object({
     token: z.string().meta({ description: 'HS256 JWT: send as `Authorization: Bearer <token>`' }),
     token_type: z.literal('Bearer'),
-    expires_in: z.number().int().meta({ description: 'Seconds', example: 3600 }),
+    expires_in: z.number().int().meta({ description: 'Seconds until the access token expires (JWT_EXPIRES_IN): refresh before then', example: 900 }),
+    refresh_token: z
+      .string()
+      .optional()
+      .meta({ description: 'Opaque; one use: POST /api/auth/refresh gives the next pair. Absent when it went into the cookie (refresh_token_in=cookie)' }),
+    refresh_expires_in: z.number().int().meta({ description: 'Seconds until the refresh token expires unless used (REFRESH_TOKEN_TTL_S, within SESSION_MAX_AGE_S)' }),
+    session_id: z.uuid(),
     user: z.object({ id: z.number().int(), email: z.string(), name: z.string(), role: z.enum(['admin', 'user']) }),
   })
   .meta({ id: 'Login' });
+
+export const SessionSchema = z
+  .object({
+    id: z.uuid(),
+    created_at: timestampSchema,
+    last_used_at: timestampSchema.meta({ description: 'The login, or the last refresh' }),
+    expires_at: timestampSchema.meta({ description: 'When it ends unless refreshed' }),
+    user_agent: z.string().nullable(),
+    current: z.boolean().meta({ description: 'The session of the token asking' }),
+  })
+  .meta({ id: 'Session' });
+
+export const SessionListSchema = z.object({ data: z.array(SessionSchema) }).meta({ id: 'SessionList' });

@@ -2,8 +2,7 @@
 export { usersRouter } from './users-router';
 export { registerUsersPaths } from './users-openapi';
 export { DEFAULT_ADMIN_EMAIL, ensureAdmin } from './users-bootstrap';
-export { hashPassword, verifyAgainstDummy, verifyPassword } from './users-password';
-export { forgetCurrentUser, resolveCurrentUser } from './users-current-user';
+export { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from './users-password';
 export { findPasswordHash, findUserById, findUserCredentialsByEmail, type User } from './users-repository';
-export { setPassword } from './users-service';
+export { setPassword, upgradePasswordHash } from './users-service';
 export { UserSchema } from './users-schemas';

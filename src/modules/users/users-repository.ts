@@ -106,6 +106,15 @@ export async function updateUser(id: number, changes: UserChanges, db?: DbClient
   return rows[0] ? toUser(rows[0]) : null;
 }
 
+/**
+ * The same password under a new hash (a login upgrading older parameters): updated_at stays, and the
+ * history trigger is told it is no change (migration 007, app.password_rehash).
+ */
+export async function rehashPassword(id: number, passwordHash: string, db: DbClient): Promise<void> {
+  await executeQuery("SELECT set_config('app.password_rehash', 'on', true)", [], db);
+  await executeWrite({ name: 'users_rehash_password', text: 'UPDATE users SET password_hash = $2 WHERE id = $1' }, [id, passwordHash], db);
+}
+
 export async function deleteUser(id: number, db?: DbClient): Promise<boolean> {
   const { rowCount } = await executeWrite('DELETE FROM users WHERE id = $1', [id], db);
   return rowCount > 0;

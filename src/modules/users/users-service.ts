@@ -1,8 +1,8 @@
 import { UniqueViolationError, withTransaction, type DbClient, type TransactionActor } from '../../db';
 import { AppError, conflict, notFound } from '../../http/errors';
-import { forgetCurrentUser } from './users-current-user';
+import { endUserSessions, forgetCurrentUser } from '../sessions';
 import { hashPassword } from './users-password';
-import { deleteUser, insertUser, lockActiveAdminIds, updateUser, type NewUser, type User } from './users-repository';
+import { deleteUser, insertUser, lockActiveAdminIds, rehashPassword, updateUser, type NewUser, type User } from './users-repository';
 import type { CreateUserBody, UpdateUserBody } from './users-schemas';
 
 // These transactions do database work only: safe to run again when rolled back (a failover, a pooler).
@@ -26,16 +26,22 @@ export async function createUser(user: NewUser, db?: DbClient): Promise<User> {
   }
 }
 
-/** Applies the changes; an admin cannot demote or deactivate the last active admin. */
+/**
+ * Applies the changes; an admin cannot demote or deactivate the last active admin. A new password, a
+ * role or deactivation ends every session of the user, in the same transaction.
+ */
 export async function changeUser(id: number, body: UpdateUserBody, actor: TransactionActor): Promise<User> {
   const passwordHash = body.password === undefined ? undefined : await hashPassword(body.password);
   const removesAdmin = body.role === 'user' || body.is_active === false;
+  const endsSessions = passwordHash !== undefined || body.role !== undefined || body.is_active === false;
   const user = await withTransaction(async (tx) => {
     if (removesAdmin) {
       const admins = await lockActiveAdminIds(tx);
       if (admins.length === 1 && admins[0] === id) throw lastAdmin();
     }
-    return updateUser(id, { name: body.name, role: body.role, is_active: body.is_active, passwordHash }, tx);
+    const changed = await updateUser(id, { name: body.name, role: body.role, is_active: body.is_active, passwordHash }, tx);
+    if (changed && endsSessions) await endUserSessions(id, 'changed by an admin', null, tx);
+    return changed;
   }, changedBy(actor));
   if (!user) throw notFound();
   forgetCurrentUser(id);
@@ -52,9 +58,24 @@ export async function removeUser(id: number, actor: TransactionActor): Promise<v
   if (!deleted) throw notFound();
 }
 
-/** Replaces the user's password (hashed here) and drops this instance's cached copy of the user. */
-export async function setPassword(userId: number, password: string, actor: TransactionActor): Promise<void> {
+/**
+ * Replaces the user's password (hashed here) and ends every other session of the user (`keep`: the one
+ * asking goes on), in one transaction.
+ */
+export async function setPassword(userId: number, password: string, actor: TransactionActor, keep: string | null): Promise<void> {
   const passwordHash = await hashPassword(password);
-  await withTransaction((tx) => updateUser(userId, { passwordHash }, tx), changedBy(actor));
+  await withTransaction(async (tx) => {
+    await updateUser(userId, { passwordHash }, tx);
+    await endUserSessions(userId, 'password changed', keep, tx);
+  }, changedBy(actor));
   forgetCurrentUser(userId);
+}
+
+/**
+ * Replaces a hash made with older parameters, on a login that just proved the password: the same
+ * password, so no session ends and the history records nothing (it is not a change of the user).
+ */
+export async function upgradePasswordHash(userId: number, password: string, actor: TransactionActor): Promise<void> {
+  const passwordHash = await hashPassword(password);
+  await withTransaction((tx) => rehashPassword(userId, passwordHash, tx), changedBy(actor));
 }

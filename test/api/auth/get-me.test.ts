@@ -27,8 +27,8 @@ describe('GET /api/auth/me', () => {
   });
 
   test('the role in effect is the one in the database, not the one frozen in the token', async () => {
-    const { user } = await createUser();
-    const forged = bearer(tokenFor({ id: user.id, role: 'admin' }));
+    const { user, sessionId } = await createUser();
+    const forged = bearer(tokenFor({ id: user.id, role: 'admin', sid: sessionId }));
     expectApiError(await api().get('/api/users').set('Authorization', forged), 403, 'FORBIDDEN');
   });
 

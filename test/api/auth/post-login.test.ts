@@ -8,7 +8,7 @@ describe('POST /api/auth/login', () => {
     const res = await api().post('/api/auth/login').send({ email: user.email.toUpperCase(), password });
     expect(res).toMatchObject({
       status: 200,
-      body: { token_type: 'Bearer', expires_in: 3600, user: { id: user.id, email: user.email, name: user.name, role: 'user' } },
+      body: { token_type: 'Bearer', expires_in: 900, user: { id: user.id, email: user.email, name: user.name, role: 'user' } },
     });
     expect(res.body.user.password_hash).toBeUndefined();
     const claims = jwt.decode(res.body.token, { complete: true });

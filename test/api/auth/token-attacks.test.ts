@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { api, expectApiError } from '../../helpers/api';
-import { bearer, expiredTokenFor, tokenFor, wrongSecretTokenFor } from '../../helpers/auth';
+import { bearer, expiredTokenFor, keyIdOf, tokenFor, wrongSecretTokenFor } from '../../helpers/auth';
 import { createAdmin, type TestUser } from '../../helpers/factories';
 
 let admin: TestUser;
@@ -14,8 +14,10 @@ const secret = () => process.env.JWT_SECRET!;
 
 function claims(overrides: Record<string, unknown> = {}) {
   const now = Math.floor(Date.now() / 1000);
-  return { sub: String(admin.user.id), role: 'admin', iat: now, exp: now + 600, iss: 'customer-api', aud: 'customer-api-clients', ...overrides };
+  return { sub: String(admin.user.id), role: 'admin', sid: admin.sessionId, iat: now, exp: now + 600, iss: 'customer-api', aud: 'customer-api-clients', ...overrides };
 }
+/** The header the service writes: HS256 and the kid of JWT_SECRET. */
+const header = (overrides: Record<string, unknown> = {}) => ({ alg: 'HS256', typ: 'JWT', kid: keyIdOf(secret()), ...overrides });
 
 /** A token signed by hand with HMAC, whatever its header says. */
 function handMade(header: object, payload: object, key = secret(), hash = 'sha256'): string {
@@ -27,25 +29,30 @@ const me = (authorization: string) => api().get('/api/auth/me').set('Authorizati
 
 describe('token attacks on an authenticated route', () => {
   test('a correct token works (the control)', async () => {
-    expect((await me(bearer(handMade({ alg: 'HS256', typ: 'JWT' }, claims())))).status).toBe(200);
+    expect((await me(bearer(handMade(header(), claims())))).status).toBe(200);
   });
 
   test.each([
-    ['alg: none, no signature', () => `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims())}.`],
-    ['alg: none, with a signature', () => handMade({ alg: 'none', typ: 'JWT' }, claims())],
-    ['alg: HS512 with the right secret', () => handMade({ alg: 'HS512', typ: 'JWT' }, claims(), secret(), 'sha512')],
-    ['alg: HS384 with the right secret', () => jwt.sign(claims(), secret(), { algorithm: 'HS384' })],
-    ['alg: RS256 header over an HMAC signature (algorithm confusion)', () => handMade({ alg: 'RS256', typ: 'JWT' }, claims())],
-    ['a wrong secret', () => wrongSecretTokenFor({ id: admin.user.id, role: 'admin' })],
-    ['an expired token', () => expiredTokenFor({ id: admin.user.id, role: 'admin' })],
-    ['a token not yet valid (nbf in the future)', () => handMade({ alg: 'HS256' }, claims({ nbf: Math.floor(Date.now() / 1000) + 3600 }))],
-    ['a wrong issuer', () => tokenFor({ id: admin.user.id, role: 'admin' }, { issuer: 'evil' })],
-    ['a wrong audience', () => tokenFor({ id: admin.user.id, role: 'admin' }, { audience: 'someone-else' })],
-    ['no exp claim', () => handMade({ alg: 'HS256' }, { ...claims(), exp: undefined })],
-    ['a non-numeric sub', () => handMade({ alg: 'HS256' }, claims({ sub: "1' OR '1'='1" }))],
-    ['an unknown role', () => handMade({ alg: 'HS256' }, claims({ role: 'root' }))],
+    ['alg: none, no signature', () => `${b64(header({ alg: 'none' }))}.${b64(claims())}.`],
+    ['alg: none, with a signature', () => handMade(header({ alg: 'none' }), claims())],
+    ['alg: HS512 with the right secret', () => handMade(header({ alg: 'HS512' }), claims(), secret(), 'sha512')],
+    ['alg: HS384 with the right secret', () => jwt.sign(claims(), secret(), { algorithm: 'HS384', keyid: keyIdOf(secret()) })],
+    ['alg: RS256 header over an HMAC signature (algorithm confusion)', () => handMade(header({ alg: 'RS256' }), claims())],
+    ['no kid', () => handMade({ alg: 'HS256', typ: 'JWT' }, claims())],
+    ['an unknown kid', () => handMade(header({ kid: 'not-a-key-id' }), claims())],
+    ['no session id (sid)', () => handMade(header(), { ...claims(), sid: undefined })],
+    ['a session id that is not a UUID', () => handMade(header(), claims({ sid: "1' OR '1'='1" }))],
+    ['a session that does not exist', () => handMade(header(), claims({ sid: '00000000-0000-4000-8000-000000000000' }))],
+    ['a wrong secret', () => wrongSecretTokenFor({ id: admin.user.id, role: 'admin', sid: admin.sessionId })],
+    ['an expired token', () => expiredTokenFor({ id: admin.user.id, role: 'admin', sid: admin.sessionId })],
+    ['a token not yet valid (nbf in the future)', () => handMade(header(), claims({ nbf: Math.floor(Date.now() / 1000) + 3600 }))],
+    ['a wrong issuer', () => tokenFor({ id: admin.user.id, role: 'admin', sid: admin.sessionId }, { issuer: 'evil' })],
+    ['a wrong audience', () => tokenFor({ id: admin.user.id, role: 'admin', sid: admin.sessionId }, { audience: 'someone-else' })],
+    ['no exp claim', () => handMade(header(), { ...claims(), exp: undefined })],
+    ['a non-numeric sub', () => handMade(header(), claims({ sub: "1' OR '1'='1" }))],
+    ['an unknown role', () => handMade(header(), claims({ role: 'root' }))],
     ['a tampered payload', () => {
-      const [h, , s] = tokenFor({ id: admin.user.id, role: 'user' }).split('.');
+      const [h, , s] = tokenFor({ id: admin.user.id, role: 'user', sid: admin.sessionId }).split('.');
       return `${h}.${b64(claims({ role: 'admin' }))}.${s}`;
     }],
     ['garbage', () => 'not.a.token'],
@@ -57,7 +64,7 @@ describe('token attacks on an authenticated route', () => {
   });
 
   test('the scheme is case-insensitive; other schemes are refused', async () => {
-    const token = tokenFor({ id: admin.user.id, role: 'admin' });
+    const token = tokenFor({ id: admin.user.id, role: 'admin', sid: admin.sessionId });
     expect((await me(`bearer ${token}`)).status).toBe(200);
     expectApiError(await me(`Basic ${Buffer.from('a:b').toString('base64')}`), 401, 'UNAUTHORIZED');
     expectApiError(await me(token), 401, 'UNAUTHORIZED');

@@ -34,6 +34,11 @@ afterAll(async () => {
 });
 
 interface ExampleModule {
+  login(
+    base: string,
+    email: string,
+    password: string,
+  ): Promise<{ accessToken(): Promise<string>; refresh(): Promise<void>; logout(): Promise<void>; client: { listCustomers(query: { limit: number }): Promise<{ data: unknown[] }> } }>;
   createClient(base: string, token: string): {
     createCustomer(customer: { name: string; city: string; status: 'active' }): Promise<unknown>;
     allCustomers(query: { city: string; limit: number; sort: 'name'; order: 'asc' }): AsyncIterable<unknown>;
@@ -102,6 +107,22 @@ describe('a typed client generated from GET /api/openapi.json', () => {
     } finally {
       await new Promise((resolve) => gateway.close(resolve));
     }
+  });
+
+  test('login keeps a session: the access token is renewed by a refresh, and logout ends it', async () => {
+    const { login } = loadExample();
+    const user = await createUser({ role: 'user' });
+    const session = await login(base, user.user.email, user.password);
+    const first = await session.accessToken();
+    expect(Array.isArray((await session.client.listCustomers({ limit: 1 })).data)).toBe(true);
+    // A token signed in the same second with the same claims is the same token: wait for the next second.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await session.refresh();
+    const second = await session.accessToken();
+    expect(second).not.toBe(first);
+    expect(Array.isArray((await session.client.listCustomers({ limit: 1 })).data)).toBe(true);
+    await session.logout();
+    await expect(session.client.listCustomers({ limit: 1 })).rejects.toMatchObject({ status: 401 });
   });
 
   test('the client runs against the API: creates a customer and reads it back through the cursor pages', async () => {

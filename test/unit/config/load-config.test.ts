@@ -55,7 +55,10 @@ describe('loadConfig', () => {
         replicaUrls: [],
         replicaMaxLagMs: 5000,
       },
-      jwt: { expiresInSeconds: 3600, issuer: 'customer-api', audience: 'customer-api-clients' },
+      jwt: { expiresInSeconds: 900, previousSecrets: [], issuer: 'customer-api', audience: 'customer-api-clients' },
+      sessions: { refreshTtlSeconds: 1_209_600, maxAgeSeconds: 7_776_000 },
+      passwordHashConcurrency: 2,
+      historyRetentionDays: 730,
       http: { bodyLimit: '100kb', defaultLocale: 'en', corsOrigins: [] },
     });
     expect(Object.isFrozen(config.db)).toBe(true);
