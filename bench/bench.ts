@@ -3,6 +3,7 @@
 // npm run bench -- --framework: every endpoint against a minimal Express app and bare node:http (bench/framework.ts).
 // npm run bench -- --sizing: 1 and 2 instances × pool sizes, directly and through PgBouncer (bench/sizing.ts).
 // npm run bench -- --history: POST/PATCH with the history vs without, and history reads at 10,000,000 entries (bench/history.ts).
+// npm run bench -- --export: export (CSV, NDJSON) and import at 1,000,000 customers vs psql's \copy (bench/export.ts).
 // npm run bench -- --login: password hashing (argon2id vs scrypt) and login latency and memory through the API (bench/login.ts).
 // Starts the API twice against DATABASE_URL (or an embedded PostgreSQL) — pooled (the defaults) and
 // "before" (DB_POOL_MAX_USES=1: a new connection for every checkout, through the very same code) —
@@ -22,6 +23,7 @@ import { pgbenchAvailable, runPgbench } from './lib/pgbench';
 import { BY_ID, toMarkdown, toSvg, type Report, type Row } from './lib/report';
 import { runFramework } from './framework';
 import { runHistory } from './history';
+import { runExport } from './export';
 import { runLogin } from './login';
 import { runScale } from './scale';
 import { runSizing } from './sizing';
@@ -38,6 +40,9 @@ const { values } = parseArgs({
     sizing: { type: 'boolean', default: false },
     history: { type: 'boolean', default: false },
     login: { type: 'boolean', default: false },
+    export: { type: 'boolean', default: false },
+    'export-rows': { type: 'string' },
+    'import-rows': { type: 'string' },
     'history-rows': { type: 'string' },
     sizes: { type: 'string' },
     // --framework's own: PostgreSQL over TLS; autocannon even where wrk is installed.
@@ -209,7 +214,7 @@ async function main(): Promise<void> {
   await db.close();
 }
 
-(values.scale ? runScale() : values.framework ? runFramework() : values.sizing ? runSizing() : values.history ? runHistory() : values.login ? runLogin() : main()).then(
+(values.scale ? runScale() : values.framework ? runFramework() : values.sizing ? runSizing() : values.history ? runHistory() : values.login ? runLogin() : values.export ? runExport(process.argv.slice(2)) : main()).then(
   () => process.exit(0),
   (err: unknown) => {
     console.error(err);

@@ -8,7 +8,7 @@ import { requireAuth } from './http/authenticate';
 import { staticResponseHeaders } from './http/security-headers';
 import { installJsonResponse } from './http/send-json';
 import { authRouter } from './modules/auth';
-import { customersRouter } from './modules/customers';
+import { IMPORT_MEDIA_TYPES, customersRouter } from './modules/customers';
 import { dashboardRouter } from './modules/dashboard';
 import { docsRouter, openApiHandler } from './modules/docs';
 import { healthRouter } from './modules/health';
@@ -31,7 +31,9 @@ export function createApp(options: { middleware?: RequestHandler[] } = {}): Requ
   installJsonResponse(app);
 
   // Request id, log line and metrics, security headers, CORS, 415 for non-JSON bodies, the JSON body.
-  app.use(requestPrelude({ observe, headers, corsOrigins: config.http.corsOrigins, bodyLimit: config.http.bodyLimit }));
+  // The import reads its CSV or NDJSON body itself, as a stream.
+  const streamedBodies = [{ method: 'POST', path: '/api/customers/import', types: IMPORT_MEDIA_TYPES }];
+  app.use(requestPrelude({ observe, headers, corsOrigins: config.http.corsOrigins, bodyLimit: config.http.bodyLimit, streamedBodies }));
   // A concern added here (an audit line, a tenant check) applies to every route: there is one path.
   for (const m of options.middleware ?? []) app.use(m);
 

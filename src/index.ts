@@ -5,6 +5,9 @@ export {
   executeQueryOne,
   executeWrite,
   withTransaction,
+  queryBatches,
+  copyTo,
+  copyFrom,
   READ_REPLICA,
   startReplicas,
   replicaStats,
@@ -24,5 +27,7 @@ export {
   type TransactionActor,
   type TransactionOptions,
   type WriteResult,
+  type LongStatementOptions,
+  type ReadStatementOptions,
 } from './db';
 export { ConfigError } from './config/config';

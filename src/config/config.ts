@@ -66,6 +66,8 @@ export interface Config {
   readonly passwordHashConcurrency: number;
   /** How long an Idempotency-Key's answer is kept, in seconds. */
   readonly idempotencyKeyTtlSeconds: number;
+  /** Customer exports and imports (docs/api.md §5). */
+  readonly transfer: { readonly exportMaxConcurrent: number; readonly exportTimeoutSeconds: number; readonly importMaxBytes: number };
   /** How many days the history of changes is kept; 0: forever. */
   readonly historyRetentionDays: number;
   readonly auth: { readonly cacheTtlMs: number; readonly adminEmail?: string; readonly adminPassword?: string };
@@ -212,6 +214,8 @@ function toConfig(e: Env, envFile: string | undefined): Config {
     passwordHashConcurrency: e.PASSWORD_HASH_CONCURRENCY,
     idempotencyKeyTtlSeconds: e.IDEMPOTENCY_KEY_TTL_S,
     historyRetentionDays: e.HISTORY_RETENTION_DAYS,
+    // Each export holds a client for its whole run: at least one client is always left to the rest (a pool of one aside).
+    transfer: { exportMaxConcurrent: Math.max(1, Math.min(e.EXPORT_MAX_CONCURRENT, e.DB_POOL_MAX_CONNECTIONS - 1)), exportTimeoutSeconds: e.EXPORT_TIMEOUT_S, importMaxBytes: e.IMPORT_MAX_BYTES },
     auth: { cacheTtlMs: e.AUTH_CACHE_TTL_MS, adminEmail: e.ADMIN_EMAIL, adminPassword: e.ADMIN_PASSWORD },
     http: {
       corsOrigins: (e.CORS_ORIGINS ?? '')

@@ -139,6 +139,15 @@ export const EnvSchema = z
     JWT_AUDIENCE: z.string().min(1).default('customer-api-clients'),
     // How long the answer of a request sent with an Idempotency-Key is kept (and replayed).
     IDEMPOTENCY_KEY_TTL_S: int(1, 31_536_000).default(86_400),
+    // Customer exports running at once per process (one more → 429), and an export's longest run in seconds.
+    EXPORT_MAX_CONCURRENT: int(1, 64).default(2),
+    EXPORT_TIMEOUT_S: int(1, 86_400).default(600),
+    // The largest import body, in the `bytes` notation (100mb); one byte more → 413.
+    IMPORT_MAX_BYTES: z
+      .string()
+      .regex(/^\d+(b|kb|mb|gb)?$/i, 'must look like 100mb or 1gb')
+      .default('100mb')
+      .transform((v) => Number(/^\d+/.exec(v)![0]) * 1024 ** ['b', 'kb', 'mb', 'gb'].indexOf(/[a-z]*$/i.exec(v)![0].toLowerCase() || 'b')),
     // How many days the history of changes is kept; 0 keeps it forever.
     HISTORY_RETENTION_DAYS: int(0, 36_500).default(730),
     // How long an instance trusts its cached copy of a token's user.

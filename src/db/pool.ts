@@ -94,14 +94,23 @@ export function discardOnRelease(client: pg.PoolClient): void {
   discarded.add(client);
 }
 
+/** A client checked out of a pool; `release` gives it back (or destroys it), once, on every path. */
+export interface Lease {
+  readonly client: pg.PoolClient;
+  readonly st: PoolState;
+  /** Call with the error that ended the work, if any: a connection-level one destroys the client. */
+  release(err?: unknown): void;
+}
+
 /**
- * Checks a client out, runs `fn`, and gives the client back on every path. The client is destroyed
- * instead of reused only when its connection failed; a SQL error keeps a healthy connection.
+ * Checks a client out for work that does not fit one callback (a stream, an async iterator): the caller
+ * must release it on every path. withClient() is the same for a callback.
  */
-export async function withClient<T>(fn: (client: pg.PoolClient, st: PoolState) => Promise<T>, st: PoolState = currentState()): Promise<T> {
+export async function lease(st: PoolState = currentState()): Promise<Lease> {
   const client = await acquire(st);
   const heldSince = performance.now();
   let broken: Error | undefined;
+  let released = false;
   // While checked out, the pool's own error listener is detached: without this one, a connection
   // that dies between queries would crash the process.
   const onError = (err: Error): void => {
@@ -110,24 +119,42 @@ export async function withClient<T>(fn: (client: pg.PoolClient, st: PoolState) =
   client.on('error', onError);
   st.held.add(client);
   const leakTimer = watchForLeak(st);
+  return {
+    client,
+    st,
+    release(err?: unknown): void {
+      if (released) return;
+      released = true;
+      if (err !== undefined && isConnectionLevelError(err)) broken ??= err as Error;
+      // SQLSTATE 25006 on a pool that writes: the server has turned read-only (a standby now, or
+      // default_transaction_read_only). This client goes, and so do the others on that host.
+      if (err !== undefined && isReadOnlyRefusal(err)) {
+        broken ??= err as Error;
+        const server = serverOf(client);
+        if (server) retireHost(st, server.key, 'it refused a write as read-only (SQLSTATE 25006)');
+      }
+      clearTimeout(leakTimer);
+      client.off('error', onError);
+      st.held.delete(client);
+      client.release(broken ?? discarded.has(client));
+      st.telemetry.used(performance.now() - heldSince);
+    },
+  };
+}
+
+/**
+ * Checks a client out, runs `fn`, and gives the client back on every path. The client is destroyed
+ * instead of reused only when its connection failed; a SQL error keeps a healthy connection.
+ */
+export async function withClient<T>(fn: (client: pg.PoolClient, st: PoolState) => Promise<T>, st: PoolState = currentState()): Promise<T> {
+  const held = await lease(st);
   try {
-    return await fn(client, st);
+    const result = await fn(held.client, st);
+    held.release();
+    return result;
   } catch (err) {
-    if (isConnectionLevelError(err)) broken ??= err as Error;
-    // SQLSTATE 25006 on a pool that writes: the server has turned read-only (a standby now, or
-    // default_transaction_read_only). This client goes, and so do the others on that host.
-    if (isReadOnlyRefusal(err)) {
-      broken ??= err as Error;
-      const server = serverOf(client);
-      if (server) retireHost(st, server.key, 'it refused a write as read-only (SQLSTATE 25006)');
-    }
+    held.release(err);
     throw toTypedDbError(err);
-  } finally {
-    clearTimeout(leakTimer);
-    client.off('error', onError);
-    st.held.delete(client);
-    client.release(broken ?? discarded.has(client));
-    st.telemetry.used(performance.now() - heldSince);
   }
 }
 

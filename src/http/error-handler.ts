@@ -91,6 +91,7 @@ export function sendError(err: unknown, req: AnsweredRequest, res: ServerRespons
       message: translate(appError.messageKey, locale),
       ...(appError.details ? { details: localizedDetails(appError, locale) } : {}),
     },
+    ...appError.report,
     request_id: req.id,
   });
 }

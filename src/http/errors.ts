@@ -11,6 +11,7 @@ export const ERROR_STATUS = {
   CONFLICT: 409,
   IDEMPOTENCY_KEY_IN_USE: 409,
   IDEMPOTENCY_KEY_REUSED: 422,
+  IMPORT_INVALID: 422,
   PRECONDITION_FAILED: 412,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
@@ -34,6 +35,8 @@ interface AppErrorOptions {
   details?: ErrorDetail[];
   retryAfterSeconds?: number;
   cause?: unknown;
+  /** Fields answered next to `error` (an import's report). */
+  report?: Record<string, unknown>;
 }
 
 /** The one error class that becomes an docs/api.md §1 response. */
@@ -42,6 +45,7 @@ export class AppError extends Error {
   readonly messageKey: MessageKey;
   readonly details: ErrorDetail[] | undefined;
   readonly retryAfterSeconds: number | undefined;
+  readonly report: Record<string, unknown> | undefined;
 
   constructor(
     readonly code: ErrorCode,
@@ -53,6 +57,7 @@ export class AppError extends Error {
     this.messageKey = options.messageKey ?? code;
     this.details = options.details;
     this.retryAfterSeconds = options.retryAfterSeconds;
+    this.report = options.report;
   }
 }
 

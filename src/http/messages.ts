@@ -28,6 +28,11 @@ const MESSAGES = {
     en: 'This Idempotency-Key was used for a different request',
     tr: 'Bu Idempotency-Key farklı bir istek için kullanıldı',
   },
+  IMPORT_INVALID: {
+    en: 'The import has invalid rows: nothing was written (the report lists them)',
+    tr: 'İçe aktarmada geçersiz satırlar var: hiçbir şey yazılmadı (rapor bunları listeliyor)',
+  },
+  UNSUPPORTED_IMPORT_TYPE: { en: 'Content-Type must be text/csv or application/x-ndjson', tr: 'Content-Type text/csv veya application/x-ndjson olmalı' },
   PRECONDITION_FAILED: { en: 'The resource has changed since it was read', tr: 'Kaynak okunduktan sonra değişti' },
   PAYLOAD_TOO_LARGE: { en: 'Request body is too large', tr: 'İstek gövdesi çok büyük' },
   UNSUPPORTED_MEDIA_TYPE: { en: 'Content-Type must be application/json', tr: 'Content-Type application/json olmalı' },

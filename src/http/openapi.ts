@@ -35,10 +35,10 @@ const ERRORS: Record<number, { description: string; headers?: ResponseConfig['he
     headers: retryAfter,
   },
   412: { description: 'PRECONDITION_FAILED: If-Match does not match the current version; nothing changed' },
-  413: { description: 'PAYLOAD_TOO_LARGE: body over BODY_LIMIT (default 100 kB)' },
+  413: { description: 'PAYLOAD_TOO_LARGE: body over BODY_LIMIT (default 100 kB; an import: IMPORT_MAX_BYTES, default 100 MB)' },
   422: { description: 'IDEMPOTENCY_KEY_REUSED: this Idempotency-Key was used for a different request (method, path or body)' },
-  415: { description: 'UNSUPPORTED_MEDIA_TYPE: a body that is not application/json' },
-  429: { description: 'TOO_MANY_REQUESTS: login rate limit', headers: retryAfter },
+  415: { description: 'UNSUPPORTED_MEDIA_TYPE: a body that is not application/json (an import: not text/csv or application/x-ndjson)' },
+  429: { description: 'TOO_MANY_REQUESTS: login rate limit, or EXPORT_MAX_CONCURRENT exports already running', headers: retryAfter },
   500: { description: 'INTERNAL_ERROR: anything else (never SQL, stack traces or secrets)' },
   503: { description: 'POOL_EXHAUSTED, DATABASE_UNAVAILABLE or QUERY_TIMEOUT', headers: retryAfter },
 };

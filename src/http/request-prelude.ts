@@ -13,16 +13,24 @@ export interface PreludeOptions {
   headers: HeaderList;
   corsOrigins: readonly string[];
   bodyLimit: string;
+  /** Routes that read their own body as a stream (an import): left unread when of one of their types. */
+  streamedBodies?: readonly StreamedBody[];
+}
+
+export interface StreamedBody {
+  readonly method: string;
+  readonly path: string;
+  readonly types: readonly string[];
 }
 
 /**
  * What every request goes through before its route, as one middleware (each Express layer costs a
  * dispatch on every request): its id and its log line and metrics when it ends, the security
  * headers (a list worked out once), CORS for a request that has an Origin (or is a preflight), a 415
- * for a body that is not JSON, and the JSON body when there is one. A request without a body is read
+ * for a body that is not JSON, and the JSON body when there is one (a streamed body is left to its route). A request without a body is read
  * to its end at once, so that Node does not have to drain it after the answer.
  */
-export function requestPrelude({ observe, headers, corsOrigins, bodyLimit }: PreludeOptions): RequestHandler {
+export function requestPrelude({ observe, headers, corsOrigins, bodyLimit, streamedBodies = [] }: PreludeOptions): RequestHandler {
   const corsMiddleware = cors(corsOptions(corsOrigins));
   const parseJson = jsonBody(bodyLimit);
   return (req, res, next) => {
@@ -32,6 +40,8 @@ export function requestPrelude({ observe, headers, corsOrigins, bodyLimit }: Pre
       const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
       if (!hasBody) {
         req.resume();
+        next();
+      } else if (streamedBodies.some((s) => s.method === req.method && s.path === req.path && req.is([...s.types]))) {
         next();
       } else if (METHODS_WITH_BODY.has(req.method) && !req.is(JSON_TYPES)) {
         next(new AppError('UNSUPPORTED_MEDIA_TYPE'));

@@ -49,6 +49,9 @@ function validatorFor(key: string, schema: object): ValidateFunction {
   return validate;
 }
 
+/** application/json or a +json type (not application/x-ndjson, which is lines of JSON). */
+const isJson = (contentType: string | undefined): boolean => contentType !== undefined && /^application\/([\w.-]+\+)?json\b/.test(contentType);
+
 /** Checks one answer; returns what is wrong with it (nothing when it fits the document). */
 export function checkAnswer(method: string, url: string, status: number, contentType: string | undefined, body: string): string[] {
   const path = url.split('?')[0]!;
@@ -59,14 +62,14 @@ export function checkAnswer(method: string, url: string, status: number, content
   const op = candidates.find((o) => o.method === method);
   // Not a documented route (an unknown path or method, the docs page): only an error must have the Error shape.
   if (!op) {
-    if (status < 400 || !contentType?.includes('json')) return [];
+    if (status < 400 || !isJson(contentType)) return [];
     return validate(`Error`, { $ref: '#/components/schemas/Error' }, what, body);
   }
   const response = op.responses[String(status)];
   if (!response) return [`${what}: status ${status} is not in the document for ${op.method} ${op.template}`];
   if (method === 'HEAD' || status === 204 || status === 304) return body === '' ? [] : [`${what}: a body where none is documented`];
   const json = response.content?.['application/json'];
-  if (!json) return contentType?.includes('json') ? [`${what}: JSON where the document has ${Object.keys(response.content ?? {}).join(', ') || 'no body'}`] : [];
+  if (!json) return isJson(contentType) ? [`${what}: JSON where the document has ${Object.keys(response.content ?? {}).join(', ') || 'no body'}`] : [];
   if (!contentType?.includes('application/json')) return [`${what}: content-type ${contentType} where the document has application/json`];
   return validate(`${op.method} ${op.template} ${status}`, json.schema ?? {}, what, body);
 }

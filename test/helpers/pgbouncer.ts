@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serverIds } from './os-user';
-import { freePort } from './server-process';
+import { freePort, startServer, stopServer, waitForHealth, type ServerProcess } from './server-process';
 
 /** Debian's PgBouncer, when installed (.ci/run installs it). */
 export const PGBOUNCER = ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer'].find((p) => spawnSync('test', ['-x', p]).status === 0);
@@ -65,6 +65,24 @@ export async function startPgBouncer(databaseUrl: string, mode: 'transaction' | 
       child.kill('SIGINT');
       await new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r(null)));
       await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The built server with its defaults behind a PgBouncer of `poolSize` server connections in transaction
+ * mode, against the test database (already migrated): both, and what stops them.
+ */
+export async function startServerBehindPgBouncer(poolSize = 2): Promise<{ bouncer: Bouncer; server: ServerProcess; stop: () => Promise<void> }> {
+  const bouncer = await startPgBouncer(process.env.DATABASE_URL!, 'transaction', poolSize);
+  const server = startServer({ DATABASE_URL: bouncer.url, JWT_SECRET: process.env.JWT_SECRET!, LOG_LEVEL: 'warn', DB_MIGRATE_ON_START: 'false' }, await freePort());
+  await waitForHealth(server);
+  return {
+    bouncer,
+    server,
+    stop: async () => {
+      await stopServer(server);
+      await bouncer.stop();
     },
   };
 }

@@ -16,6 +16,8 @@ import {
   UpdateCustomerBodySchema,
   type IfMatch,
 } from './customers-schemas';
+import { exportCustomers } from './customers-export';
+import { importCustomers } from './customers-import';
 import { applyUpdate, removeCustomer } from './customers-service';
 
 /** A customer's entity tag is its version (If-Match compares against it). */
@@ -61,6 +63,12 @@ export function customersRouter(): Router {
       return { status: 201, headers: { Location: `/api/customers/${customer.id}`, ETag: etagOf(customer) }, body: customer };
     });
   });
+
+  // Customers from a CSV or NDJSON body, streamed into COPY (docs/api.md §5).
+  router.post('/import', requireRole('admin'), importCustomers);
+
+  // Every match, streamed (docs/api.md §5); before /:id, which would take "export" for an id.
+  router.get('/export', exportCustomers);
 
   router.get('/:id', async (req, res) => {
     sendCustomer(res, await getCustomer(req.params.id));

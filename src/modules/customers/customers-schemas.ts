@@ -41,15 +41,34 @@ export const CUSTOMER_LIST_FILTERS = {
 };
 export type CustomerListFilters = { [K in keyof typeof CUSTOMER_LIST_FILTERS]: z.output<(typeof CUSTOMER_LIST_FILTERS)[K]> };
 
+const listOrder = {
+  sort: z.enum(CUSTOMER_SORTS).default('created_at'),
+  order: z.enum(['asc', 'desc']).default('desc'),
+};
+
 export const ListCustomersQuerySchema = z
   .object({
     ...pagingFields,
     ...optionalFilters(CUSTOMER_LIST_FILTERS),
-    sort: z.enum(CUSTOMER_SORTS).default('created_at'),
-    order: z.enum(['asc', 'desc']).default('desc'),
+    ...listOrder,
   })
   .superRefine(checkPaging);
 export type ListCustomersQuery = z.infer<typeof ListCustomersQuerySchema>;
+
+export const EXPORT_FORMATS = ['csv', 'ndjson'] as const;
+
+/** GET /api/customers/export: the list's filters and order, no paging. */
+export const ExportCustomersQuerySchema = z.object({
+  ...optionalFilters(CUSTOMER_LIST_FILTERS),
+  ...listOrder,
+  format: z.enum(EXPORT_FORMATS).default('csv'),
+  bom: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true')
+    .meta({ description: 'CSV only: start with a UTF-8 byte order mark (for Excel)' }),
+});
+export type ExportCustomersQuery = z.infer<typeof ExportCustomersQuerySchema>;
 
 /** If-Match: `"3"`, `W/"3"`, a comma-separated list of them, or `*`. */
 export const IfMatchSchema = z

@@ -36,9 +36,20 @@ function keyOf(req: Request): string | undefined {
   return key;
 }
 
+/**
+ * A body the route reads as a stream (an import) instead of the parsed JSON: its digest once read, and
+ * a way to read it to the end without using it (a replay compares the digest).
+ */
+export interface StreamedBody {
+  digest(): string;
+  drain(): Promise<void>;
+}
+
 /** Method, path (with its query) and body: the same key with another request is refused. */
-const fingerprintOf = (req: Request): string =>
-  createHash('sha256').update(`${req.method}\n${req.originalUrl}\n${JSON.stringify(req.body ?? null)}`).digest('hex');
+const fingerprintOf = (req: Request, streamed: StreamedBody | undefined): string =>
+  createHash('sha256')
+    .update(`${req.method}\n${req.originalUrl}\n${streamed ? streamed.digest() : JSON.stringify(req.body ?? null)}`)
+    .digest('hex');
 
 function send(res: Response, answer: StoredAnswer, replayed: boolean): void {
   for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
@@ -55,27 +66,30 @@ const stored = (answer: Answer): StoredAnswer => ({ status: answer.status, heade
  * IDEMPOTENCY_KEY_REUSED), else writes and stores the answer. A write that fails stores nothing.
  * Parse and check the input before calling: a request that fails validation stores nothing either.
  */
-export async function answerOnce(req: Request, res: Response, write: (db: DbClient) => Promise<Answer>): Promise<void> {
+export async function answerOnce(req: Request, res: Response, write: (db: DbClient) => Promise<Answer>, streamed: { streamedBody?: StreamedBody } = {}): Promise<void> {
   const key = keyOf(req);
+  const { streamedBody } = streamed;
   // Its work is the database's alone: a transaction rolled back before COMMIT (a failover) is safe to
-  // run again. The caller is recorded as the author of what it writes (the history).
-  const options = { actor: actorOf(req), rerunIfRolledBack: true };
+  // run again — unless it read a streamed body, which cannot be read twice. The caller is recorded as
+  // the author of what it writes (the history).
+  const options = { actor: actorOf(req), rerunIfRolledBack: streamedBody === undefined };
   if (key === undefined) {
     send(res, stored(await withTransaction(write, options)), false);
     return;
   }
   const userId = req.user!.id;
-  const fingerprint = fingerprintOf(req);
   const ttlSeconds = getConfig().idempotencyKeyTtlSeconds;
   const outcome = await withTransaction(async (tx) => {
     if (!(await tryLockIdempotencyKey(userId, key, tx))) throw new AppError('IDEMPOTENCY_KEY_IN_USE', { retryAfterSeconds: 1 });
     const previous = await findIdempotentAnswer(userId, key, ttlSeconds, tx);
     if (previous) {
-      if (previous.fingerprint !== fingerprint) throw new AppError('IDEMPOTENCY_KEY_REUSED');
+      await streamedBody?.drain();
+      if (previous.fingerprint !== fingerprintOf(req, streamedBody)) throw new AppError('IDEMPOTENCY_KEY_REUSED');
       return { answer: previous, replayed: true };
     }
     const answer = stored(await write(tx));
-    await saveIdempotentAnswer(userId, key, fingerprint, answer, tx);
+    // A streamed body has been read by `write`: its digest is known now.
+    await saveIdempotentAnswer(userId, key, fingerprintOf(req, streamedBody), answer, tx);
     return { answer, replayed: false };
   }, options);
   send(res, outcome.answer, outcome.replayed);

@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process';
-import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { createApp } from '../../../src/app';
 import { withContractCheck } from '../../helpers/contract';
@@ -42,6 +44,7 @@ interface ExampleModule {
   createClient(base: string, token: string): {
     createCustomer(customer: { name: string; city: string; status: 'active' }): Promise<unknown>;
     allCustomers(query: { city: string; limit: number; sort: 'name'; order: 'asc' }): AsyncIterable<unknown>;
+    downloadExport(query: { city: string; format: 'csv' | 'ndjson' }, sink: WritableStream<Uint8Array>): Promise<void>;
   };
   describeCustomer(customer: unknown): string;
 }
@@ -134,5 +137,18 @@ describe('a typed client generated from GET /api/openapi.json', () => {
     const seen: string[] = [];
     for await (const customer of client.allCustomers({ city, limit: 2, sort: 'name', order: 'asc' })) seen.push(describeCustomer(customer));
     expect(seen).toEqual([0, 1, 2].map((i) => `Typed ${i} (${city}), active, version 1`));
+  });
+
+  test('the client downloads an export to a file, streamed', async () => {
+    const { createClient } = loadExample();
+    const { auth } = await createUser({ role: 'user' });
+    const client = createClient(base, auth.replace(/^Bearer /, ''));
+    const city = `Download ${Date.now()}`;
+    for (let i = 0; i < 3; i += 1) await client.createCustomer({ name: `Downloaded ${i}`, city, status: 'active' });
+    const file = join(dir, 'customers.ndjson');
+    await client.downloadExport({ city, format: 'ndjson' }, Writable.toWeb(createWriteStream(file)));
+    const lines = (await readFile(file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { name: string; city: string });
+    expect(lines.map((c) => c.name).sort()).toEqual(['Downloaded 0', 'Downloaded 1', 'Downloaded 2']);
+    expect(new Set(lines.map((c) => c.city))).toEqual(new Set([city]));
   });
 });

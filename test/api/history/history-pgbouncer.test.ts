@@ -2,28 +2,24 @@ import pg from 'pg';
 import { executeQuery } from '../../../src/db';
 import { createCustomer, createUser, type TestUser } from '../../helpers/factories';
 import { describeIf } from '../../helpers/needs';
-import { PGBOUNCER, startPgBouncer, type Bouncer } from '../../helpers/pgbouncer';
-import { freePort, startServer, stopServer, waitForHealth, type ServerProcess } from '../../helpers/server-process';
+import { PGBOUNCER, startServerBehindPgBouncer, type Bouncer } from '../../helpers/pgbouncer';
+import type { ServerProcess } from '../../helpers/server-process';
 
 // The actor and request id are transaction-local settings: behind PgBouncer in transaction mode, where
 // every transaction may get another server connection (here: two, shared by all), each change is
 // recorded with the user and request that made it, and nothing leaks to the next transaction.
 describeIf(PGBOUNCER !== undefined, 'pgbouncer tests', 'no pgbouncer binary here (apt-get install pgbouncer; .ci/run installs it)')('history behind PgBouncer in transaction mode', () => {
   let bouncer: Bouncer;
+  let stop: () => Promise<void>;
   let server: ServerProcess;
   let writers: TestUser[];
 
   beforeAll(async () => {
     writers = await Promise.all([createUser(), createUser(), createUser(), createUser()]);
-    bouncer = await startPgBouncer(process.env.DATABASE_URL!, 'transaction', 2);
-    server = startServer({ DATABASE_URL: bouncer.url, JWT_SECRET: process.env.JWT_SECRET!, LOG_LEVEL: 'warn', DB_MIGRATE_ON_START: 'false' }, await freePort());
-    await waitForHealth(server);
+    ({ bouncer, server, stop } = await startServerBehindPgBouncer());
   }, 60_000);
 
-  afterAll(async () => {
-    await stopServer(server);
-    await bouncer.stop();
-  });
+  afterAll(() => stop());
 
   test('60 concurrent writes by four users: each recorded once, with its own actor and request id; a later change outside the API has none', async () => {
     const customers = await Promise.all(Array.from({ length: 6 }, (_, i) => createCustomer({ name: `Pooled history ${i}` })));

@@ -1,3 +1,4 @@
+import { withAdminClient } from '../../helpers/admin-db';
 import { parseExposition } from '../../helpers/prometheus';
 import { startServerAsAdmin, stopServer, type ServerProcess } from '../../helpers/server-process';
 import { describeIf } from '../../helpers/needs';
@@ -136,6 +137,30 @@ describeIf(bin !== undefined, 'read-replica tests', PG_BIN_MISSING)('read replic
     const replicaBefore = await statements(REPLICA);
     expect((await readScreens('Laggard Newcomer')).statuses).toEqual([200, 200, 200]);
     expect((await statements(REPLICA)) - replicaBefore).toBe(3);
+  }, 60_000);
+
+  test('an export reads from the replica (the primary runs none of it), and gives its client back when the client leaves', async () => {
+    await waitForState('healthy');
+    const city = 'Exported Afar';
+    // 4,000 customers with 5 kB of notes: an export that outlasts the sockets' buffers.
+    const ndjson = Array.from({ length: 4000 }, (_, i) => JSON.stringify({ name: `Far ${i}`, city, notes: 'z'.repeat(4900) })).join('\n');
+    const imported = await fetch(`${server.base}/api/customers/import`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/x-ndjson' }, body: ndjson });
+    expect(imported.status).toBe(200);
+    const started = Date.now();
+    while ((await api(`/api/customers?city=${encodeURIComponent(city)}&count=exact&limit=1`)).body.pagination.total !== 4000 && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 100));
+    const copies = (url: string) =>
+      withAdminClient(url, async (c) => (await c.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'COPY (SELECT id, %' AND pid <> pg_backend_pid()")).rows[0]!.n);
+    const res = await fetch(`${server.base}/api/customers/export?city=${encodeURIComponent(city)}`, { headers: { authorization: auth } });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    expect((await reader.read()).done).toBe(false);
+    expect(await copies(pair.replicaUrl)).toBe(1);
+    expect(await copies(pair.primaryUrl)).toBe(0);
+    await reader.cancel();
+    const left = Date.now();
+    while ((await copies(pair.replicaUrl)) > 0 && Date.now() - left < 3000) await new Promise((r) => setTimeout(r, 20));
+    expect(await copies(pair.replicaUrl)).toBe(0);
+    expect(Date.now() - left).toBeLessThan(1000);
   }, 60_000);
 
   test('every pool gave its clients back, and the process logged no error', async () => {
