@@ -210,6 +210,9 @@ export function copyTo(text: string, params: readonly unknown[] = [], options: R
     try {
       await begin(held.client, options, true);
       const copy = submit(held.client, copyToStdout(inlineParams(text, params)), timeoutMs);
+      // node-postgres may report the connection's end to the COPY after the pipeline has settled (the
+      // consumer left first): that late error is already handled here, not a crash.
+      copy.on('error', () => undefined);
       try {
         await pipeline(copy, out, { end: false });
       } finally {
