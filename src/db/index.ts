@@ -7,7 +7,8 @@ export { readConnectionLimits } from './server-limits';
 export { PAGE_KEYS, sortKey } from './page-keys';
 export { queryPage, buildPageQuery, COUNT_CAP, type Page, type PageQuery, type PageSort, type PageStart, type CountMode } from './page-query';
 export { executeQuery, executeQueryOne, executeWrite, withTransaction, READ_REPLICA, type DbClient, type DbTarget, type Sql, type TransactionActor, type TransactionOptions, type WriteResult } from './query';
-export { queryBatches, copyTo, copyFrom, inlineParams, type LongStatementOptions, type ReadStatementOptions } from './streams';
+export { queryBatches, copyTo, copyFrom, inlineParams, setStatementLimits, type LongStatementOptions, type ReadStatementOptions } from './streams';
+export { CLIENT_TIMEOUT_MARGIN_MS } from './pool-factory';
 export { startReplicas, checkReplicas, replicaStats, replicaPoolName, type ReplicaStats, type ReplicaState } from './replicas';
 export {
   PoolExhaustedError,

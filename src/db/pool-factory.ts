@@ -35,7 +35,7 @@ export interface HostState {
 }
 
 // The client gives up this long after the server's statement_timeout should have fired.
-const CLIENT_TIMEOUT_MARGIN_MS = 2000;
+export const CLIENT_TIMEOUT_MARGIN_MS = 2000;
 const CREATED_AT = Symbol('createdAt');
 const SERVER = Symbol('server');
 

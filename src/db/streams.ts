@@ -6,6 +6,7 @@ import { from as copyFromStdin, to as copyToStdout } from 'pg-copy-streams';
 import { getDbConfig } from '../config/config';
 import { DatabaseUnavailableError, PoolExhaustedError, toTypedDbError } from './db-errors';
 import { discardOnRelease, lease, type Lease } from './pool';
+import { CLIENT_TIMEOUT_MARGIN_MS } from './pool-factory';
 import { pickReplica, replicaFailed } from './replicas';
 import { READ_REPLICA, type DbClient } from './query';
 
@@ -66,17 +67,27 @@ async function leaseFor(options: ReadStatementOptions): Promise<Lease> {
 
 const SETTING_NAME = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/;
 
-/** BEGIN with the statement's own limits and settings (transaction-local: they end with it, behind a pooler too). */
-async function begin(client: DbClient, options: LongStatementOptions, readOnly: boolean): Promise<void> {
+/** SET LOCAL of a long statement's limits (statement_timeout, idle_in_transaction_session_timeout) and settings. */
+function limitsSql(options: LongStatementOptions): string {
   const ms = Math.max(0, Math.floor(timeoutOf(options)));
   const settings = Object.entries(options.settings ?? {}).map(([name, value]) => {
     if (!SETTING_NAME.test(name)) throw new TypeError(`settings: ${JSON.stringify(name)} is not a setting's name`);
     return `SET LOCAL ${name} = ${pg.escapeLiteral(value)}; `;
   });
-  await client.query(
-    `BEGIN${readOnly ? ' ISOLATION LEVEL REPEATABLE READ READ ONLY' : ''}; ` +
-      `SET LOCAL statement_timeout = ${ms}; SET LOCAL idle_in_transaction_session_timeout = ${ms}; ${settings.join('')}`,
-  );
+  return `SET LOCAL statement_timeout = ${ms}; SET LOCAL idle_in_transaction_session_timeout = ${ms}; ${settings.join('')}`;
+}
+
+/**
+ * Gives the rest of a transaction (a withTransaction client) a long statement's limits and settings
+ * instead of DB_STATEMENT_TIMEOUT_MS: transaction-local, so they end with it, behind a pooler too.
+ */
+export async function setStatementLimits(tx: DbClient, options: LongStatementOptions): Promise<void> {
+  await tx.query(limitsSql(options));
+}
+
+/** BEGIN with the statement's own limits and settings, in one round trip. */
+async function begin(client: DbClient, options: LongStatementOptions, readOnly: boolean): Promise<void> {
+  await client.query(`BEGIN${readOnly ? ' ISOLATION LEVEL REPEATABLE READ READ ONLY' : ''}; ${limitsSql(options)}`);
 }
 
 /** Closes the client's connection now: what it runs stops (the server sees the socket go), and it is destroyed at release. */
@@ -95,7 +106,7 @@ function guard(held: Lease, options: LongStatementOptions, onStop: (reason: Erro
     onStop(reason);
     closeConnection(held.client);
   };
-  const timer = timeoutMs > 0 ? setTimeout(() => stop(new DatabaseUnavailableError('the statement ran past its time limit', undefined, 'query')), timeoutMs + 2000) : undefined;
+  const timer = timeoutMs > 0 ? setTimeout(() => stop(new DatabaseUnavailableError('the statement ran past its time limit', undefined, 'query')), timeoutMs + CLIENT_TIMEOUT_MARGIN_MS) : undefined;
   timer?.unref();
   const onAbort = (): void => stop(options.signal!.reason instanceof Error ? options.signal!.reason : new Error('aborted'));
   options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -111,7 +122,7 @@ function guard(held: Lease, options: LongStatementOptions, onStop: (reason: Erro
  * and the callback called when it ends.
  */
 function submit<Q extends object>(client: DbClient, query: Q, timeoutMs: number): Q {
-  Object.assign(query, { query_timeout: timeoutMs > 0 ? timeoutMs + 2000 : 2 ** 31 - 1 });
+  Object.assign(query, { query_timeout: timeoutMs > 0 ? timeoutMs + CLIENT_TIMEOUT_MARGIN_MS : 2 ** 31 - 1 });
   void client.query(query as never);
   return query;
 }

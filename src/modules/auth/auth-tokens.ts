@@ -8,8 +8,11 @@ import type { RefreshTokenIn } from './auth-schemas';
 export const REFRESH_COOKIE = 'refresh_token';
 const COOKIE_PATH = '/api/auth';
 
-/** Secure always in production (TLS ends at a proxy there); in development and tests only over HTTPS, so that plain-HTTP localhost works. */
-const secureCookie = (req: Request): boolean => getConfig().isProduction || req.secure;
+/**
+ * The cookie's attributes, the same to set and to clear it: Secure always in production (TLS ends at a
+ * proxy there); in development and tests only over HTTPS, so that plain-HTTP localhost works.
+ */
+const cookieOptions = (req: Request) => ({ httpOnly: true, sameSite: 'strict' as const, secure: getConfig().isProduction || req.secure, path: COOKIE_PATH });
 
 /** The refresh token in the request's Cookie header, if any. */
 export function refreshTokenCookie(req: Request): string | undefined {
@@ -21,7 +24,7 @@ export function refreshTokenCookie(req: Request): string | undefined {
 }
 
 export function clearRefreshCookie(req: Request, res: Response): void {
-  res.clearCookie(REFRESH_COOKIE, { httpOnly: true, sameSite: 'strict', secure: secureCookie(req), path: COOKIE_PATH });
+  res.clearCookie(REFRESH_COOKIE, cookieOptions(req));
 }
 
 /**
@@ -37,7 +40,7 @@ export function sendSessionTokens(
 ): void {
   const refreshExpiresIn = Math.max(0, Math.floor((session.expiresAt.getTime() - Date.now()) / 1000));
   if (refreshTokenIn === 'cookie') {
-    res.cookie(REFRESH_COOKIE, session.refreshToken, { httpOnly: true, sameSite: 'strict', secure: secureCookie(req), path: COOKIE_PATH, maxAge: refreshExpiresIn * 1000 });
+    res.cookie(REFRESH_COOKIE, session.refreshToken, { ...cookieOptions(req), maxAge: refreshExpiresIn * 1000 });
   }
   // Tokens are never cached by anything between.
   res.setHeader('Cache-Control', 'no-store');

@@ -29,8 +29,9 @@ const isoOf = (column: string): string => `to_char(${column} AT TIME ZONE 'UTC',
  * exactly one off and every value comes back as it was.
  */
 export const FORMULA_STARTS = ['=', '+', '-', '@', '\t', '\r', "'"];
-const defusedOf = (column: string): string =>
-  `CASE WHEN left(${column}, 1) IN ('=', '+', '-', '@', chr(9), chr(13), '''') THEN '''' || ${column} ELSE ${column} END`;
+/** FORMULA_STARTS as SQL literals (a control character as chr(n)). */
+const FORMULA_STARTS_SQL = FORMULA_STARTS.map((c) => (c < ' ' ? `chr(${c.charCodeAt(0)})` : `'${c.replace(/'/g, "''")}'`)).join(', ');
+const defusedOf = (column: string): string => `CASE WHEN left(${column}, 1) IN (${FORMULA_STARTS_SQL}) THEN '''' || ${column} ELSE ${column} END`;
 
 function selectList(format: ExportCustomersQuery['format']): string {
   return EXPORT_COLUMNS.map((c) => {

@@ -5,7 +5,7 @@ import { parse as parseCsv } from 'csv-parse';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { getConfig } from '../../config/config';
-import { copyFrom, executeWrite, type DbClient } from '../../db';
+import { CLIENT_TIMEOUT_MARGIN_MS, copyFrom, executeWrite, setStatementLimits, type DbClient } from '../../db';
 import { AppError } from '../../http/errors';
 import { answerOnce } from '../idempotency';
 import { FORMULA_STARTS } from './customers-export';
@@ -179,10 +179,8 @@ async function* validRows(rows: AsyncIterable<SourceRow>, report: ImportReport, 
 /** The import's work in the caller's transaction: the report, or IMPORT_INVALID (which rolls it back). */
 async function importInto(tx: DbClient, rows: AsyncIterable<SourceRow>, allOrNothing: boolean, createdBy: number | null): Promise<ImportReport> {
   const timeoutMs = getConfig().transfer.exportTimeoutSeconds * 1000;
-  await tx.query(
-    `SET LOCAL statement_timeout = ${timeoutMs}; SET LOCAL idle_in_transaction_session_timeout = ${timeoutMs}; ` +
-      'CREATE TEMP TABLE customers_import (name text, email text, phone text, company text, city text, status text, notes text) ON COMMIT DROP',
-  );
+  await setStatementLimits(tx, { timeoutMs });
+  await tx.query('CREATE TEMP TABLE customers_import (name text, email text, phone text, company text, city text, status text, notes text) ON COMMIT DROP');
   const report: ImportReport = { inserted: 0, rejected: 0, errors: [] };
   await copyFrom('COPY customers_import FROM STDIN', validRows(rows, report, allOrNothing), { db: tx, timeoutMs });
   if (allOrNothing && report.rejected > 0) throw new AppError('IMPORT_INVALID', { report: { ...report } });
@@ -190,7 +188,7 @@ async function importInto(tx: DbClient, rows: AsyncIterable<SourceRow>, allOrNot
     {
       text: `INSERT INTO customers (name, email, phone, company, city, status, notes, created_by)
              SELECT name, email, phone, company, city, status, notes, $1 FROM customers_import`,
-      timeoutMs: timeoutMs + 2000,
+      timeoutMs: timeoutMs + CLIENT_TIMEOUT_MARGIN_MS,
     },
     [createdBy],
     tx,

@@ -58,11 +58,12 @@ export async function endSession(sessionId: string, userId: number, reason: stri
 /**
  * Ends every session of the user but `keep`: refresh tokens at once, access tokens on the next
  * per-request check (at once here, within AUTH_CACHE_TTL_MS elsewhere). Pass the transaction of the
- * change that causes it.
+ * change that causes it; then this instance's cached copies are the caller's to drop after its COMMIT
+ * (forgetCurrentUser): dropped before, a request in between could cache the sessions as still live.
  */
 export async function endUserSessions(userId: number, reason: string, keep: string | null, db?: DbClient): Promise<number> {
   const ended = await revokeUserSessions(userId, reason, keep, db);
-  forgetCurrentUser(userId);
+  if (db === undefined) forgetCurrentUser(userId);
   return ended;
 }
 
