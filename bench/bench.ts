@@ -45,9 +45,10 @@ const { values } = parseArgs({
     'import-rows': { type: 'string' },
     'history-rows': { type: 'string' },
     sizes: { type: 'string' },
-    // --framework's own: PostgreSQL over TLS; autocannon even where wrk is installed.
+    // --framework's own: PostgreSQL over TLS; autocannon even where wrk is installed; only some endpoints.
     tls: { type: 'boolean', default: false },
     autocannon: { type: 'boolean', default: false },
+    only: { type: 'string' },
   },
 });
 const SECONDS = Math.max(1, Number(values.seconds));

@@ -1,4 +1,4 @@
-// npm run bench -- --framework [--seconds 4 --rounds 3 --connections 32 --customers 10000] [--tls] [--autocannon]
+// npm run bench -- --framework [--seconds 4 --rounds 3 --connections 32 --customers 10000] [--tls] [--autocannon] [--only POST]
 // The API (its defaults: one Express pipeline with auth, validation, logging, metrics and headers)
 // against two ceilings with the same SQL, interleaved round by round: a minimal Express 5 + pg app
 // (the framework ceiling) and a bare node:http + pg server. What the API adds over bare Express is
@@ -24,6 +24,8 @@ const { values } = parseArgs({
     customers: { type: 'string', default: '10000' },
     tls: { type: 'boolean', default: false },
     autocannon: { type: 'boolean', default: false },
+    // Only the endpoints whose name contains this text (a quicker run while working on one).
+    only: { type: 'string', default: '' },
   },
   strict: false,
 });
@@ -34,7 +36,7 @@ const CUSTOMERS = Math.max(100, Number(values.customers));
 const TARGET = { ofExpress: 0.85, p99: 1.5 };
 const GENERATOR = WRK && values.autocannon !== true ? 'wrk' : 'autocannon';
 
-const ENDPOINTS: { name: string; read: boolean; method: 'GET' | 'POST'; path: string | (() => string); luaPath?: string; body?: string }[] = [
+const ALL_ENDPOINTS: { name: string; read: boolean; method: 'GET' | 'POST'; path: string | (() => string); luaPath?: string; body?: string }[] = [
   {
     name: 'GET /api/customers/:id',
     read: true,
@@ -48,6 +50,7 @@ const ENDPOINTS: { name: string; read: boolean; method: 'GET' | 'POST'; path: st
   { name: 'GET /api/dashboard', read: true, method: 'GET', path: '/api/dashboard' },
   { name: 'POST /api/customers', read: false, method: 'POST', path: '/api/customers', body: JSON.stringify({ name: 'Bench Customer', city: 'Ankara', status: 'lead' }) },
 ];
+const ENDPOINTS = ALL_ENDPOINTS.filter((e) => e.name.includes(String(values.only)));
 
 type Target = 'api' | 'express' | 'bare';
 

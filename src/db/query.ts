@@ -7,6 +7,7 @@ import { DatabaseUnavailableError, PoolExhaustedError, errorCode, isLostPrepared
 import { currentTelemetry, discardOnRelease, withClient } from './pool';
 import type { PoolState } from './pool-factory';
 import { pickReplica, replicaFailed } from './replicas';
+import { openLazily, sendOnClient } from './transaction-opening';
 
 /** A client to run on: one checked out by withTransaction, so that several statements hold together. */
 export type DbClient = pg.PoolClient;
@@ -75,7 +76,7 @@ async function run<T extends pg.QueryResultRow>(
   if (typeof sql !== 'string' && 'timeoutMs' in sql) config.query_timeout = sql.timeoutMs;
   const started = performance.now();
   try {
-    return await client.query<T>(config);
+    return await sendOnClient<T>(client, config);
   } finally {
     const ms = performance.now() - started;
     telemetry?.queried(operationOf(text), ms);
@@ -222,16 +223,15 @@ export interface TransactionOptions {
 }
 
 interface Attempt {
-  begun: boolean;
   committing: boolean;
 }
-const freshAttempt = (): Attempt => ({ begun: false, committing: false });
+const freshAttempt = (): Attempt => ({ committing: false });
 
 /**
  * Runs `work` inside BEGIN … COMMIT on one client; ROLLBACK when it throws, and the error goes on.
  * Pass the client to the helpers (their last argument) so that every statement joins the transaction.
- * `work` runs once, unless BEGIN itself met a connection the server had ended (then `work` had not run,
- * and the transaction starts again on a fresh one) or the caller opts in (TransactionOptions).
+ * BEGIN travels with the first statement (one round trip fewer; a callback that sends none opens no
+ * transaction). `work` runs once, unless the caller opts in to a second run (TransactionOptions).
  * @example await withTransaction(async (tx) => { await executeWrite(sqlA, [], tx); await executeWrite(sqlB, [], tx); });
  */
 export async function withTransaction<T>(work: (tx: DbClient) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
@@ -244,36 +244,29 @@ export async function withTransaction<T>(work: (tx: DbClient) => Promise<T>, opt
     // From now on this process sends unnamed statements, which any pooler keeps.
     const lostStatement = namesBefore && isLostPreparedStatement(err);
     if (lostStatement) fallBackToUnnamed(err);
-    const rerun = (lostBeforeCommit && !attempt.begun) || ((lostBeforeCommit || lostStatement) && options.rerunIfRolledBack === true);
+    const rerun = (lostBeforeCommit || lostStatement) && options.rerunIfRolledBack === true;
     if (!rerun) throw err;
-    getLogger().warn({ reason: (err as Error).message, begun: attempt.begun }, 'a transaction was rolled back before COMMIT; running it once more on a fresh connection');
+    getLogger().warn({ reason: (err as Error).message }, 'a transaction was rolled back before COMMIT; running it once more on a fresh connection');
     await sleep(RETRY_DELAY_MS);
     return runTransaction(work, freshAttempt(), options.actor);
   }
 }
 
-/** BEGIN, and the actor's settings in the same round trip (one simple query: its values are literals). */
-function beginAs(client: pg.ClientBase, actor: TransactionActor | undefined): string {
-  if (actor === undefined) return 'BEGIN';
-  if (actor.userId !== null && !Number.isSafeInteger(actor.userId)) throw new TypeError(`withTransaction: actor.userId must be an integer or null, got ${actor.userId}`);
-  const userId = client.escapeLiteral(actor.userId === null ? '' : String(actor.userId));
-  const requestId = client.escapeLiteral(actor.requestId ?? '');
-  return `BEGIN; SELECT set_config('app.actor_id', ${userId}, true), set_config('app.request_id', ${requestId}, true)`;
-}
-
 async function runTransaction<T>(work: (tx: DbClient) => Promise<T>, attempt: Attempt, actor: TransactionActor | undefined): Promise<T> {
   return withClient(async (client) => {
-    await client.query(beginAs(client, actor));
-    attempt.begun = true;
+    // BEGIN goes with the first statement (transaction-opening.ts): one round trip fewer.
+    const opening = openLazily(client, actor);
     try {
       const result = await work(client);
       attempt.committing = true;
-      await client.query('COMMIT');
+      if (opening.opened) await client.query('COMMIT');
       return result;
     } catch (err) {
       // A failed ROLLBACK leaves the session in an unknown state: the client must not be reused.
-      await client.query('ROLLBACK').catch(() => discardOnRelease(client));
+      if (opening.opened) await client.query('ROLLBACK').catch(() => discardOnRelease(client));
       throw err;
+    } finally {
+      opening.close();
     }
   });
 }

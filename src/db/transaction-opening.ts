@@ -1,0 +1,154 @@
+import pg from 'pg';
+
+/**
+ * A transaction's BEGIN (and its actor's settings) travels with its first statement, in one write and
+ * one round trip, as PgJDBC does: `Parse/Bind/Execute BEGIN`, `Parse/Bind/Execute set_config(…)`, then
+ * the statement's own messages and its Sync. Waiting for BEGIN's answer on its own costs every
+ * transaction a round trip (a third of a one-statement write's time on a busy machine). The server runs
+ * them in order and stops at the first error until the Sync, so a failed BEGIN runs nothing after it.
+ */
+
+/** Who a transaction's changes are made for (see TransactionActor in query.ts). */
+export interface OpeningActor {
+  readonly userId: number | null;
+  readonly requestId?: string | null;
+}
+
+const SET_ACTOR = "SELECT set_config('app.actor_id', $1, true), set_config('app.request_id', $2, true)";
+
+/** The same opening as one simple query, for a first use that cannot carry it (see openLazily). */
+function openingText(client: pg.ClientBase, actor: OpeningActor | undefined): string {
+  if (actor === undefined) return 'BEGIN';
+  const userId = client.escapeLiteral(actor.userId === null ? '' : String(actor.userId));
+  const requestId = client.escapeLiteral(actor.requestId ?? '');
+  return `BEGIN; SELECT set_config('app.actor_id', ${userId}, true), set_config('app.request_id', ${requestId}, true)`;
+}
+
+// node-postgres' Query, with the parts it has but its types do not declare.
+interface QueryInternals {
+  prepare(connection: unknown): void;
+  handleDataRow(msg: unknown): void;
+  handleCommandComplete(msg: unknown, connection: unknown): void;
+  requiresPreparation(): boolean;
+}
+interface Wire {
+  parse(msg: { text: string }): void;
+  bind(msg: { values?: unknown[] }): void;
+  execute(msg: Record<string, never>): void;
+}
+const base = pg.Query.prototype as unknown as QueryInternals;
+
+type Callback = (err: Error | undefined, result: pg.QueryResult) => void;
+
+/** The first statement of a transaction, with BEGIN and the actor's settings in front of it. */
+class OpeningQuery extends pg.Query {
+  // The opening statements' answers (their rows and CommandComplete) are not the caller's.
+  private unanswered: number;
+
+  constructor(
+    config: pg.QueryConfig,
+    private readonly actor: OpeningActor | undefined,
+    callback: Callback,
+  ) {
+    super(config, undefined, callback as never);
+    this.unanswered = actor === undefined ? 1 : 2;
+  }
+
+  prepare(connection: Wire): void {
+    connection.parse({ text: 'BEGIN' });
+    connection.bind({});
+    connection.execute({});
+    if (this.actor !== undefined) {
+      connection.parse({ text: SET_ACTOR });
+      connection.bind({ values: [this.actor.userId === null ? '' : String(this.actor.userId), this.actor.requestId ?? ''] });
+      connection.execute({});
+    }
+    base.prepare.call(this, connection);
+  }
+
+  handleDataRow(msg: unknown): void {
+    if (this.unanswered === 0) base.handleDataRow.call(this, msg);
+  }
+
+  handleCommandComplete(msg: unknown, connection: unknown): void {
+    if (this.unanswered > 0) this.unanswered -= 1;
+    else base.handleCommandComplete.call(this, msg, connection);
+  }
+}
+
+interface Pending {
+  readonly actor: OpeningActor | undefined;
+  opened: boolean;
+}
+const pending = new WeakMap<pg.ClientBase, Pending>();
+
+export interface Opening {
+  /** Whether BEGIN has been sent (a transaction that ran no statement has nothing to COMMIT). */
+  readonly opened: boolean;
+  /** Stops waiting for a first statement; call before the client goes back to the pool. */
+  close(): void;
+}
+
+/**
+ * Makes `client`'s next statement open the transaction. sendOnClient() puts BEGIN in front of a
+ * statement sent with the extended protocol; any other first use of the client (tx.query with SQL text
+ * alone, a COPY or a cursor on it) gets BEGIN as a message of its own, queued before it.
+ */
+export function openLazily(client: pg.ClientBase, actor: OpeningActor | undefined): Opening {
+  if (actor !== undefined && actor.userId !== null && !Number.isSafeInteger(actor.userId)) {
+    throw new TypeError(`withTransaction: actor.userId must be an integer or null, got ${actor.userId}`);
+  }
+  const state: Pending = { actor, opened: false };
+  pending.set(client, state);
+  const own = client as { query: pg.ClientBase['query'] };
+  own.query = function firstQuery(...args: unknown[]) {
+    settle(client, state);
+    // Its failure is the next statement's too (the connection, or the transaction, is gone).
+    client.query(openingText(client, actor)).catch(() => undefined);
+    return (client.query as (...a: unknown[]) => unknown).apply(client, args);
+  } as pg.ClientBase['query'];
+  return {
+    get opened() {
+      return state.opened;
+    },
+    close: () => {
+      if (pending.get(client) === state) {
+        pending.delete(client);
+        restoreQuery(client);
+      }
+    },
+  };
+}
+
+function settle(client: pg.ClientBase, state: Pending): void {
+  pending.delete(client);
+  restoreQuery(client);
+  state.opened = true;
+}
+
+// Assigned rather than deleted: a delete would turn the client into a slow-mode object for the rest of
+// its life, and node-postgres reads its fields on every message.
+function restoreQuery(client: pg.ClientBase): void {
+  (client as { query: unknown }).query = (Object.getPrototypeOf(client) as { query: unknown }).query;
+}
+
+/** Whether node-postgres sends this with the extended protocol (Query#requiresPreparation). */
+const extended = (config: pg.QueryConfig): boolean => config.name !== undefined || (config.values?.length ?? 0) > 0;
+
+/**
+ * Sends a statement on `client`: after openLazily(), the first one carries the transaction's BEGIN.
+ * The data layer's helpers send every statement through here.
+ */
+export function sendOnClient<T extends pg.QueryResultRow>(client: pg.ClientBase, config: pg.QueryConfig & { query_timeout?: number }): Promise<pg.QueryResult<T>> {
+  const state = pending.get(client);
+  // SQL text alone goes by the simple protocol, which cannot follow unsynced messages: openLazily's
+  // stand-in sends BEGIN on its own first.
+  if (state === undefined || !extended(config)) return client.query<T>(config);
+  settle(client, state);
+  return new Promise((resolve, reject) => {
+    const query = new OpeningQuery(config, state.actor, (err, result) => (err ? reject(err) : resolve(result as pg.QueryResult<T>)));
+    // node-postgres reads a per-statement wait from the query object.
+    if (config.query_timeout !== undefined) (query as { query_timeout?: number }).query_timeout = config.query_timeout;
+    client.query(query);
+  });
+}
