@@ -1,9 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Router } from 'express';
-import type { Histogram } from 'prom-client';
 import { getConfig } from '../config/config';
 import { AppError } from '../http/errors';
 import type { RequestObserver } from '../http/request-logger';
+import type { BoundObserver } from './bound-histogram';
 import { getMetrics } from './metrics';
 
 function sameSecret(a: string, b: string): boolean {
@@ -17,7 +17,7 @@ export function httpMetricsObserver(): RequestObserver {
   const { httpDuration } = getMetrics();
   // One child per label set, made once: labels() would otherwise check the labels and build a new
   // observer on every request.
-  const children = new Map<string, Histogram.Internal<'http_request_method' | 'http_route' | 'http_response_status_code'>>();
+  const children = new Map<string, BoundObserver>();
   return (method, route, status, durationMs) => {
     const key = `${method} ${route} ${status}`;
     let child = children.get(key);

@@ -1,10 +1,11 @@
-import client, { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import client, { Counter, Gauge, Registry } from 'prom-client';
+import { BoundHistogram, type BoundObserver } from './bound-histogram';
 import { getConfig } from '../config/config';
 import { addTelemetryListener, currentTelemetry, poolStats, replicaPoolName, replicaStats } from '../db';
 
 export interface Metrics {
   readonly registry: Registry;
-  readonly httpDuration: Histogram<'http_request_method' | 'http_route' | 'http_response_status_code'>;
+  readonly httpDuration: BoundHistogram<'http_request_method' | 'http_route' | 'http_response_status_code'>;
   /** Requests let through without the shared rate limit because its store (Redis) failed. */
   readonly rateLimitStoreErrors: Counter;
 }
@@ -61,9 +62,9 @@ export function getMetrics(): Metrics {
   const usage = new Gauge({ name: 'db_client_connection_usage_ratio', help: 'Connections in use divided by the maximum (0-1)', labelNames, registers: [registry] });
   const lag = new Gauge({ name: 'db_replica_lag_seconds', help: 'How far a read replica is behind the primary, at its last check', labelNames, registers: [registry] });
   const healthy = new Gauge({ name: 'db_replica_healthy', help: '1 when a read replica takes reads (reachable, within DB_REPLICA_MAX_LAG_MS), else 0', labelNames, registers: [registry] });
-  const wait = new Histogram({ name: 'db_client_connection_wait_time_seconds', help: 'Time to acquire a connection', labelNames, buckets: WAIT_BUCKETS, registers: [registry] });
-  const use = new Histogram({ name: 'db_client_connection_use_time_seconds', help: 'Time a connection was held', labelNames, buckets: WAIT_BUCKETS, registers: [registry] });
-  const create = new Histogram({ name: 'db_client_connection_create_time_seconds', help: 'Time to open a connection', labelNames, buckets: WAIT_BUCKETS, registers: [registry] });
+  const wait = new BoundHistogram('db_client_connection_wait_time_seconds', 'Time to acquire a connection', labelNames, WAIT_BUCKETS, registry);
+  const use = new BoundHistogram('db_client_connection_use_time_seconds', 'Time a connection was held', labelNames, WAIT_BUCKETS, registry);
+  const create = new BoundHistogram('db_client_connection_create_time_seconds', 'Time to open a connection', labelNames, WAIT_BUCKETS, registry);
   const timeouts = new Counter({ name: 'db_client_connection_timeouts_total', help: 'Acquisitions that timed out', labelNames, registers: [registry] });
   const queueFull = new Counter({ name: 'db_client_connection_queue_full_rejections_total', help: 'Callers refused at once because the wait queue was full', labelNames, registers: [registry] });
   const created = new Counter({ name: 'db_client_connections_created_total', help: 'Connections opened', labelNames, registers: [registry] });
@@ -75,13 +76,7 @@ export function getMetrics(): Metrics {
     labelNames,
     registers: [registry],
   });
-  const operations = new Histogram({
-    name: 'db_client_operation_duration_seconds',
-    help: 'Duration of database statements',
-    labelNames: ['pool_name', 'db_operation_name'],
-    buckets: WAIT_BUCKETS,
-    registers: [registry],
-  });
+  const operations = new BoundHistogram('db_client_operation_duration_seconds', 'Duration of database statements', ['pool_name', 'db_operation_name'], WAIT_BUCKETS, registry);
   // The pool is warmed before the app (and this registry) exists: the counters start from what it has counted.
   const counted = currentTelemetry()?.counters;
   timeouts.inc(primary, counted?.acquireTimeouts ?? 0);
@@ -98,13 +93,13 @@ export function getMetrics(): Metrics {
     for (const operation of ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'WITH']) operations.zero({ pool_name, db_operation_name: operation });
   }
   for (const ms of currentTelemetry()?.earlyCreationMs ?? []) create.observe(primary, ms / 1000);
-  // Bound to their labels once per pool: labels() would otherwise check them and build an observer on every call.
+  // Bound to their labels once per pool (bound-histogram.ts).
   const observers = new Map<string, ReturnType<typeof observersOf>>();
   const observersOf = (pool_name: string) => ({
     wait: wait.labels({ pool_name }),
     use: use.labels({ pool_name }),
     create: create.labels({ pool_name }),
-    operations: new Map<string, Histogram.Internal<'pool_name' | 'db_operation_name'>>(),
+    operations: new Map<string, BoundObserver>(),
   });
   const of = (pool_name: string) => {
     let o = observers.get(pool_name);
@@ -134,13 +129,13 @@ export function getMetrics(): Metrics {
     },
   });
 
-  const httpDuration = new Histogram({
-    name: 'http_server_request_duration_seconds',
-    help: 'Duration of HTTP requests',
-    labelNames: ['http_request_method', 'http_route', 'http_response_status_code'],
-    buckets: HTTP_BUCKETS,
-    registers: [registry],
-  });
+  const httpDuration = new BoundHistogram(
+    'http_server_request_duration_seconds',
+    'Duration of HTTP requests',
+    ['http_request_method', 'http_route', 'http_response_status_code'],
+    HTTP_BUCKETS,
+    registry,
+  );
   const rateLimitStoreErrors = new Counter({
     name: 'rate_limit_store_errors_total',
     help: 'Errors of the shared rate-limit store (Redis); each let a request through unlimited',
