@@ -1,4 +1,5 @@
 import pg from 'pg';
+import type { TransactionActor } from './query';
 
 /**
  * A transaction's BEGIN (and its actor's settings) travels with its first statement, in one write and
@@ -8,20 +9,18 @@ import pg from 'pg';
  * them in order and stops at the first error until the Sync, so a failed BEGIN runs nothing after it.
  */
 
-/** Who a transaction's changes are made for (see TransactionActor in query.ts). */
-export interface OpeningActor {
-  readonly userId: number | null;
-  readonly requestId?: string | null;
-}
+/** The actor's settings as text: an empty setting reads as none (migration 007's history_actor_id()). */
+const actorValues = (actor: TransactionActor): [string, string] => [actor.userId === null ? '' : String(actor.userId), actor.requestId ?? ''];
 
-const SET_ACTOR = "SELECT set_config('app.actor_id', $1, true), set_config('app.request_id', $2, true)";
+const setActor = (userId: string, requestId: string): string =>
+  `SELECT set_config('app.actor_id', ${userId}, true), set_config('app.request_id', ${requestId}, true)`;
+const SET_ACTOR = setActor('$1', '$2');
 
-/** The same opening as one simple query, for a first use that cannot carry it (see openLazily). */
-function openingText(client: pg.ClientBase, actor: OpeningActor | undefined): string {
+/** The same opening as one simple query (its values as literals), for a first use that cannot carry it (see openLazily). */
+function openingText(client: pg.ClientBase, actor: TransactionActor | undefined): string {
   if (actor === undefined) return 'BEGIN';
-  const userId = client.escapeLiteral(actor.userId === null ? '' : String(actor.userId));
-  const requestId = client.escapeLiteral(actor.requestId ?? '');
-  return `BEGIN; SELECT set_config('app.actor_id', ${userId}, true), set_config('app.request_id', ${requestId}, true)`;
+  const [userId, requestId] = actorValues(actor).map((v) => client.escapeLiteral(v)) as [string, string];
+  return `BEGIN; ${setActor(userId, requestId)}`;
 }
 
 // node-postgres' Query, with the parts it has but its types do not declare.
@@ -47,10 +46,9 @@ class OpeningQuery extends pg.Query {
 
   constructor(
     config: pg.QueryConfig,
-    private readonly actor: OpeningActor | undefined,
-    callback: Callback,
+    private readonly actor: TransactionActor | undefined,
   ) {
-    super(config, undefined, callback as never);
+    super(config);
     this.unanswered = actor === undefined ? 1 : 2;
   }
 
@@ -60,7 +58,7 @@ class OpeningQuery extends pg.Query {
     connection.execute({});
     if (this.actor !== undefined) {
       connection.parse({ text: SET_ACTOR });
-      connection.bind({ values: [this.actor.userId === null ? '' : String(this.actor.userId), this.actor.requestId ?? ''] });
+      connection.bind({ values: actorValues(this.actor) });
       connection.execute({});
     }
     base.prepare.call(this, connection);
@@ -77,7 +75,7 @@ class OpeningQuery extends pg.Query {
 }
 
 interface Pending {
-  readonly actor: OpeningActor | undefined;
+  readonly actor: TransactionActor | undefined;
   opened: boolean;
 }
 const pending = new WeakMap<pg.ClientBase, Pending>();
@@ -94,7 +92,7 @@ export interface Opening {
  * statement sent with the extended protocol; any other first use of the client (tx.query with SQL text
  * alone, a COPY or a cursor on it) gets BEGIN as a message of its own, queued before it.
  */
-export function openLazily(client: pg.ClientBase, actor: OpeningActor | undefined): Opening {
+export function openLazily(client: pg.ClientBase, actor: TransactionActor | undefined): Opening {
   if (actor !== undefined && actor.userId !== null && !Number.isSafeInteger(actor.userId)) {
     throw new TypeError(`withTransaction: actor.userId must be an integer or null, got ${actor.userId}`);
   }
@@ -112,28 +110,25 @@ export function openLazily(client: pg.ClientBase, actor: OpeningActor | undefine
       return state.opened;
     },
     close: () => {
-      if (pending.get(client) === state) {
-        pending.delete(client);
-        restoreQuery(client);
-      }
+      if (pending.get(client) === state) forget(client);
     },
   };
 }
 
 function settle(client: pg.ClientBase, state: Pending): void {
-  pending.delete(client);
-  restoreQuery(client);
+  forget(client);
   state.opened = true;
 }
 
-// Assigned rather than deleted: a delete would turn the client into a slow-mode object for the rest of
-// its life, and node-postgres reads its fields on every message.
-function restoreQuery(client: pg.ClientBase): void {
+/**
+ * No BEGIN pending on `client` any more, and its own query() back. Assigned rather than deleted: a
+ * delete would turn the client into a slow-mode object for the rest of its life, and node-postgres
+ * reads its fields on every message.
+ */
+function forget(client: pg.ClientBase): void {
+  pending.delete(client);
   (client as { query: unknown }).query = (Object.getPrototypeOf(client) as { query: unknown }).query;
 }
-
-/** Whether node-postgres sends this with the extended protocol (Query#requiresPreparation). */
-const extended = (config: pg.QueryConfig): boolean => config.name !== undefined || (config.values?.length ?? 0) > 0;
 
 /**
  * Sends a statement on `client`: after openLazily(), the first one carries the transaction's BEGIN.
@@ -141,12 +136,14 @@ const extended = (config: pg.QueryConfig): boolean => config.name !== undefined 
  */
 export function sendOnClient<T extends pg.QueryResultRow>(client: pg.ClientBase, config: pg.QueryConfig & { query_timeout?: number }): Promise<pg.QueryResult<T>> {
   const state = pending.get(client);
+  if (state === undefined) return client.query<T>(config);
+  const query = new OpeningQuery(config, state.actor);
   // SQL text alone goes by the simple protocol, which cannot follow unsynced messages: openLazily's
   // stand-in sends BEGIN on its own first.
-  if (state === undefined || !extended(config)) return client.query<T>(config);
+  if (!(query as unknown as QueryInternals).requiresPreparation()) return client.query<T>(config);
   settle(client, state);
   return new Promise((resolve, reject) => {
-    const query = new OpeningQuery(config, state.actor, (err, result) => (err ? reject(err) : resolve(result as pg.QueryResult<T>)));
+    (query as unknown as { callback: Callback }).callback = (err, result) => (err ? reject(err) : resolve(result as pg.QueryResult<T>));
     // node-postgres reads a per-statement wait from the query object.
     if (config.query_timeout !== undefined) (query as { query_timeout?: number }).query_timeout = config.query_timeout;
     client.query(query);
