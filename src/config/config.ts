@@ -73,7 +73,7 @@ export interface Config {
   readonly auth: { readonly cacheTtlMs: number; readonly adminEmail?: string; readonly adminPassword?: string };
   readonly http: { readonly corsOrigins: readonly string[]; readonly bodyLimit: string; readonly defaultLocale: 'en' | 'tr' };
   /** `pretty` undefined: decided by the logger (a terminal in development). */
-  readonly log: { readonly level: Env['LOG_LEVEL']; readonly pretty: boolean | undefined };
+  readonly log: { readonly level: Env['LOG_LEVEL']; readonly pretty: boolean | undefined; readonly sync: boolean };
   readonly metrics: { readonly enabled: boolean; readonly token: string | undefined };
   readonly shutdownTimeoutMs: number;
   /** How old the dashboard's numbers may be (0 = always fresh). */
@@ -154,6 +154,8 @@ export interface LibraryConfig {
 export interface LogConfig {
   readonly level: Env['LOG_LEVEL'];
   readonly pretty: boolean | undefined;
+  /** Each line written at once (LOG_SYNC) instead of buffered. */
+  readonly sync: boolean;
   readonly env: Env['NODE_ENV'];
 }
 
@@ -164,7 +166,7 @@ export function loadDbConfig(processEnv: RawEnv = process.env): LibraryConfig {
 }
 
 function toLogConfig(e: DbEnv): LogConfig {
-  return { level: e.LOG_LEVEL, pretty: e.LOG_PRETTY, env: e.NODE_ENV };
+  return { level: e.LOG_LEVEL, pretty: e.LOG_PRETTY, sync: e.LOG_SYNC, env: e.NODE_ENV };
 }
 
 function toDbConfig(e: DbEnv): DbConfig {
@@ -225,7 +227,7 @@ function toConfig(e: Env, envFile: string | undefined): Config {
       bodyLimit: e.BODY_LIMIT,
       defaultLocale: e.DEFAULT_LOCALE,
     },
-    log: { level: e.LOG_LEVEL, pretty: e.LOG_PRETTY },
+    log: { level: e.LOG_LEVEL, pretty: e.LOG_PRETTY, sync: e.LOG_SYNC },
     metrics: { enabled: e.METRICS_ENABLED, token: e.METRICS_TOKEN },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     dashboardMaxAgeSeconds: e.DASHBOARD_MAX_AGE_S,
@@ -266,7 +268,7 @@ export function setConfig(next: Config): void {
  * library) the data layer's variables alone, validated on first use, or what configureDatabase() set.
  */
 export function getLibraryConfig(): LibraryConfig {
-  if (current) return { db: current.db, log: { level: current.log.level, pretty: current.log.pretty, env: current.env } };
+  if (current) return { db: current.db, log: { level: current.log.level, pretty: current.log.pretty, sync: current.log.sync, env: current.env } };
   library ??= loadDbConfig();
   return library;
 }

@@ -89,6 +89,8 @@ const dbFields = {
   // pino level; LOG_PRETTY forces readable lines (true) or JSON (false); unset, a terminal in development gets readable lines.
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_PRETTY: bool.optional(),
+  // JSON lines are buffered (written every 4 KB or 100 ms, and at exit); true writes each line at once.
+  LOG_SYNC: bool.default(false),
 
 };
 

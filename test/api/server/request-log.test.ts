@@ -79,3 +79,36 @@ describe('logs (LOG_LEVEL=info)', () => {
     expect(lines().filter((l) => l.reqId === 'log-abort-1' && Number(l.level) >= 50)).toEqual([]);
   });
 });
+
+describe('standard output is buffered (LOG_SYNC unset)', () => {
+  const env = () => ({ DATABASE_URL: process.env.DATABASE_URL!, JWT_SECRET: process.env.JWT_SECRET!, LOG_LEVEL: 'info', DB_MIGRATE_ON_START: 'false' });
+
+  test('a line reaches the output within the flush interval when nothing else is written', async () => {
+    const started = Date.now();
+    const res = await fetch(`${server.base}/api/health`, { headers: { 'x-request-id': 'log-idle-1' } });
+    expect(res.status).toBe(200);
+    // LOG_FLUSH_MS is 100; the margin is for a loaded machine. Nothing else fills the 4 KB buffer here.
+    await waitForOutput(server, /"reqId":"log-idle-1".*"msg":"request completed"/, 1_000);
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  test.each([
+    ['buffered', {}],
+    ['LOG_SYNC=true', { LOG_SYNC: 'true' }],
+  ])('%s: every line is whole, and the lines written just before exit are not lost', async (_name, extra) => {
+    const own = startServer({ ...env(), ...extra }, await freePort());
+    try {
+      await waitForHealth(own);
+      const ids = Array.from({ length: 40 }, (_, i) => `log-exit-${i}`);
+      await Promise.all(ids.map((id) => fetch(`${own.base}/api/health`, { headers: { 'x-request-id': id } })));
+      // "shutdown complete" is written in the same tick as process.exit(): only the flush at exit can write it.
+      expect(await stopServer(own)).toBe(0);
+      const out = own.output().split('\n').filter((l) => l.startsWith('{'));
+      const parsed = out.map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(parsed.filter((l) => ids.includes(String(l.reqId))).map((l) => l.reqId).sort()).toEqual([...ids].sort());
+      expect(parsed.at(-1)).toMatchObject({ msg: 'shutdown complete' });
+    } finally {
+      await stopServer(own);
+    }
+  });
+});
