@@ -37,10 +37,10 @@ export const LOG_BUFFER_BYTES = 4096;
 export const LOG_FLUSH_MS = 100;
 
 /**
- * Standard output, buffered: a write(2) per 4 KB or 100 ms instead of one per line (under load, a
- * system call per request was a tenth of the log line's cost). pino writes what is left at exit,
- * process.exit() included; what a SIGKILL or a crash of Node itself catches in the buffer is lost.
- * LOG_SYNC=true writes each line at once.
+ * Standard output, buffered: a write(2) per 4 KB or 100 ms instead of one per line (the system call
+ * was about half of the log line's time under load). pino writes what is left at exit, process.exit()
+ * included; what a SIGKILL or a crash of Node itself finds in the buffer is lost. LOG_SYNC=true writes
+ * each line at once.
  */
 function stdoutDestination(sync: boolean): DestinationStream {
   if (sync) return pino.destination({ dest: 1, sync: true });
