@@ -1,11 +1,14 @@
 import type { IncomingMessage } from 'node:http';
-import type { RequestHandler } from 'express';
+import type { NextFunction, Request, RequestHandler } from 'express';
 import { verifyAccessToken } from './access-tokens';
 import { AppError, forbidden } from './errors';
 import type { CurrentUser, TokenClaims } from './request-context';
 
-/** Looks up the caller's current state; registered by the auth module (avoids an import cycle). */
-export type CurrentUserResolver = (claims: TokenClaims) => Promise<CurrentUser | null>;
+/**
+ * Looks up the caller's current state; registered by the auth module (avoids an import cycle). A
+ * cached answer may come back as is, a looked-up one as a promise.
+ */
+export type CurrentUserResolver = (claims: TokenClaims) => CurrentUser | null | Promise<CurrentUser | null>;
 
 // The scheme is case-insensitive (RFC 7235); the token is a JWT (base64url parts).
 const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*)$/i;
@@ -29,23 +32,23 @@ export const requireToken: RequestHandler = (req, _res, next) => {
 };
 
 /**
- * Verifies the token before anything touches the pool, then loads the caller's current state
- * (active, role) through `resolve`: a deactivated or deleted user is refused.
+ * Express middleware: verifies the token before anything touches the pool, then loads the caller's
+ * current state (active, role) through `resolve` — a deactivated or deleted user is refused — and sets
+ * req.claims and req.user. Synchronous when that state is cached (no promise on the path nearly every
+ * authenticated request takes); Express 5 passes a throw or a rejected promise to the error handler.
  */
-export async function authenticate(req: IncomingMessage, resolve: CurrentUserResolver): Promise<{ claims: TokenClaims; user: CurrentUser }> {
-  const claims = claimsFrom(req);
-  const user = await resolve(claims);
-  if (!user) throw new AppError('UNAUTHORIZED', { messageKey: 'TOKEN_INVALID' });
-  return { claims, user };
-}
-
-/** authenticate() as Express middleware: sets req.claims and req.user. */
 export function requireAuth(resolve: CurrentUserResolver): RequestHandler {
-  return async (req, _res, next) => {
-    const { claims, user } = await authenticate(req, resolve);
+  const admit = (req: Request, claims: TokenClaims, user: CurrentUser | null, next: NextFunction): void => {
+    if (!user) throw new AppError('UNAUTHORIZED', { messageKey: 'TOKEN_INVALID' });
     req.claims = claims;
     req.user = user;
     next();
+  };
+  return (req, _res, next) => {
+    const claims = claimsFrom(req);
+    const found = resolve(claims);
+    if (found instanceof Promise) return found.then((user) => admit(req, claims, user, next));
+    admit(req, claims, found, next);
   };
 }
 

@@ -15,16 +15,18 @@ const cache = new Map<string, Entry>();
 /**
  * The caller's current state (active, role) and that the token's session has not ended, trusted for
  * AUTH_CACHE_TTL_MS: a deactivated user or an ended session is refused on every instance within that
- * time, without every request paying a query. Null when refused.
+ * time, without every request paying a query. Null when refused. A cached answer is returned as is,
+ * not as a promise: nearly every authenticated request takes that path.
  */
-export async function resolveCurrentUser(claims: TokenClaims): Promise<CurrentUser | null> {
+export function resolveCurrentUser(claims: TokenClaims): CurrentUser | null | Promise<CurrentUser | null> {
   const now = Date.now();
   const hit = cache.get(claims.sessionId);
   if (hit && hit.expiresAt > now && hit.userId === claims.userId) return hit.user;
-  const user = await findSessionUser(claims.sessionId, claims.userId);
-  if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value!);
-  cache.set(claims.sessionId, { user, userId: claims.userId, expiresAt: now + getConfig().auth.cacheTtlMs });
-  return user;
+  return findSessionUser(claims.sessionId, claims.userId).then((user) => {
+    if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value!);
+    cache.set(claims.sessionId, { user, userId: claims.userId, expiresAt: now + getConfig().auth.cacheTtlMs });
+    return user;
+  });
 }
 
 /** Drops this instance's copies for the user at once (the user was changed or deleted here). */
