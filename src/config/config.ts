@@ -73,7 +73,7 @@ export interface Config {
   readonly auth: { readonly cacheTtlMs: number; readonly adminEmail?: string; readonly adminPassword?: string };
   readonly http: { readonly corsOrigins: readonly string[]; readonly bodyLimit: string; readonly defaultLocale: 'en' | 'tr' };
   /** `pretty` undefined: decided by the logger (a terminal in development). */
-  readonly log: { readonly level: Env['LOG_LEVEL']; readonly pretty: boolean | undefined; readonly sync: boolean };
+  readonly log: Omit<LogConfig, 'env'>;
   readonly metrics: { readonly enabled: boolean; readonly token: string | undefined };
   readonly shutdownTimeoutMs: number;
   /** How old the dashboard's numbers may be (0 = always fresh). */
@@ -268,7 +268,7 @@ export function setConfig(next: Config): void {
  * library) the data layer's variables alone, validated on first use, or what configureDatabase() set.
  */
 export function getLibraryConfig(): LibraryConfig {
-  if (current) return { db: current.db, log: { level: current.log.level, pretty: current.log.pretty, sync: current.log.sync, env: current.env } };
+  if (current) return { db: current.db, log: { ...current.log, env: current.env } };
   library ??= loadDbConfig();
   return library;
 }
