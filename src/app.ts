@@ -1,5 +1,5 @@
 import type { RequestListener } from 'node:http';
-import express, { type RequestHandler } from 'express';
+import express, { type RequestHandler, type Router } from 'express';
 import { getConfig } from './config/config';
 import { errorHandler, notFoundHandler } from './http/error-handler';
 import { requestPrelude } from './http/request-prelude';
@@ -49,12 +49,21 @@ export function createApp(options: { middleware?: RequestHandler[] } = {}): Requ
 
   // Everything below needs a valid token of an active user.
   const authenticated = requireAuth(resolveCurrentUser);
-  app.use('/api/users', authenticated, usersRouter());
-  app.use('/api/customers', authenticated, customersRouter());
-  app.use('/api/dashboard', authenticated, dashboardRouter());
-  app.use('/api/history', authenticated, historyRouter());
+  app.use('/api/users', behind(authenticated, usersRouter()));
+  app.use('/api/customers', behind(authenticated, customersRouter()));
+  app.use('/api/dashboard', behind(authenticated, dashboardRouter()));
+  app.use('/api/history', behind(authenticated, historyRouter()));
 
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;
+}
+
+/**
+ * A guard and the router it protects as one layer of the app: `app.use(path, guard, router)` would
+ * make two, and Express matches the path and trims the prefix again for each, on every request.
+ * An error from the guard (thrown, passed to next, or a rejected promise) skips the router.
+ */
+function behind(guard: RequestHandler, router: Router): RequestHandler {
+  return (req, res, next) => guard(req, res, (err?: unknown) => (err === undefined ? router(req, res, next) : next(err)));
 }
