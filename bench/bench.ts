@@ -45,8 +45,9 @@ const { values } = parseArgs({
     'import-rows': { type: 'string' },
     'history-rows': { type: 'string' },
     sizes: { type: 'string' },
-    // --framework's own: PostgreSQL over TLS; autocannon even where wrk is installed; only some endpoints.
+    // --framework's own: PostgreSQL over TLS; ceilings with the by-id read prepared; autocannon even where wrk is installed; only some endpoints.
     tls: { type: 'boolean', default: false },
+    prepared: { type: 'boolean', default: false },
     autocannon: { type: 'boolean', default: false },
     only: { type: 'string' },
   },

@@ -1,10 +1,12 @@
-// npm run bench -- --framework [--seconds 4 --rounds 3 --connections 32 --customers 10000] [--tls] [--autocannon] [--only POST]
+// npm run bench -- --framework [--seconds 4 --rounds 3 --connections 32 --customers 10000] [--tls] [--prepared] [--autocannon] [--only POST]
 // The API (its defaults: one Express pipeline with auth, validation, logging, metrics and headers)
 // against two ceilings with the same SQL, interleaved round by round: a minimal Express 5 + pg app
 // (the framework ceiling) and a bare node:http + pg server. What the API adds over bare Express is
 // what it costs. The load comes from wrk (a C load generator) when it is installed: autocannon runs in
 // Node on the same cores and takes CPU from whichever server is faster, pulling the ratios toward 1.
 // --tls: every server talks to PostgreSQL over TLS (sslmode=require: DATABASE_URL must have TLS on).
+// --prepared: the ceilings send the by-id read as a named prepared statement, as the API does (by
+// default they send their SQL unnamed, planned on every call: a saving of the server's that the API has).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +25,7 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '32' },
     customers: { type: 'string', default: '10000' },
     tls: { type: 'boolean', default: false },
+    prepared: { type: 'boolean', default: false },
     autocannon: { type: 'boolean', default: false },
     // Only the endpoints whose name contains this text (a quicker run while working on one).
     only: { type: 'string', default: '' },
@@ -62,14 +65,14 @@ export async function runFramework(): Promise<void> {
   const api = await startApi(benchApiEnv(dbUrl), { discardLogs: true });
   await fillCustomers(db.url, 0, CUSTOMERS);
   const headers = { authorization: `Bearer ${await login(api.base, BENCH_ADMIN.email, BENCH_ADMIN.password)}` };
-  const express = await startCeiling(dbUrl, 'express');
-  const bare = await startCeiling(dbUrl, 'bare');
+  const express = await startCeiling(dbUrl, 'express', values.prepared === true);
+  const bare = await startCeiling(dbUrl, 'bare', values.prepared === true);
   const bases: Record<Target, string> = { api: api.base, express: express.url, bare: bare.url };
   const load = (target: Target, e: (typeof ENDPOINTS)[number], seconds = SECONDS) => {
     const o = { url: bases[target], method: e.method, path: e.path, body: e.body, headers, connections: CONNECTIONS, seconds };
     return GENERATOR === 'wrk' ? runWrk({ ...o, luaPath: e.luaPath }) : runLoad(o);
   };
-  process.stdout.write(`load generator: ${GENERATOR}${GENERATOR === 'autocannon' && !WRK ? ' (wrk not installed: apt-get install wrk)' : ''}; PostgreSQL over ${values.tls ? 'TLS' : 'the URL as given'}\n`);
+  process.stdout.write(`load generator: ${GENERATOR}${GENERATOR === 'autocannon' && !WRK ? ' (wrk not installed: apt-get install wrk)' : ''}; PostgreSQL over ${values.tls ? 'TLS' : 'the URL as given'}${values.prepared ? '; the ceilings prepare the by-id read' : ''}\n`);
 
   for (const e of ENDPOINTS) for (const t of ['api', 'express', 'bare'] as const) await load(t, e, 2); // warm-up: JIT, prepared statements, caches
   const runs = new Map<string, Record<Target, LoadResult[]>>();
@@ -94,7 +97,7 @@ export async function runFramework(): Promise<void> {
     `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; ` +
       `${db.embedded ? 'embedded PostgreSQL' : 'DATABASE_URL'} (${(await adminQuery<{ v: string }>(db.adminUrl, "SELECT current_setting('server_version') AS v"))[0]?.v ?? '?'}); ` +
       `${CUSTOMERS.toLocaleString('en')} customers, ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${SECONDS} s; req/s and p99: medians; ratios: medians of the rounds' ratios (their range in brackets); ` +
-      `load from ${GENERATOR}${values.tls ? ', PostgreSQL over TLS' : ''}.`,
+      `load from ${GENERATOR}${values.tls ? ', PostgreSQL over TLS' : ''}${values.prepared ? '; the ceilings send the by-id read as a named prepared statement' : ''}.`,
     '',
     '| endpoint | API req/s (p99) | minimal Express + pg (p99) | bare node:http + pg (p99) | API / Express (rounds) | p99 API / Express | API / bare | target |',
     '|---|---:|---:|---:|---:|---:|---:|---|',
@@ -123,7 +126,7 @@ export async function runFramework(): Promise<void> {
   const stamp = startedAt.replace(/[:.]/g, '-');
   const dir = join(__dirname, 'results');
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, `framework-${stamp}.json`), JSON.stringify({ startedAt, settings: { SECONDS, ROUNDS, CONNECTIONS, CUSTOMERS, generator: GENERATOR, tls: values.tls }, rows }, null, 2));
+  await writeFile(join(dir, `framework-${stamp}.json`), JSON.stringify({ startedAt, settings: { SECONDS, ROUNDS, CONNECTIONS, CUSTOMERS, generator: GENERATOR, tls: values.tls, prepared: values.prepared }, rows }, null, 2));
   await writeFile(join(dir, `framework-${stamp}.md`), `${report}\n`);
   process.stdout.write(`\n${report}\n\nresults: bench/results/framework-${stamp}.{json,md}\n`);
   express.stop();
