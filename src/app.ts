@@ -1,8 +1,9 @@
 import type { RequestListener } from 'node:http';
-import express, { type RequestHandler, type Router } from 'express';
+import express, { type RequestHandler } from 'express';
 import { getConfig } from './config/config';
 import { errorHandler, notFoundHandler } from './http/error-handler';
 import { requestPrelude } from './http/request-prelude';
+import { mount } from './http/router';
 import { httpMetricsObserver, metricsRouter } from './metrics/metrics-router';
 import { requireAuth } from './http/authenticate';
 import { staticResponseHeaders } from './http/security-headers';
@@ -39,31 +40,23 @@ export function createApp(options: { middleware?: RequestHandler[] } = {}): Requ
 
   // Public: liveness and readiness (the db routes check the token themselves), and metrics
   // (guarded by METRICS_TOKEN when it is set).
-  app.use('/api/health', healthRouter());
-  if (config.metrics.enabled) app.use('/metrics', metricsRouter());
+  app.use('/api/health', mount(healthRouter()));
+  if (config.metrics.enabled) app.use('/metrics', mount(metricsRouter()));
   // Public: the OpenAPI document and the docs page.
   app.get('/api/openapi.json', openApiHandler);
-  app.use('/api/docs', docsRouter());
+  app.use('/api/docs', mount(docsRouter()));
   // Public: login. /me and /change-password authenticate themselves.
-  app.use('/api/auth', authRouter());
+  app.use('/api/auth', mount(authRouter()));
 
   // Everything below needs a valid token of an active user.
   const authenticated = requireAuth(resolveCurrentUser);
-  app.use('/api/users', behind(authenticated, usersRouter()));
-  app.use('/api/customers', behind(authenticated, customersRouter()));
-  app.use('/api/dashboard', behind(authenticated, dashboardRouter()));
-  app.use('/api/history', behind(authenticated, historyRouter()));
+  app.use('/api/users', mount(usersRouter(), authenticated));
+  app.use('/api/customers', mount(customersRouter(), authenticated));
+  app.use('/api/dashboard', mount(dashboardRouter(), authenticated));
+  app.use('/api/history', mount(historyRouter(), authenticated));
 
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;
 }
 
-/**
- * A guard and the router it protects as one layer of the app: `app.use(path, guard, router)` would
- * make two, and Express matches the path and trims the prefix again for each, on every request.
- * An error from the guard (thrown, passed to next, or a rejected promise) skips the router.
- */
-function behind(guard: RequestHandler, router: Router): RequestHandler {
-  return (req, res, next) => guard(req, res, (err?: unknown) => (err === undefined ? router(req, res, next) : next(err)));
-}

@@ -50,7 +50,7 @@ export function localeOf(req: IncomingMessage, fallback: Locale): Locale {
 
 /**
  * The route template (`/api/customers/:id`), never the raw path with its ids. The mount path is
- * the one createRouter() recorded: Express resets req.baseUrl when an error leaves the router.
+ * the one mount() recorded: Express resets req.baseUrl when an error leaves the router.
  */
 export function routeTemplateOf(req: Request): string {
   const path = (req.route as { path?: unknown } | undefined)?.path;

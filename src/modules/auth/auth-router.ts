@@ -1,8 +1,7 @@
-import type { Router } from 'express';
+import { Router } from 'express';
 import { requireAuth } from '../../http/authenticate';
 import { AppError, notFound } from '../../http/errors';
 import { actorOf } from '../../http/request-context';
-import { createRouter } from '../../http/router';
 import { REFRESH_TOKEN, endSession, listSessions, openSession, refreshSession, resolveCurrentUser } from '../sessions';
 import { findPasswordHash, findUserById, findUserCredentialsByEmail, needsRehash, setPassword, upgradePasswordHash, verifyAgainstDummy, verifyPassword } from '../users';
 import { ChangePasswordBodySchema, LoginBodySchema, RefreshBodySchema, SessionIdParamsSchema } from './auth-schemas';
@@ -13,7 +12,7 @@ const refreshRefused = () => new AppError('UNAUTHORIZED', { messageKey: 'REFRESH
 
 /** docs/api.md §3: login and refresh (public), me, change-password, logout and sessions (authenticated). */
 export function authRouter(): Router {
-  const router = createRouter();
+  const router = Router();
   const authenticated = requireAuth(resolveCurrentUser);
 
   router.post('/login', ...loginRateLimits(), async (req, res) => {

@@ -1,10 +1,9 @@
-import type { Response, Router } from 'express';
+import { Router, type Response } from 'express';
 import { requireRole } from '../../http/authenticate';
 import { IdParamsSchema } from '../../http/common-schemas';
 import { AppError, notFound } from '../../http/errors';
 import { listCursorScope, pageStart, paginated } from '../../http/list-paging';
 import { actorOf } from '../../http/request-context';
-import { createRouter } from '../../http/router';
 import { recordHistoryHandler } from '../history';
 import { answerOnce } from '../idempotency';
 import { CUSTOMER_SORT_KEYS, findCustomerById, insertCustomer, listCustomers, type Customer } from './customers-repository';
@@ -45,7 +44,7 @@ function parseIfMatch(header: string | undefined): IfMatch {
 
 /** docs/api.md §5: any authenticated user; delete is admin-only. */
 export function customersRouter(): Router {
-  const router = createRouter();
+  const router = Router();
 
   router.get('/', async (req, res) => {
     const query = ListCustomersQuerySchema.parse(req.query);

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
-import type { RequestHandler, Response, Router } from 'express';
+import { Router, type RequestHandler, type Response } from 'express';
 import { notFound } from '../../http/errors';
-import { createRouter } from '../../http/router';
 import { buildOpenApiDocument } from './openapi-document';
 
 // Swagger UI from its npm package (swagger-ui-dist): nothing is fetched from another host, so the
@@ -69,7 +68,7 @@ export const openApiHandler: RequestHandler = (_req, res) => {
 
 /** GET /api/docs: the interactive docs page and its files (public). */
 export function docsRouter(): Router {
-  const router = createRouter();
+  const router = Router();
   const dist = join(require.resolve('swagger-ui-dist/package.json'), '..');
 
   router.get('/', (_req, res) => sendPage(res, 'text/html; charset=utf-8', PAGE));

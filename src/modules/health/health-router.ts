@@ -1,4 +1,4 @@
-import type { Request, Router } from 'express';
+import { Router, type Request } from 'express';
 import { getConfig } from '../../config/config';
 import { currentTelemetry, poolStats, primaryHostStats, replicaStats, type PoolStats } from '../../db';
 import { requireToken } from '../../http/authenticate';
@@ -7,7 +7,6 @@ import { isDraining } from '../../http/lifecycle';
 import { settleWithin } from '../../lib/settle-within';
 import { translate, type Locale } from '../../http/messages';
 import { localeOf } from '../../http/request-context';
-import { createRouter } from '../../http/router';
 import { pingDatabase, selectTestRow } from './health-repository';
 
 const READY_TIMEOUT_MS = 1000;
@@ -44,7 +43,7 @@ const locale = (req: Request): Locale => localeOf(req, getConfig().http.defaultL
 
 /** The seed's three health routes plus readiness (docs/api.md §2). */
 export function healthRouter(): Router {
-  const router = createRouter();
+  const router = Router();
 
   router.get('/', (req, res) => {
     res.json({ status: 'ok', message: translate('API_RUNNING', locale(req)) });

@@ -1,9 +1,8 @@
-import type { RequestHandler, Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { requireRole } from '../../http/authenticate';
 import { IdParamsSchema } from '../../http/common-schemas';
 import { notFound } from '../../http/errors';
 import { cursorScope, listCursorScope, pageStart, paginated } from '../../http/list-paging';
-import { createRouter } from '../../http/router';
 import { HISTORY_SORT, RECORD_HISTORY_SORT, listHistory, listRecordHistory } from './history-repository';
 import { HISTORY_LIST_FILTERS, ListHistoryQuerySchema, RecordHistoryQuerySchema, type HistoryEntity } from './history-schemas';
 
@@ -27,7 +26,7 @@ export function recordHistoryHandler(entity: HistoryEntity, exists: (id: number)
 
 /** docs/api.md §8: changes across records (admin). */
 export function historyRouter(): Router {
-  const router = createRouter();
+  const router = Router();
   router.get('/', requireRole('admin'), async (req, res) => {
     const query = ListHistoryQuerySchema.parse(req.query);
     const scope = listCursorScope('history', HISTORY_LIST_FILTERS, query);

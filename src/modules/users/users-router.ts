@@ -1,10 +1,9 @@
-import type { Router } from 'express';
+import { Router } from 'express';
 import { requireRole } from '../../http/authenticate';
 import { IdParamsSchema } from '../../http/common-schemas';
 import { forbidden, notFound } from '../../http/errors';
 import { cursorScope, pageStart, paginated } from '../../http/list-paging';
 import { actorOf } from '../../http/request-context';
-import { createRouter } from '../../http/router';
 import { recordHistoryHandler } from '../history';
 import { answerOnce } from '../idempotency';
 import { findUserById, listUsers, USER_SORT_KEY } from './users-repository';
@@ -16,7 +15,7 @@ const USERS_SCOPE = cursorScope(['users']);
 
 /** docs/api.md §4: admins manage users; a user may only read itself. */
 export function usersRouter(): Router {
-  const router = createRouter();
+  const router = Router();
   const adminOnly = requireRole('admin');
 
   router.get('/', adminOnly, async (req, res) => {
