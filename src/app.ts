@@ -59,4 +59,3 @@ export function createApp(options: { middleware?: RequestHandler[] } = {}): Requ
   app.use(errorHandler);
   return app;
 }
-
