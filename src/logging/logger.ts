@@ -51,7 +51,7 @@ function stdoutDestination(sync: boolean): DestinationStream {
   let bytes = 0;
   const handOver = (): void => {
     if (lines.length === 0) return;
-    const text = lines.length === 1 ? lines[0]! : lines.join('');
+    const text = lines.join('');
     lines = [];
     bytes = 0;
     out.write(text);
