@@ -36,6 +36,8 @@ export interface DbConfig {
   /** The server's plan_cache_mode for the pool's sessions (DB_PLAN_CACHE_MODE). */
   readonly planCacheMode: 'force_generic_plan' | 'auto' | 'force_custom_plan';
   readonly connectTimeoutMs: number;
+  /** How long a host that refused or timed out is tried last before it is probed again (DB_HOST_RECHECK_S). */
+  readonly hostRecheckMs: number;
   readonly startupRetries: number;
   readonly applicationName: string;
   readonly preparedStatements: boolean;
@@ -194,6 +196,7 @@ function toDbConfig(e: DbEnv): DbConfig {
     idleInTransactionTimeoutMs: e.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     planCacheMode: e.DB_PLAN_CACHE_MODE,
     connectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
+    hostRecheckMs: e.DB_HOST_RECHECK_S * 1000,
     startupRetries: e.DB_STARTUP_RETRIES,
     applicationName: e.DB_APPLICATION_NAME,
     preparedStatements: e.DB_PREPARED_STATEMENTS,

@@ -70,8 +70,10 @@ const dbFields = {
   DB_PLAN_CACHE_MODE: z.enum(['force_generic_plan', 'auto', 'force_custom_plan']).default('force_generic_plan'),
   // The server ends a session left idle inside a transaction (0 = off).
   DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: int(0, 86_400_000).default(60_000),
-  // One connection attempt.
+  // One connection attempt (with several hosts, at most its share of the acquire timeout).
   DB_CONNECT_TIMEOUT_MS: int(1, 600_000).default(5000),
+  // A host that refused or timed out is tried last, and probed again after this many seconds.
+  DB_HOST_RECHECK_S: int(1, 86_400).default(10),
   // Attempts (with backoff) to reach the database at start-up.
   DB_STARTUP_RETRIES: int(1, 100).default(5),
   // application_name seen in pg_stat_activity.

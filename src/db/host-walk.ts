@@ -2,6 +2,8 @@ import pg from 'pg';
 import type { ConnectionOptions } from 'node:tls';
 import { hostKey, type HostPort, type TargetSessionAttrs } from '../config/database-url';
 import type { ConnectionTarget } from './connection-options';
+import { isConnectionLevelError } from './db-errors';
+import type { HostMemory } from './host-memory';
 
 /**
  * libpq's host walk for node-postgres, which connects to one host only (brianc/node-postgres#1470):
@@ -9,7 +11,10 @@ import type { ConnectionTarget } from './connection-options';
  * one that refuses, times out or is of the wrong kind, and takes the first that fits
  * target_session_attrs. PostgreSQL 14+ reports in_hot_standby and default_transaction_read_only at
  * start-up, so the check costs nothing there; an older server (or a pooler that does not pass them
- * on) is asked in one round trip.
+ * on) is asked in one round trip. Unlike libpq, the walk remembers hosts that refused or timed out
+ * (host-memory.ts) and tries them last, and one host never takes the whole acquire deadline: each
+ * attempt gets at most DB_CONNECT_TIMEOUT_MS and at most its share of the time left (the time left
+ * divided by the hosts still to try), so a host that never answers leaves time for the next.
  */
 
 /** What a server said about itself: undefined where it did not say. */
@@ -35,6 +40,10 @@ export interface WalkContext {
   isFatal(err: unknown): boolean;
   /** The walk stops when this time (Date.now()) has passed: the pool's acquire timeout. */
   readonly deadline: number;
+  /** One attempt's longest wait (DB_CONNECT_TIMEOUT_MS), before its share of the deadline. */
+  readonly connectTimeoutMs: number;
+  /** Hosts that refused or timed out: tried last, and told of each outcome. */
+  readonly memory: HostMemory;
 }
 
 /** No host fitted: each host's reason, never a password. */
@@ -54,6 +63,7 @@ interface ClientInternals {
   host: string;
   port: number;
   ssl: unknown;
+  _connectionTimeoutMillis: number;
   _connecting: boolean;
   _connected: boolean;
   _connectionError: boolean;
@@ -73,7 +83,7 @@ export function abandonAttempt(client: pg.Client): void {
   if (!old.stream.destroyed) old.stream.destroy();
 }
 
-function prepareAttempt(client: pg.Client, host: HostPort | undefined, ssl: ConnectionOptions | false): Map<string, string> {
+function prepareAttempt(client: pg.Client, host: HostPort | undefined, ssl: ConnectionOptions | false, timeoutMs: number): Map<string, string> {
   const c = internals(client);
   // The pool's keepalive settings, as node-postgres gave them to the client's first Connection.
   const { _keepAlive: keepAlive, _keepAliveInitialDelayMillis: keepAliveInitialDelayMillis } = c.connection;
@@ -84,6 +94,7 @@ function prepareAttempt(client: pg.Client, host: HostPort | undefined, ssl: Conn
   }
   c.ssl = c.connectionParameters.ssl = ssl;
   c.connection = new pg.Connection({ ssl, keepAlive, keepAliveInitialDelayMillis }) as ClientInternals['connection'];
+  c._connectionTimeoutMillis = timeoutMs;
   c._connecting = c._connected = c._connectionError = c._ending = c._ended = false;
   c._queryable = true;
   const reported = new Map<string, string>();
@@ -147,23 +158,33 @@ const reasonOf = (err: unknown): string => (typeof (err as { message?: unknown }
  * attempt whose own error goes on unchanged; several hosts that all fail give a NoFittingHostError.
  */
 export async function connectToFittingHost(client: pg.Client, ctx: WalkContext): Promise<ConnectedServer> {
-  const { target } = ctx;
-  const hosts: (HostPort | undefined)[] = target.hosts.length === 0 ? [undefined] : target.loadBalanceHosts ? shuffled(target.hosts) : [...target.hosts];
+  const { target, memory } = ctx;
+  const keyOf = (host: HostPort | undefined): string => (host ? hostKey(host) : 'default host');
+  const listed: (HostPort | undefined)[] = target.hosts.length === 0 ? [undefined] : target.loadBalanceHosts ? shuffled(target.hosts) : [...target.hosts];
+  const hosts = memory.order(listed, keyOf);
   const passes: Exclude<TargetSessionAttrs, 'prefer-standby'>[] = target.targetSessionAttrs === 'prefer-standby' ? ['standby', 'any'] : [target.targetSessionAttrs];
   const reasons: string[] = [];
+  // Hosts that refused or timed out in this walk: not tried again in a second pass.
+  const unreachable = new Set<string>();
   let lastError: unknown;
+  let wrongKind = false;
   for (const pass of passes) {
-    for (const host of hosts) {
-      const key = host ? hostKey(host) : 'default host';
-      if (Date.now() > ctx.deadline) break;
+    for (const [i, host] of hosts.entries()) {
+      const key = keyOf(host);
+      if (unreachable.has(key)) continue;
+      const remaining = ctx.deadline - Date.now();
+      if (remaining < 0) break;
+      const toTry = hosts.slice(i).filter((h) => !unreachable.has(keyOf(h))).length;
       let tls = ctx.plainHosts.has(key) ? false : target.ssl;
       for (;;) {
         try {
-          const reported = prepareAttempt(client, host, tls);
+          const reported = prepareAttempt(client, host, tls, Math.max(1, Math.min(ctx.connectTimeoutMs, Math.floor(remaining / toTry))));
           await connectOnce(client);
+          memory.markUp(key);
           const role = await roleOf(client, reported, pass !== 'any');
           if (fits(pass, role)) return { key, role: role.hotStandby === undefined ? 'unknown' : role.hotStandby ? 'standby' : 'primary' };
           reasons.push(`${key}: ${describeRole(role)}`);
+          wrongKind = true;
           await client.end().catch(() => undefined);
         } catch (err) {
           abandonAttempt(client);
@@ -175,6 +196,10 @@ export async function connectToFittingHost(client: pg.Client, ctx: WalkContext):
             tls = false;
             continue;
           }
+          if (isConnectionLevelError(err)) {
+            unreachable.add(key);
+            memory.markDown(key, reasonOf(err));
+          }
           lastError = err;
           reasons.push(`${key}: ${reasonOf(err)}`);
         }
@@ -183,6 +208,6 @@ export async function connectToFittingHost(client: pg.Client, ctx: WalkContext):
     }
   }
   // eslint-disable-next-line @typescript-eslint/only-throw-error -- the driver's own error, unchanged, for a single host
-  if (hosts.length === 1 && lastError !== undefined && reasons.length === passes.length) throw lastError;
+  if (hosts.length === 1 && lastError !== undefined && !wrongKind) throw lastError;
   throw new NoFittingHostError(target.targetSessionAttrs, reasons);
 }

@@ -4,7 +4,9 @@ import type { DbConfig } from '../config/config';
 import { getLogger } from '../logging/logger';
 import { resolveConnectionTarget, type ConnectionTarget } from './connection-options';
 import { isStartupParameterRefused } from './db-errors';
-import { connectToFittingHost, needsWritable, type ConnectedServer } from './host-walk';
+import { hostKey, type HostPort } from '../config/database-url';
+import { HostMemory, type HostStatus } from './host-memory';
+import { connectToFittingHost, needsWritable, type ConnectedServer, type WalkContext } from './host-walk';
 import { PoolTelemetry, type TelemetryListener } from './pool-telemetry';
 
 // Building a pool: its clients (which walk the hosts), its events, and where it is connected.
@@ -24,6 +26,8 @@ export interface PoolState {
   readonly plainHosts: Set<string>;
   /** The server the pool's newest connection reached, when it last changed, and how often it has. */
   readonly host: HostState;
+  /** Each host's state (up, down, unknown): down hosts are tried last and probed again. */
+  readonly hosts: HostMemory;
   /** Set once the server (a pooler) has refused the session settings as start-up parameters; later clients send none. */
   noStartupSettings: boolean;
 }
@@ -64,6 +68,23 @@ export function buildPool(db: DbConfig, name = db.applicationName, url = db.url,
   // plan_cache_mode travels in `options`, after the user's own.
   const planCacheMode = db.planCacheMode === 'auto' ? undefined : `-c plan_cache_mode=${db.planCacheMode}`;
   const options = [target.options, planCacheMode].filter(Boolean).join(' ') || undefined;
+  const hostKeys = target.hosts.length === 0 ? ['default host'] : target.hosts.map(hostKey);
+  const hosts = new HostMemory(hostKeys, db.hostRecheckMs, (key, state, reason) => {
+    if (state === 'down') {
+      log.warn({ pool: name, host: key, reason, recheckInS: db.hostRecheckMs / 1000 }, `database host ${key} is down (${reason}): tried last until it answers again`);
+    } else {
+      log.warn({ pool: name, host: key }, `database host ${key} is back`);
+    }
+  });
+  const walkContext = (only?: HostPort): WalkContext => ({
+    target: only ? { ...target, hosts: [only], loadBalanceHosts: false, targetSessionAttrs: 'any' } : target,
+    plainHosts: partial.plainHosts,
+    onPlainFallback: (key) => log.info({ pool: name, host: key }, 'database server has no TLS; DB_SSLMODE=prefer falls back to a plain connection'),
+    isFatal: isStartupParameterRefused,
+    deadline: Date.now() + (only ? db.connectTimeoutMs : db.acquireTimeoutMs),
+    connectTimeoutMs: db.connectTimeoutMs,
+    memory: hosts,
+  });
   if (target.targetSessionAttrsImplied) {
     log.info({ pool: name, hosts: target.hosts.length }, 'DATABASE_URL lists several hosts and no target_session_attrs: taking read-write (the pool serves writes)');
   }
@@ -86,13 +107,8 @@ export function buildPool(db: DbConfig, name = db.applicationName, url = db.url,
     override connect(): Promise<pg.Client>;
     override connect(callback: ((err: Error) => void) | ((err: null, c: pg.Client) => void)): void;
     override connect(callback?: ((err: Error) => void) | ((err: null, c: pg.Client) => void)): Promise<pg.Client> | void {
-      const walked = connectToFittingHost(this, {
-        target,
-        plainHosts: partial.plainHosts,
-        onPlainFallback: (key) => log.info({ pool: name, host: key }, 'database server has no TLS; DB_SSLMODE=prefer falls back to a plain connection'),
-        isFatal: isStartupParameterRefused,
-        deadline: Date.now() + db.acquireTimeoutMs,
-      }).then((server) => {
+      probeDueHosts();
+      const walked = connectToFittingHost(this, walkContext()).then((server) => {
         this[SERVER] = server;
         watchRole(st, this, server);
         return this;
@@ -106,6 +122,31 @@ export function buildPool(db: DbConfig, name = db.applicationName, url = db.url,
       );
     }
   }
+
+  // A down host is probed again by a connection of the pool's own, one per DB_HOST_RECHECK_S, so that
+  // no request waits on a host that may still not answer (the pool's next new connection starts the
+  // probe, and a timer makes sure it happens when the pool opens none). With one host there is
+  // nothing to route around: every walk tries it.
+  const probe = (key: string): void => {
+    const host = target.hosts.find((h) => hostKey(h) === key);
+    if (!host) return;
+    const client = new PooledClient(pool.options as pg.ClientConfig);
+    connectToFittingHost(client, walkContext(host)).then(
+      () => client.end().catch(() => undefined),
+      () => undefined,
+    );
+  };
+  const probeDueHosts = (): void => {
+    if (target.hosts.length < 2) return;
+    if ((pool as { ending?: boolean }).ending) {
+      clearInterval(recheckTimer);
+      return;
+    }
+    for (const key of hosts.takeDue()) probe(key);
+  };
+  const recheckTimer = setInterval(probeDueHosts, Math.min(db.hostRecheckMs, 60_000));
+  recheckTimer.unref();
+  if (target.hosts.length < 2) clearInterval(recheckTimer);
 
   const lifetime = db.maxLifetimeSeconds;
   const pool: pg.Pool = new pg.Pool({
@@ -148,7 +189,7 @@ export function buildPool(db: DbConfig, name = db.applicationName, url = db.url,
     log.debug({ total: pool.totalCount }, 'database connection closed');
   });
 
-  const st: PoolState = Object.assign(partial, { name, pool, db, target, telemetry, held: new Set<pg.PoolClient>() });
+  const st: PoolState = Object.assign(partial, { name, pool, db, target, telemetry, hosts, held: new Set<pg.PoolClient>() });
   return st;
 }
 
@@ -203,7 +244,19 @@ export function retireHost(st: PoolState, key: string, reason: string): void {
 }
 
 /** Where the pool is connected now, for health: host, its role, when it last switched. */
-export function hostStatsOf(st: PoolState | undefined): { host: string | null; host_role: ConnectedServer['role'] | null; host_switched_at: string | null; host_switches: number } {
+export function hostStatsOf(st: PoolState | undefined): {
+  host: string | null;
+  host_role: ConnectedServer['role'] | null;
+  host_switched_at: string | null;
+  host_switches: number;
+  hosts: HostStatus[];
+} {
   const h = st?.host;
-  return { host: h?.current?.key ?? null, host_role: h?.current?.role ?? null, host_switched_at: h?.switchedAt?.toISOString() ?? null, host_switches: st?.telemetry.counters.hostSwitches ?? 0 };
+  return {
+    host: h?.current?.key ?? null,
+    host_role: h?.current?.role ?? null,
+    host_switched_at: h?.switchedAt?.toISOString() ?? null,
+    host_switches: st?.telemetry.counters.hostSwitches ?? 0,
+    hosts: st?.hosts.list() ?? [],
+  };
 }

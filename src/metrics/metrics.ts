@@ -1,7 +1,7 @@
 import client, { Counter, Gauge, Registry } from 'prom-client';
 import { BoundHistogram, type BoundObserver } from './bound-histogram';
 import { getConfig } from '../config/config';
-import { addTelemetryListener, currentTelemetry, poolStats, replicaPoolName, replicaStats } from '../db';
+import { addTelemetryListener, currentTelemetry, poolStats, primaryHostStats, replicaPoolName, replicaStats } from '../db';
 
 export interface Metrics {
   readonly registry: Registry;
@@ -47,6 +47,12 @@ export function getMetrics(): Metrics {
         pending.set(pool, s.waiting);
         usage.set(pool, s.in_use / s.max_connections);
       }
+      for (const { pool_name, hosts } of [{ pool_name: db.applicationName, ...primaryHostStats() }, ...replicas]) {
+        for (const h of hosts) {
+          if (h.state === 'unknown') hostUp.remove({ pool_name, host: h.host });
+          else hostUp.set({ pool_name, host: h.host }, h.state === 'up' ? 1 : 0);
+        }
+      }
       for (const r of replicas) {
         const pool = { pool_name: r.pool_name };
         if (r.lag_ms === null) lag.remove(pool);
@@ -62,6 +68,12 @@ export function getMetrics(): Metrics {
   const usage = new Gauge({ name: 'db_client_connection_usage_ratio', help: 'Connections in use divided by the maximum (0-1)', labelNames, registers: [registry] });
   const lag = new Gauge({ name: 'db_replica_lag_seconds', help: 'How far a read replica is behind the primary, at its last check', labelNames, registers: [registry] });
   const healthy = new Gauge({ name: 'db_replica_healthy', help: '1 when a read replica takes reads (reachable, within DB_REPLICA_MAX_LAG_MS), else 0', labelNames, registers: [registry] });
+  const hostUp = new Gauge({
+    name: 'db_pool_host_up',
+    help: '1 when a host of a pool\'s URL took its last connection attempt, 0 when it refused or timed out (tried last until it answers); absent before the first attempt',
+    labelNames: ['pool_name', 'host'],
+    registers: [registry],
+  });
   const wait = new BoundHistogram('db_client_connection_wait_time_seconds', 'Time to acquire a connection', labelNames, WAIT_BUCKETS, registry);
   const use = new BoundHistogram('db_client_connection_use_time_seconds', 'Time a connection was held', labelNames, WAIT_BUCKETS, registry);
   const create = new BoundHistogram('db_client_connection_create_time_seconds', 'Time to open a connection', labelNames, WAIT_BUCKETS, registry);

@@ -31,6 +31,15 @@ const PoolEntrySchema = z.object({
   host_role: z.enum(['primary', 'standby', 'unknown']).nullable().meta({ description: 'What that server reported: primary, standby, or unknown (a server older than 14 asked nothing)' }),
   host_switched_at: z.iso.datetime().nullable().meta({ description: 'When new connections last reached another host (a failover); null: never' }),
   host_switches: int.meta({ description: 'How often that happened since start' }),
+  hosts: z
+    .array(
+      z.object({
+        host: z.string().meta({ description: 'host:port, as listed in the pool\'s URL' }),
+        state: z.enum(['up', 'down', 'unknown']).meta({ description: 'up: a connection reached it; down: it refused or timed out (tried last, probed again every DB_HOST_RECHECK_S); unknown: not tried yet' }),
+        since: z.iso.datetime().nullable().meta({ description: 'When it took that state (null while unknown)' }),
+      }),
+    )
+    .meta({ description: 'Every host of the pool\'s URL, in its order' }),
 });
 
 /** GET /api/health/db (docs/api.md §2), 200 and 503 alike. */

@@ -51,6 +51,21 @@ describe('GET /api/health/db', () => {
     await usePoolConfig({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none', DB_CONNECT_TIMEOUT_MS: '300' });
     const res = await api().get('/api/health/db').set('Authorization', bearer(tokenFor(ADMIN)));
     expect(res).toMatchObject({ status: 503, body: { status: 'error', error: 'DATABASE_UNAVAILABLE', pool_stats: { total: 0 } } });
+    expect((res.body as { pools: { hosts: unknown[] }[] }).pools[0]!.hosts).toEqual([{ host: '127.0.0.1:1', state: 'down', since: expect.any(String) }]);
+  });
+
+  test('lists each host of a multi-host URL with its state: the dead one down, the one serving up', async () => {
+    const url = new URL(process.env.DATABASE_URL!);
+    const live = `${url.hostname}:${url.port || 5432}`;
+    const multi = process.env.DATABASE_URL!.replace(`@${url.host}`, `@127.0.0.1:1,${live}`);
+    await usePoolConfig({ DATABASE_URL: multi, DB_CONNECT_TIMEOUT_MS: '300' });
+    await executeQuery('SELECT 1');
+    const res = await api().get('/api/health/db').set('Authorization', bearer(tokenFor(ADMIN)));
+    expect(res.status).toBe(200);
+    expect((res.body as { pools: { hosts: unknown[] }[] }).pools[0]!.hosts).toEqual([
+      { host: '127.0.0.1:1', state: 'down', since: expect.any(String) },
+      { host: live, state: 'up', since: expect.any(String) },
+    ]);
   });
 
   test.each([

@@ -33,6 +33,7 @@ describe('GET /metrics', () => {
       db_client_connection_create_time_seconds: 'histogram',
       db_client_operation_duration_seconds: 'histogram',
       db_pool_host_switches_total: 'counter',
+      db_pool_host_up: 'gauge',
       db_replica_lag_seconds: 'gauge',
       db_replica_healthy: 'gauge',
       http_server_request_duration_seconds: 'histogram',
