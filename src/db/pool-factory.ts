@@ -130,7 +130,7 @@ export function buildPool(db: DbConfig, name = db.applicationName, url = db.url,
   const probe = (key: string): void => {
     const host = target.hosts.find((h) => hostKey(h) === key);
     if (!host) return;
-    const client = new PooledClient(pool.options as pg.ClientConfig);
+    const client = new PooledClient(pool.options);
     connectToFittingHost(client, walkContext(host)).then(
       () => client.end().catch(() => undefined),
       () => undefined,

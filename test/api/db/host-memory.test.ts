@@ -69,7 +69,7 @@ describe('a pool remembers the hosts that refused or timed out', () => {
     warn.mockRestore();
     await Promise.all(pools.splice(0).map((st) => endPool(st, 2000)));
   });
-  const warnings = (pattern: RegExp) => warn.mock.calls.filter((call) => typeof call[1] === 'string' && pattern.test(call[1] as string));
+  const warnings = (pattern: RegExp) => warn.mock.calls.filter((call) => typeof call[1] === 'string' && pattern.test(call[1]));
 
   test('a host that never answers costs its share of the acquire timeout once, then no connection waits on it', async () => {
     const hole = await listener(() => undefined);
