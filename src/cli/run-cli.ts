@@ -1,16 +1,19 @@
 import { ConfigError } from '../config/config';
 import { closePool, prepareDatabase } from '../db';
 
-/** Runs a database command on the configured (or embedded) database, then closes everything. */
-export function runCli(work: () => Promise<void>): void {
+/**
+ * Runs a database command on the configured (or embedded) database, then closes everything. `work`
+ * may return the exit code (0 when it returns nothing); a failure prints one line and exits 1.
+ */
+export function runCli(work: (where: string) => Promise<number | void>): void {
   let stopDatabase = (): Promise<void> => Promise.resolve();
   prepareDatabase()
     .then(async (target) => {
       stopDatabase = target.stop;
-      await work();
+      return (await work(target.where)) ?? 0;
     })
     .then(
-      () => 0,
+      (code) => code,
       (err: unknown) => {
         process.stderr.write(err instanceof ConfigError ? `${err.message}\n` : `failed: ${err instanceof Error ? err.message : String(err)}\n`);
         return 1;

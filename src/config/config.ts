@@ -43,6 +43,10 @@ export interface DbConfig {
   readonly preparedStatements: boolean;
   readonly slowQueryMs: number;
   readonly migrateOnStart: boolean;
+  /** lock_timeout of every migration (DB_MIGRATION_LOCK_TIMEOUT_MS; 0 = none). */
+  readonly migrationLockTimeoutMs: number;
+  /** How often a migration that gave up on a lock is tried again (DB_MIGRATION_RETRIES). */
+  readonly migrationRetries: number;
   readonly seedDemoData: boolean;
 }
 
@@ -202,6 +206,8 @@ function toDbConfig(e: DbEnv): DbConfig {
     preparedStatements: e.DB_PREPARED_STATEMENTS,
     slowQueryMs: e.DB_SLOW_QUERY_MS,
     migrateOnStart: e.DB_MIGRATE_ON_START,
+    migrationLockTimeoutMs: e.DB_MIGRATION_LOCK_TIMEOUT_MS,
+    migrationRetries: e.DB_MIGRATION_RETRIES,
     seedDemoData: e.SEED_DEMO_DATA ?? embedded,
   };
 }

@@ -84,6 +84,11 @@ const dbFields = {
   DB_SLOW_QUERY_MS: int(0, 86_400_000).default(500),
   // Apply pending migrations at start-up.
   DB_MIGRATE_ON_START: bool.default(true),
+  // A migration waits this long for a table lock, then gives up (and is retried), so that no queue of
+  // requests forms behind it (0 = wait as long as it takes).
+  DB_MIGRATION_LOCK_TIMEOUT_MS: int(0, 600_000).default(500),
+  // Times a migration that gave up on a lock is tried again, with backoff (1 s, 2 s, 4 s … 10 s).
+  DB_MIGRATION_RETRIES: int(0, 1000).default(20),
   // Where the embedded PostgreSQL keeps its files (default .data/postgres, moved where the server's OS user can reach it: db/embedded.ts).
   EMBEDDED_DB_DIR: optionalString,
   // Load demo customers into an empty database at start-up (default: true when embedded).

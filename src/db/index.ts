@@ -19,5 +19,5 @@ export {
 } from './db-errors';
 export { classifyDbError, type DbErrorKind } from './pg-errors';
 export type { TelemetryListener } from './pool-telemetry';
-export { migrate, MigrationError } from './migrate';
+export { migrate, migrationStatus, readMigrations, MigrationError, type Migration, type MigrationStatus } from './migrate';
 export { prepareDatabase, type DatabaseTarget } from './database-target';

@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { setConfig, type Config } from '../config/config';
+import type { Config } from '../config/config';
 import { applySessionSettingsToRole, migrate, prepareDatabase, readConnectionLimits, startupSettingsRefused, warmPool } from '../db';
 import { getLogger } from '../logging/logger';
 import { seedDemoCustomers } from '../modules/customers';
@@ -66,10 +66,9 @@ async function bootstrapData(config: Config): Promise<void> {
 
 /** Everything a process does before it serves: database, pool, budget, schema, data. */
 export async function prepare(): Promise<{ config: Config; stopDatabase: () => Promise<void> }> {
-  const target = await prepareDatabase();
   // The database decided (the embedded one's URL): the process's config from now on.
+  const target = await prepareDatabase();
   const config = target.config;
-  setConfig(config);
   await warmPoolWithRetries(config);
   if (cluster.isPrimary) {
     await checkConnectionBudget(config);
