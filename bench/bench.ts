@@ -5,6 +5,7 @@
 // npm run bench -- --history: POST/PATCH with the history vs without, and history reads at 10,000,000 entries (bench/history.ts).
 // npm run bench -- --export: export (CSV, NDJSON) and import at 1,000,000 customers vs psql's \copy (bench/export.ts).
 // npm run bench -- --login: password hashing (argon2id vs scrypt) and login latency and memory through the API (bench/login.ts).
+// npm run bench -- --upgrade: migrations applied by npm run db:migrate at 1,000,000 customers under mixed load (bench/upgrade.ts).
 // Starts the API twice against DATABASE_URL (or an embedded PostgreSQL) — pooled (the defaults) and
 // "before" (DB_POOL_MAX_USES=1: a new connection for every checkout, through the very same code) —
 // and loads each endpoint in both modes, interleaved over rounds, next to the ceilings: a bare
@@ -27,6 +28,7 @@ import { runExport } from './export';
 import { runLogin } from './login';
 import { runScale } from './scale';
 import { runSizing } from './sizing';
+import { runUpgrade } from './upgrade';
 
 const { values } = parseArgs({
   options: {
@@ -41,6 +43,8 @@ const { values } = parseArgs({
     history: { type: 'boolean', default: false },
     login: { type: 'boolean', default: false },
     export: { type: 'boolean', default: false },
+    upgrade: { type: 'boolean', default: false },
+    'hold-s': { type: 'string' },
     'export-rows': { type: 'string' },
     'import-rows': { type: 'string' },
     'history-rows': { type: 'string' },
@@ -216,7 +220,7 @@ async function main(): Promise<void> {
   await db.close();
 }
 
-(values.scale ? runScale() : values.framework ? runFramework() : values.sizing ? runSizing() : values.history ? runHistory() : values.login ? runLogin() : values.export ? runExport(process.argv.slice(2)) : main()).then(
+(values.scale ? runScale() : values.framework ? runFramework() : values.sizing ? runSizing() : values.history ? runHistory() : values.login ? runLogin() : values.export ? runExport(process.argv.slice(2)) : values.upgrade ? runUpgrade() : main()).then(
   () => process.exit(0),
   (err: unknown) => {
     console.error(err);

@@ -131,6 +131,8 @@ export function buildPool(db: DbConfig, name = db.applicationName, url = db.url,
     const host = target.hosts.find((h) => hostKey(h) === key);
     if (!host) return;
     const client = new PooledClient(pool.options);
+    // Outside the pool, nothing else listens: a late socket error must not crash the process.
+    client.on('error', () => undefined);
     connectToFittingHost(client, walkContext(host)).then(
       () => client.end().catch(() => undefined),
       () => undefined,

@@ -133,6 +133,38 @@ describe('migrations that do not stop the service', () => {
     await executeWrite('DROP TABLE mig_busy');
   }, 60_000);
 
+  test('a no-transaction migration can backfill in batches, each committed on its own (the expand/contract example in docs/operations.md)', async () => {
+    await executeWrite('CREATE TABLE mig_backfill (id int PRIMARY KEY, company text)');
+    await executeWrite("INSERT INTO mig_backfill SELECT g, 'Company ' || g FROM generate_series(1, 2500) g");
+    const expand = toMigration('995-test-expand.sql', 'ALTER TABLE mig_backfill ADD COLUMN IF NOT EXISTS organisation text;');
+    const backfill = toMigration(
+      '996-test-backfill.sql',
+      `${NO_TRANSACTION_MARKER}
+-- squawk-disable-assume-in-transaction
+DO $$
+DECLARE
+  n int;
+BEGIN
+  LOOP
+    UPDATE mig_backfill SET organisation = company
+     WHERE id IN (SELECT id FROM mig_backfill WHERE organisation IS NULL AND company IS NOT NULL LIMIT 1000);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    EXIT WHEN n = 0;
+    COMMIT;
+  END LOOP;
+END $$;
+ALTER TABLE mig_backfill ADD CONSTRAINT mig_backfill_organisation_not_null CHECK (organisation IS NOT NULL) NOT VALID;
+ALTER TABLE mig_backfill VALIDATE CONSTRAINT mig_backfill_organisation_not_null;
+`,
+    );
+    expect(await run(expand, backfill)).toEqual([expand.name, backfill.name]);
+    expect(await executeQuery('SELECT count(*)::int AS n FROM mig_backfill WHERE organisation IS DISTINCT FROM company')).toEqual([{ n: 0 }]);
+    // Three batches of 1,000 or fewer, each its own transaction: three transaction ids among the rows.
+    expect(await executeQuery('SELECT count(DISTINCT xmin::text)::int AS n FROM mig_backfill')).toEqual([{ n: 3 }]);
+    expect(await executeQuery("SELECT convalidated FROM pg_constraint WHERE conname = 'mig_backfill_organisation_not_null'")).toEqual([{ convalidated: true }]);
+    await executeWrite('DROP TABLE mig_backfill');
+  });
+
   test('a migration that fails for another reason is not tried again, not recorded, and the ones after it do not run', async () => {
     const bad = toMigration('993-test-bad.sql', 'CREATE TABLE mig_bad_probe (id int); SELECT no_such_column FROM mig_bad_probe;');
     const after = toMigration('994-test-after.sql', 'CREATE TABLE mig_after_probe (id int);');

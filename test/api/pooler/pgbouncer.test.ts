@@ -1,4 +1,5 @@
-import { QueryTimeoutError, applySessionSettingsToRole, closePool, executeQuery, startupSettingsRefused, warmPool } from '../../../src/db';
+import { QueryTimeoutError, applySessionSettingsToRole, closePool, executeQuery, executeWrite, startupSettingsRefused, warmPool } from '../../../src/db';
+import { NO_TRANSACTION_MARKER, migrate, readMigrations, toMigration } from '../../../src/db/migrate';
 import { createCustomer, createUser, type TestUser } from '../../helpers/factories';
 import { describeIf } from '../../helpers/needs';
 import { PGBOUNCER, startPgBouncer as startPgBouncerFor, type Bouncer } from '../../helpers/pgbouncer';
@@ -144,6 +145,28 @@ withPgBouncer()('timeouts behind PgBouncer in transaction mode', () => {
       await closePool();
     } finally {
       await second.stop();
+    }
+  }, 60_000);
+
+  test('migrations run through PgBouncer in transaction mode past the role\'s statement timeout, a concurrent index build included', async () => {
+    const bouncer = await startPgBouncer('transaction');
+    const extra = [
+      toMigration('997-test-pgbouncer-slow.sql', 'SELECT pg_sleep(1); CREATE TABLE pgb_mig_probe (id int, v text);'),
+      toMigration('998-test-pgbouncer-cic.sql', `${NO_TRANSACTION_MARKER}\nCREATE INDEX CONCURRENTLY IF NOT EXISTS pgb_mig_probe_v_idx ON pgb_mig_probe (v);\n`),
+    ];
+    try {
+      await usePoolConfig({ DATABASE_URL: bouncer.url, DB_STATEMENT_TIMEOUT_MS: '500' });
+      await warmPool();
+      await applySessionSettingsToRole();
+      // Through PgBouncer every server session has the role's 500 ms.
+      expect(await executeQuery('SHOW statement_timeout')).toEqual([{ statement_timeout: '500ms' }]);
+      expect(await migrate([...readMigrations(), ...extra])).toEqual(extra.map((m) => m.name));
+      expect(await executeQuery("SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = to_regclass('pgb_mig_probe_v_idx')")).toEqual([{ valid: true }]);
+    } finally {
+      await executeWrite('DELETE FROM schema_migrations WHERE name = ANY($1)', [extra.map((m) => m.name)]).catch(() => undefined);
+      await executeWrite('DROP TABLE IF EXISTS pgb_mig_probe').catch(() => undefined);
+      await closePool();
+      await bouncer.stop();
     }
   }, 60_000);
 });
