@@ -153,15 +153,17 @@ const describeRole = (role: ServerRole): string => (role.hotStandby ? 'a standby
 // Not `instanceof Error`: errors from another realm (a test runner's sandbox) are errors too.
 const reasonOf = (err: unknown): string => (typeof (err as { message?: unknown })?.message === 'string' ? (err as Error).message : String(err));
 
+/** A host's name in messages, health and the host memory; libpq's environment (PGHOST) when the URL names none. */
+export const hostKeyOf = (host: HostPort | undefined): string => (host ? hostKey(host) : 'default host');
+
 /**
  * Connects `client` to the first host that fits, as libpq does. One host (or none: PGHOST) is one
  * attempt whose own error goes on unchanged; several hosts that all fail give a NoFittingHostError.
  */
 export async function connectToFittingHost(client: pg.Client, ctx: WalkContext): Promise<ConnectedServer> {
   const { target, memory } = ctx;
-  const keyOf = (host: HostPort | undefined): string => (host ? hostKey(host) : 'default host');
   const listed: (HostPort | undefined)[] = target.hosts.length === 0 ? [undefined] : target.loadBalanceHosts ? shuffled(target.hosts) : [...target.hosts];
-  const hosts = memory.order(listed, keyOf);
+  const hosts = memory.order(listed, hostKeyOf);
   const passes: Exclude<TargetSessionAttrs, 'prefer-standby'>[] = target.targetSessionAttrs === 'prefer-standby' ? ['standby', 'any'] : [target.targetSessionAttrs];
   const reasons: string[] = [];
   // Hosts that refused or timed out in this walk: not tried again in a second pass.
@@ -170,11 +172,11 @@ export async function connectToFittingHost(client: pg.Client, ctx: WalkContext):
   let wrongKind = false;
   for (const pass of passes) {
     for (const [i, host] of hosts.entries()) {
-      const key = keyOf(host);
+      const key = hostKeyOf(host);
       if (unreachable.has(key)) continue;
       const remaining = ctx.deadline - Date.now();
       if (remaining < 0) break;
-      const toTry = hosts.slice(i).filter((h) => !unreachable.has(keyOf(h))).length;
+      const toTry = hosts.slice(i).filter((h) => !unreachable.has(hostKeyOf(h))).length;
       let tls = ctx.plainHosts.has(key) ? false : target.ssl;
       for (;;) {
         try {

@@ -4,9 +4,9 @@ import type { DbConfig } from '../config/config';
 import { getLogger } from '../logging/logger';
 import { resolveConnectionTarget, type ConnectionTarget } from './connection-options';
 import { isStartupParameterRefused } from './db-errors';
-import { hostKey, type HostPort } from '../config/database-url';
+import type { HostPort } from '../config/database-url';
 import { HostMemory, type HostStatus } from './host-memory';
-import { connectToFittingHost, needsWritable, type ConnectedServer, type WalkContext } from './host-walk';
+import { connectToFittingHost, hostKeyOf, needsWritable, type ConnectedServer, type WalkContext } from './host-walk';
 import { PoolTelemetry, type TelemetryListener } from './pool-telemetry';
 
 // Building a pool: its clients (which walk the hosts), its events, and where it is connected.
@@ -68,7 +68,7 @@ export function buildPool(db: DbConfig, name = db.applicationName, url = db.url,
   // plan_cache_mode travels in `options`, after the user's own.
   const planCacheMode = db.planCacheMode === 'auto' ? undefined : `-c plan_cache_mode=${db.planCacheMode}`;
   const options = [target.options, planCacheMode].filter(Boolean).join(' ') || undefined;
-  const hostKeys = target.hosts.length === 0 ? ['default host'] : target.hosts.map(hostKey);
+  const hostKeys = target.hosts.length === 0 ? [hostKeyOf(undefined)] : target.hosts.map(hostKeyOf);
   const hosts = new HostMemory(hostKeys, db.hostRecheckMs, (key, state, reason) => {
     if (state === 'down') {
       log.warn({ pool: name, host: key, reason, recheckInS: db.hostRecheckMs / 1000 }, `database host ${key} is down (${reason}): tried last until it answers again`);
@@ -128,7 +128,7 @@ export function buildPool(db: DbConfig, name = db.applicationName, url = db.url,
   // probe, and a timer makes sure it happens when the pool opens none). With one host there is
   // nothing to route around: every walk tries it.
   const probe = (key: string): void => {
-    const host = target.hosts.find((h) => hostKey(h) === key);
+    const host = target.hosts.find((h) => hostKeyOf(h) === key);
     if (!host) return;
     const client = new PooledClient(pool.options);
     // Outside the pool, nothing else listens: a late socket error must not crash the process.
