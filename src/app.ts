@@ -24,7 +24,8 @@ import { usersRouter } from './modules/users';
 export function createApp(options: { middleware?: RequestHandler[] } = {}): RequestListener {
   const config = getConfig();
   const observe = config.metrics.enabled ? httpMetricsObserver() : undefined;
-  const headers = staticResponseHeaders(config.http.corsOrigins);
+  const cors = { origins: config.http.corsOrigins, anyOrigin: config.http.corsAnyOrigin };
+  const headers = staticResponseHeaders(cors);
   const app = express();
   app.disable('x-powered-by');
   // ETags are set where they mean something (a customer's version); hashing every body is waste.
@@ -34,7 +35,7 @@ export function createApp(options: { middleware?: RequestHandler[] } = {}): Requ
   // Request id, log line and metrics, security headers, CORS, 415 for non-JSON bodies, the JSON body.
   // The import reads its CSV or NDJSON body itself, as a stream.
   const streamedBodies = [{ method: 'POST', path: '/api/customers/import', types: IMPORT_MEDIA_TYPES }];
-  app.use(requestPrelude({ observe, headers, corsOrigins: config.http.corsOrigins, bodyLimit: config.http.bodyLimit, streamedBodies }));
+  app.use(requestPrelude({ observe, headers, cors, bodyLimit: config.http.bodyLimit, streamedBodies }));
   // A concern added here (an audit line, a tenant check) applies to every route: there is one path.
   for (const m of options.middleware ?? []) app.use(m);
 

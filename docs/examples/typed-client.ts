@@ -26,46 +26,90 @@ export class ApiCallError extends Error {
   }
 }
 
-async function postJson<T>(url: string, body: unknown, headers: Record<string, string> = {}): Promise<T> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+/**
+ * A POST with a JSON body (none when `body` is undefined). `credentials: 'include'` sends and accepts the
+ * refresh cookie across origins (a browser frontend on another origin than the API).
+ */
+async function postJson<T>(url: string, body: unknown, headers: Record<string, string> = {}, credentials: RequestCredentials = 'same-origin'): Promise<T> {
+  const res = await fetch(url, {
+    method: 'POST',
+    credentials,
+    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const answer: unknown = res.status === 204 ? undefined : await res.json();
   if (!res.ok) throw new ApiCallError(res.status, answer as ApiError, res.headers.get('retry-after'));
   return answer as T;
 }
 
-/** Renew the access token this long before it expires (clocks drift; a request takes time). */
+/** Renew the access token this long before it expires (clocks drift; a request takes time); halfway for a short-lived one. */
 const REFRESH_MARGIN_MS = 60_000;
 
 /**
- * Logs in and keeps the session going: `accessToken()` refreshes before the access token expires (one
- * refresh at a time, even when many calls ask at once), `logout()` ends the session. A browser frontend
- * would log in with `refresh_token_in: 'cookie'` and call /api/auth/refresh with no body instead: the
- * refresh token then never reaches JavaScript.
+ * A session kept going: `accessToken()` refreshes before the access token expires (one refresh at a
+ * time, even when many calls ask at once), `logout()` ends the session. `renew` asks for the next pair.
  */
-export async function login(baseUrl: string, email: string, password: string) {
-  const first = await postJson<Login>(`${baseUrl}/api/auth/login`, { email, password });
-  let tokens = { access: first.token, refresh: first.refresh_token!, expiresAt: Date.now() + first.expires_in * 1000 };
+function keepSession(baseUrl: string, first: Login, renew: (current: Login) => Promise<Login>, credentials: RequestCredentials) {
+  let current = first;
+  let expiresAt = Date.now() + first.expires_in * 1000;
   let refreshing: Promise<void> | undefined;
   async function refresh(): Promise<void> {
-    refreshing ??= postJson<Login>(`${baseUrl}/api/auth/refresh`, { refresh_token: tokens.refresh })
+    refreshing ??= renew(current)
       .then((next) => {
-        tokens = { access: next.token, refresh: next.refresh_token!, expiresAt: Date.now() + next.expires_in * 1000 };
+        current = next;
+        expiresAt = Date.now() + next.expires_in * 1000;
       })
       .finally(() => (refreshing = undefined));
     return refreshing;
   }
   async function accessToken(): Promise<string> {
-    if (Date.now() >= tokens.expiresAt - REFRESH_MARGIN_MS) await refresh();
-    return tokens.access;
+    if (Date.now() >= expiresAt - Math.min(REFRESH_MARGIN_MS, (current.expires_in * 1000) / 2)) await refresh();
+    return current.token;
   }
   return {
     user: first.user,
     accessToken,
     refresh,
     client: createClient(baseUrl, accessToken),
-    /** Ends the session: its refresh token, and its access tokens with it. */
-    logout: async (): Promise<void> => postJson<void>(`${baseUrl}/api/auth/logout`, {}, { authorization: `Bearer ${await accessToken()}` }),
+    /** Ends the session: its refresh token (and cookie), and its access tokens with it. */
+    logout: async (): Promise<void> => postJson<void>(`${baseUrl}/api/auth/logout`, undefined, { authorization: `Bearer ${await accessToken()}` }, credentials),
   };
+}
+
+/**
+ * Logs in and keeps the session going, the refresh token in the answers' bodies: for a program, a
+ * server or a mobile app. A browser frontend uses `loginInBrowser` instead.
+ */
+export async function login(baseUrl: string, email: string, password: string) {
+  const first = await postJson<Login>(`${baseUrl}/api/auth/login`, { email, password });
+  const renew = (current: Login) => postJson<Login>(`${baseUrl}/api/auth/refresh`, { refresh_token: current.refresh_token });
+  return keepSession(baseUrl, first, renew, 'same-origin');
+}
+
+/**
+ * The same for a browser frontend, on the API's origin or its own (docs/api.md, "A browser frontend"):
+ * the refresh token lives only in an HttpOnly cookie, which the browser keeps and JavaScript never sees;
+ * login, refresh and logout go with `credentials: 'include'` so that the browser stores and sends it
+ * across origins. Keep the access token in memory only (not in localStorage).
+ */
+export async function loginInBrowser(baseUrl: string, email: string, password: string) {
+  const first = await postJson<Login>(`${baseUrl}/api/auth/login`, { email, password, refresh_token_in: 'cookie' }, {}, 'include');
+  return keepSession(baseUrl, first, () => refreshWithCookie(baseUrl), 'include');
+}
+
+const refreshWithCookie = (baseUrl: string) => postJson<Login>(`${baseUrl}/api/auth/refresh`, undefined, {}, 'include');
+
+/**
+ * After a page load the access token (kept in memory) is gone but the cookie is not: the session goes
+ * on with a refresh. Null when there is no live session (no cookie, or the session ended): show the login.
+ */
+export async function resumeSessionInBrowser(baseUrl: string) {
+  try {
+    return keepSession(baseUrl, await refreshWithCookie(baseUrl), () => refreshWithCookie(baseUrl), 'include');
+  } catch (err) {
+    if (err instanceof ApiCallError && err.status === 401) return null;
+    throw err;
+  }
 }
 
 /** A client for a fixed access token, or for a session's (`login(…).accessToken`). */
@@ -111,14 +155,17 @@ export function createClient(baseUrl: string, token: string | (() => Promise<str
      * `Writable.toWeb(createWriteStream('customers.csv'))`; in a browser, a file picker's stream. A
      * transfer cut off mid-way (the server's database failed) rejects: the file is then incomplete,
      * never short but seemingly whole. 429 (exports already running): try again after Retry-After.
+     * Resolves with the file name the API gives it (Content-Disposition), such as customers-2026-12-05.csv.
      */
-    async downloadExport(query: ExportQuery, sink: WritableStream<Uint8Array>): Promise<void> {
+    async downloadExport(query: ExportQuery, sink: WritableStream<Uint8Array>): Promise<string> {
       const params = new URLSearchParams();
       for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
       const bearer = typeof token === 'string' ? token : await token();
       const res = await fetch(`${baseUrl}/api/customers/export?${params.toString()}`, { headers: { authorization: `Bearer ${bearer}` } });
       if (!res.ok || !res.body) throw new ApiCallError(res.status, (await res.json()) as ApiError, res.headers.get('retry-after'));
+      const fileName = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? `customers.${query.format ?? 'csv'}`;
       await res.body.pipeTo(sink);
+      return fileName;
     },
     /** Every customer of a filter, page after page by cursor. */
     async *allCustomers(query: Omit<ListCustomersQuery, 'cursor' | 'page'> = {}): AsyncGenerator<Customer> {

@@ -67,7 +67,12 @@ export interface Config {
     readonly audience: string;
   };
   /** Refresh tokens and sessions (docs/api.md §3). */
-  readonly sessions: { readonly refreshTtlSeconds: number; readonly maxAgeSeconds: number };
+  readonly sessions: {
+    readonly refreshTtlSeconds: number;
+    readonly maxAgeSeconds: number;
+    /** REFRESH_COOKIE_SAMESITE: `none` for a frontend on another site (the cookie is then always Secure). */
+    readonly refreshCookieSameSite: 'strict' | 'none';
+  };
   /** How many password hashes one process computes at once. */
   readonly passwordHashConcurrency: number;
   /** How long an Idempotency-Key's answer is kept, in seconds. */
@@ -77,7 +82,14 @@ export interface Config {
   /** How many days the history of changes is kept; 0: forever. */
   readonly historyRetentionDays: number;
   readonly auth: { readonly cacheTtlMs: number; readonly adminEmail?: string; readonly adminPassword?: string };
-  readonly http: { readonly corsOrigins: readonly string[]; readonly bodyLimit: string; readonly defaultLocale: 'en' | 'tr' };
+  readonly http: {
+    /** CORS_ORIGINS without `*`: the origins answered with credentials, and trusted with the refresh cookie. */
+    readonly corsOrigins: readonly string[];
+    /** CORS_ORIGINS has `*`: any other origin may read answers, without credentials. */
+    readonly corsAnyOrigin: boolean;
+    readonly bodyLimit: string;
+    readonly defaultLocale: 'en' | 'tr';
+  };
   /** `pretty` undefined: decided by the logger (a terminal in development). */
   readonly log: Omit<LogConfig, 'env'>;
   readonly metrics: { readonly enabled: boolean; readonly token: string | undefined };
@@ -221,7 +233,7 @@ function toConfig(e: Env, envFile: string | undefined): Config {
     envFile,
     db: toDbConfig(e),
     jwt: { secret: e.JWT_SECRET, previousSecrets: e.JWT_PREVIOUS_SECRETS, expiresInSeconds: e.JWT_EXPIRES_IN, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
-    sessions: { refreshTtlSeconds: e.REFRESH_TOKEN_TTL_S, maxAgeSeconds: e.SESSION_MAX_AGE_S },
+    sessions: { refreshTtlSeconds: e.REFRESH_TOKEN_TTL_S, maxAgeSeconds: e.SESSION_MAX_AGE_S, refreshCookieSameSite: e.REFRESH_COOKIE_SAMESITE },
     passwordHashConcurrency: e.PASSWORD_HASH_CONCURRENCY,
     idempotencyKeyTtlSeconds: e.IDEMPOTENCY_KEY_TTL_S,
     historyRetentionDays: e.HISTORY_RETENTION_DAYS,
@@ -229,10 +241,8 @@ function toConfig(e: Env, envFile: string | undefined): Config {
     transfer: { exportMaxConcurrent: Math.max(1, Math.min(e.EXPORT_MAX_CONCURRENT, e.DB_POOL_MAX_CONNECTIONS - 1)), exportTimeoutSeconds: e.EXPORT_TIMEOUT_S, importMaxBytes: e.IMPORT_MAX_BYTES },
     auth: { cacheTtlMs: e.AUTH_CACHE_TTL_MS, adminEmail: e.ADMIN_EMAIL, adminPassword: e.ADMIN_PASSWORD },
     http: {
-      corsOrigins: (e.CORS_ORIGINS ?? '')
-        .split(',')
-        .map((o) => o.trim())
-        .filter(Boolean),
+      corsOrigins: [...new Set((e.CORS_ORIGINS ?? []).filter((o) => o !== '*'))],
+      corsAnyOrigin: (e.CORS_ORIGINS ?? []).includes('*'),
       bodyLimit: e.BODY_LIMIT,
       defaultLocale: e.DEFAULT_LOCALE,
     },

@@ -9,6 +9,31 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
 
+/**
+ * CORS_ORIGINS: origins exactly as a browser writes them in its Origin header (a trailing slash, a path or
+ * a default port would never match), or `*`.
+ */
+const corsOrigins = z
+  .string()
+  .transform((v) => v.split(',').map((o) => o.trim()).filter((o) => o.length > 0))
+  .superRefine((origins, ctx) => {
+    for (const origin of origins) {
+      if (origin !== '*' && !isSerializedOrigin(origin)) {
+        ctx.addIssue({ code: 'custom', message: `"${origin}" is not an origin: write scheme://host[:port], such as https://app.example.com (no path, no trailing slash)` });
+      }
+    }
+  })
+  .optional();
+
+function isSerializedOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}
+
 /** A postgres:// URL with one host or several; the message never repeats the URL (it may hold a password). */
 const databaseUrl = z.string().superRefine((value, ctx) => {
   try {
@@ -142,6 +167,9 @@ export const EnvSchema = z
     REFRESH_TOKEN_TTL_S: int(60, 31_536_000).default(1_209_600),
     // A session's absolute lifetime in seconds from its login, however often it is refreshed.
     SESSION_MAX_AGE_S: int(60, 31_536_000).default(7_776_000),
+    // The refresh cookie's SameSite: strict (the frontend on the API's own site) or none (a frontend on another
+    // site: the cookie is then always Secure).
+    REFRESH_COOKIE_SAMESITE: z.enum(['strict', 'none']).default('strict'),
     // Password hashes (argon2id, 19 MiB each) computed at once per process; more wait in a short queue.
     PASSWORD_HASH_CONCURRENCY: int(1, 64).default(2),
     JWT_ISSUER: z.string().min(1).default('customer-api'),
@@ -162,8 +190,9 @@ export const EnvSchema = z
     // How long an instance trusts its cached copy of a token's user.
     AUTH_CACHE_TTL_MS: int(0, 3_600_000).default(5000),
 
-    // Comma-separated browser origins allowed to call the API.
-    CORS_ORIGINS: optionalString,
+    // Comma-separated browser origins allowed to call the API (scheme://host[:port], as a browser sends Origin;
+    // `*` lets any origin read answers, never with credentials). Listed origins may send the refresh cookie.
+    CORS_ORIGINS: optionalString.pipe(corsOrigins),
     // Request body limit, in the `bytes` notation of Express (100kb, 1mb).
     BODY_LIMIT: z
       .string()

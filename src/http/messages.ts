@@ -14,6 +14,10 @@ const MESSAGES = {
   INVALID_CREDENTIALS: { en: 'Invalid email or password', tr: 'E-posta veya şifre hatalı' },
   WRONG_PASSWORD: { en: 'Current password is wrong', tr: 'Mevcut şifre hatalı' },
   FORBIDDEN: { en: 'You are not allowed to do this', tr: 'Bu işlem için yetkiniz yok' },
+  ORIGIN_NOT_ALLOWED: {
+    en: 'A request that carries the session cookie must come from the API itself or an origin in CORS_ORIGINS',
+    tr: 'Oturum çerezini taşıyan bir istek API’nin kendisinden veya CORS_ORIGINS içindeki bir kaynaktan (origin) gelmelidir',
+  },
   LAST_ADMIN: { en: 'The last active admin cannot be removed or demoted', tr: 'Son aktif yönetici silinemez veya yetkisi düşürülemez' },
   NOT_FOUND: { en: 'Resource not found', tr: 'Kaynak bulunamadı' },
   ROUTE_NOT_FOUND: { en: 'No such route', tr: 'Böyle bir yol yok' },

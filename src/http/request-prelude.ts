@@ -1,17 +1,17 @@
-import cors from 'cors';
 import type { RequestHandler } from 'express';
 import { AppError } from './errors';
 import { JSON_TYPES, jsonBody } from './json-body';
 import { traceRequest, type RequestObserver } from './request-logger';
 import { routeTemplateOf, userIdOf } from './request-context';
-import { corsOptions, setHeaders, type HeaderList } from './security-headers';
+import { corsPolicy, type CorsSettings } from './cors';
+import { setHeaders, type HeaderList } from './security-headers';
 
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 
 export interface PreludeOptions {
   observe: RequestObserver | undefined;
   headers: HeaderList;
-  corsOrigins: readonly string[];
+  cors: CorsSettings;
   bodyLimit: string;
   /** Routes that read their own body as a stream (an import): left unread when of one of their types. */
   streamedBodies?: readonly StreamedBody[];
@@ -26,12 +26,13 @@ export interface StreamedBody {
 /**
  * What every request goes through before its route, as one middleware (each Express layer costs a
  * dispatch on every request): its id and its log line and metrics when it ends, the security
- * headers (a list worked out once), CORS for a request that has an Origin (or is a preflight), a 415
- * for a body that is not JSON, and the JSON body when there is one (a streamed body is left to its route). A request without a body is read
- * to its end at once, so that Node does not have to drain it after the answer.
+ * headers (a list worked out once), CORS for a request that has an Origin (an allowed origin's preflight
+ * ends here), a 415 for a body that is not JSON, and the JSON body when there is one (a streamed body is
+ * left to its route). A request without a body is read to its end at once, so that Node does not have to
+ * drain it after the answer.
  */
-export function requestPrelude({ observe, headers, corsOrigins, bodyLimit, streamedBodies = [] }: PreludeOptions): RequestHandler {
-  const corsMiddleware = cors(corsOptions(corsOrigins));
+export function requestPrelude({ observe, headers, cors, bodyLimit, streamedBodies = [] }: PreludeOptions): RequestHandler {
+  const answerCors = corsPolicy(cors);
   const parseJson = jsonBody(bodyLimit);
   return (req, res, next) => {
     req.id = traceRequest(req, res, () => ({ route: routeTemplateOf(req), userId: userIdOf(req) }), observe);
@@ -49,7 +50,8 @@ export function requestPrelude({ observe, headers, corsOrigins, bodyLimit, strea
         parseJson(req, res, next);
       }
     };
-    if (req.headers.origin !== undefined || req.method === 'OPTIONS') corsMiddleware(req, res, (err?: unknown) => (err ? next(err) : body()));
+    // An allowed origin's preflight is answered by the CORS middleware and goes no further.
+    if (req.headers.origin !== undefined) answerCors(req, res, (err?: unknown) => (err ? next(err) : body()));
     else body();
   };
 }

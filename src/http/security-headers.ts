@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import cors from 'cors';
 import helmet from 'helmet';
+import type { CorsSettings } from './cors';
 
 export type HeaderList = readonly (readonly [string, string])[];
 
@@ -45,16 +45,14 @@ const API_HELMET_OPTIONS: Parameters<typeof helmet>[0] = {
 };
 
 /**
- * The headers every answer to a request without an Origin header carries: helmet's security
- * headers and what CORS adds (Vary: Origin when origins are configured). They depend only on the
- * config, so they are worked out once, by helmet and cors themselves, and set from a list.
+ * The headers every answer carries: helmet's security headers, and Vary: Origin when CORS is on (an
+ * answer's CORS headers depend on its request's Origin: http/cors.ts), so that a cache keeps one answer
+ * per origin. They depend only on the config, so they are worked out once (helmet's by helmet itself)
+ * and set from a list.
  */
-export function staticResponseHeaders(corsOrigins: readonly string[]): HeaderList {
-  return headersSetBy([helmet(API_HELMET_OPTIONS), cors(corsOptions(corsOrigins))]);
-}
-
-export function corsOptions(corsOrigins: readonly string[]): cors.CorsOptions {
-  return { origin: corsOrigins.length > 0 ? [...corsOrigins] : false, maxAge: 600 };
+export function staticResponseHeaders(cors: CorsSettings): HeaderList {
+  const vary: HeaderList = cors.origins.length > 0 || cors.anyOrigin ? [['Vary', 'Origin']] : [];
+  return [...headersSetBy([helmet(API_HELMET_OPTIONS)]), ...vary];
 }
 
 export function setHeaders(res: ServerResponse, headers: HeaderList): void {

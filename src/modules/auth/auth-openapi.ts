@@ -8,13 +8,18 @@ const tags = ['Auth'];
 
 const setCookie = {
   'Set-Cookie': {
-    description: 'With refresh_token_in=cookie (login) or a refresh that came in the cookie: `refresh_token=…; Path=/api/auth; HttpOnly; SameSite=Strict; Secure` (Secure in production, or over HTTPS)',
+    description:
+      'With refresh_token_in=cookie (login) or a refresh that came in the cookie: `refresh_token=…; Path=/api/auth; HttpOnly; SameSite=Strict; Secure` (SameSite=None with REFRESH_COOKIE_SAMESITE=none; Secure in production, with SameSite=None, or over HTTPS)',
     schema: { type: 'string' as const },
   },
 };
 const RefreshCookie = z.object({
   refresh_token: z.string().optional().meta({ description: 'The refresh token, when the login asked for the cookie (a browser sends it by itself)' }),
 });
+
+/** A route the refresh cookie authenticates: its 403 when the cookie comes from an untrusted origin (CSRF). */
+const ORIGIN_NOT_ALLOWED =
+  'ORIGIN_NOT_ALLOWED: the request carries the refresh cookie but its Origin is neither the API\'s own (its Host, http or https) nor one of CORS_ORIGINS, or it has no Origin';
 
 /** docs/api.md §3 in the OpenAPI document. */
 export function registerAuthPaths(registry: OpenAPIRegistry): void {
@@ -31,7 +36,8 @@ export function registerAuthPaths(registry: OpenAPIRegistry): void {
     request: { body: jsonBody(LoginBodySchema.meta({ example: { email: 'admin@example.com', password: 'your-password' } })) },
     responses: { 200: jsonResponse('Logged in', LoginResponseSchema, setCookie), ...login },
   });
-  const refresh = errorResponses(...WITH_BODY, 401, 503);
+  const refresh = errorResponses(...WITH_BODY, 401, 403, 503);
+  refresh[403] = { ...refresh[403]!, description: ORIGIN_NOT_ALLOWED };
   refresh[401] = {
     ...refresh[401]!,
     description: 'UNAUTHORIZED: no refresh token, or it is unknown, already used, expired, or its session ended (a rotated token used again ends the session). Log in again.',
@@ -42,11 +48,13 @@ export function registerAuthPaths(registry: OpenAPIRegistry): void {
     operationId: 'refresh',
     summary: 'A new access token and refresh token for the session (each refresh token is good once)',
     description:
-      'Send the refresh token in the body, or (a browser that logged in with refresh_token_in=cookie) no body: the cookie is sent by itself. The answer travels the same way. Two refreshes with the same token within 10 s (two tabs) get the same new pair.',
+      'Send the refresh token in the body, or (a browser that logged in with refresh_token_in=cookie) no body: the cookie is sent by itself (from another origin: with credentials). The answer travels the same way. A request carrying the cookie must come from the API\'s own origin or one of CORS_ORIGINS (403 ORIGIN_NOT_ALLOWED). Two refreshes with the same token within 10 s (two tabs) get the same new pair.',
     tags,
     request: { cookies: RefreshCookie, body: { required: false, content: { 'application/json': { schema: RefreshBodySchema } } } },
     responses: { 200: jsonResponse('The next pair', LoginResponseSchema, setCookie), ...refresh },
   });
+  const logout = errorResponses(403, ...AUTHENTICATED);
+  logout[403] = { ...logout[403]!, description: ORIGIN_NOT_ALLOWED };
   registry.registerPath({
     method: 'post',
     path: '/api/auth/logout',
@@ -54,7 +62,7 @@ export function registerAuthPaths(registry: OpenAPIRegistry): void {
     summary: 'End this session: its refresh token at once, its access tokens with it',
     tags,
     security: BEARER,
-    responses: { 204: { description: 'Ended (and the refresh cookie cleared)', headers: setCookie }, ...errorResponses(...AUTHENTICATED) },
+    responses: { 204: { description: 'Ended (and the refresh cookie cleared)', headers: setCookie }, ...logout },
   });
   registry.registerPath({
     method: 'get',

@@ -5,7 +5,7 @@ import { actorOf } from '../../http/request-context';
 import { REFRESH_TOKEN, endSession, listSessions, openSession, refreshSession, resolveCurrentUser } from '../sessions';
 import { findPasswordHash, findUserById, findUserCredentialsByEmail, needsRehash, setPassword, upgradePasswordHash, verifyAgainstDummy, verifyPassword } from '../users';
 import { ChangePasswordBodySchema, LoginBodySchema, RefreshBodySchema, SessionIdParamsSchema } from './auth-schemas';
-import { clearRefreshCookie, refreshTokenCookie, sendSessionTokens } from './auth-tokens';
+import { clearRefreshCookie, refreshTokenCookie, requireTrustedCookieOrigin, sendSessionTokens } from './auth-tokens';
 import { loginRateLimits } from './login-rate-limit';
 
 const refreshRefused = () => new AppError('UNAUTHORIZED', { messageKey: 'REFRESH_TOKEN_INVALID' });
@@ -14,6 +14,8 @@ const refreshRefused = () => new AppError('UNAUTHORIZED', { messageKey: 'REFRESH
 export function authRouter(): Router {
   const router = Router();
   const authenticated = requireAuth(resolveCurrentUser);
+  // The routes the refresh cookie authenticates: a request carrying it must come from a trusted origin (CSRF).
+  const trustedCookieOrigin = requireTrustedCookieOrigin();
 
   router.post('/login', ...loginRateLimits(), async (req, res) => {
     const { email, password, refresh_token_in: refreshTokenIn } = LoginBodySchema.parse(req.body);
@@ -27,7 +29,7 @@ export function authRouter(): Router {
   });
 
   // One use per refresh token; the answer carries the next pair, the way the token came (body or cookie).
-  router.post('/refresh', async (req, res) => {
+  router.post('/refresh', trustedCookieOrigin, async (req, res) => {
     const fromBody = RefreshBodySchema.parse(req.body)?.refresh_token;
     const token = fromBody ?? refreshTokenCookie(req);
     if (token === undefined) throw new AppError('UNAUTHORIZED', { messageKey: 'REFRESH_TOKEN_MISSING' });
@@ -61,7 +63,7 @@ export function authRouter(): Router {
   });
 
   // Ends this session: its refresh token at once, its access tokens through the per-request check.
-  router.post('/logout', authenticated, async (req, res) => {
+  router.post('/logout', trustedCookieOrigin, authenticated, async (req, res) => {
     await endSession(req.claims!.sessionId, req.user!.id, 'logout');
     clearRefreshCookie(req, res);
     res.status(204).end();

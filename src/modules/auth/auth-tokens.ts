@@ -1,18 +1,26 @@
-import type { Request, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { getConfig } from '../../config/config';
 import { signAccessToken } from '../../http/access-tokens';
+import { isTrustedOrigin } from '../../http/cors';
+import { AppError } from '../../http/errors';
 import type { IssuedSession } from '../sessions';
 import type { RefreshTokenIn } from './auth-schemas';
 
-/** The refresh token's cookie: HttpOnly, SameSite=Strict, sent only to /api/auth. */
+/** The refresh token's cookie: HttpOnly, SameSite=Strict (or None: REFRESH_COOKIE_SAMESITE), sent only to /api/auth. */
 export const REFRESH_COOKIE = 'refresh_token';
 const COOKIE_PATH = '/api/auth';
 
 /**
- * The cookie's attributes, the same to set and to clear it: Secure always in production (TLS ends at a
- * proxy there); in development and tests only over HTTPS, so that plain-HTTP localhost works.
+ * The cookie's attributes, the same to set and to clear it. Secure always in production (TLS ends at a
+ * proxy there) and always with SameSite=None (browsers drop a SameSite=None cookie that is not Secure;
+ * they keep a Secure one from http://localhost and http://127.0.0.1, which they count as secure); else
+ * only over HTTPS, so that plain-HTTP development works.
  */
-const cookieOptions = (req: Request) => ({ httpOnly: true, sameSite: 'strict' as const, secure: getConfig().isProduction || req.secure, path: COOKIE_PATH });
+function cookieOptions(req: Request) {
+  const { isProduction, sessions } = getConfig();
+  const sameSite = sessions.refreshCookieSameSite;
+  return { httpOnly: true, sameSite, secure: isProduction || sameSite === 'none' || req.secure, path: COOKIE_PATH };
+}
 
 /** The refresh token in the request's Cookie header, if any. */
 export function refreshTokenCookie(req: Request): string | undefined {
@@ -21,6 +29,21 @@ export function refreshTokenCookie(req: Request): string | undefined {
     if (eq > 0 && part.slice(0, eq).trim() === REFRESH_COOKIE) return part.slice(eq + 1).trim();
   }
   return undefined;
+}
+
+/**
+ * The CSRF check of the routes the refresh cookie authenticates (refresh, logout): a request that
+ * carries the cookie must come from the API's own origin or one of CORS_ORIGINS — whatever SameSite
+ * says (Strict still lets a sibling subdomain or another port of the same site send it; None lets every
+ * site). No Origin at all is refused too: browsers send one with every POST. A request without the
+ * cookie (a token in the body) is not checked.
+ */
+export function requireTrustedCookieOrigin(): RequestHandler {
+  const origins = getConfig().http.corsOrigins;
+  return (req, _res, next) => {
+    if (refreshTokenCookie(req) === undefined || isTrustedOrigin(req, origins)) next();
+    else next(new AppError('ORIGIN_NOT_ALLOWED'));
+  };
 }
 
 export function clearRefreshCookie(req: Request, res: Response): void {

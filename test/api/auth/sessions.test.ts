@@ -125,12 +125,54 @@ describe('the refresh token in a cookie (a browser frontend)', () => {
     expect(cookie).not.toContain('Secure');
 
     const value = cookie.split(';')[0]!;
-    const next = await api().post('/api/auth/refresh').set('Cookie', `theme=dark; ${value}`);
+    const next = await api().post('/api/auth/refresh').set('Host', 'api.example.test').set('Origin', 'https://api.example.test').set('Cookie', `theme=dark; ${value}`);
     expect(next.status).toBe(200);
     expect(next.body).not.toHaveProperty('refresh_token');
     const renewed = ([] as string[]).concat(next.headers['set-cookie'] ?? [])[0]!;
     expect(renewed.split(';')[0]).not.toBe(value);
     expect((await me(next.body.token)).status).toBe(200);
+  });
+});
+
+describe('the refresh cookie and the request origin (CSRF)', () => {
+  async function cookieLogin(): Promise<{ cookie: string; token: string; sessionId: string }> {
+    const user = await createUser();
+    const res = await api().post('/api/auth/login').send({ email: user.user.email, password: user.password, refresh_token_in: 'cookie' });
+    expect(res.status).toBe(200);
+    const cookie = ([] as string[]).concat(res.headers['set-cookie'] ?? [])[0]!.split(';')[0]!;
+    return { cookie, token: res.body.token, sessionId: res.body.session_id };
+  }
+  const refreshWith = (cookie: string, headers: Record<string, string>) => api().post('/api/auth/refresh').set(headers).set('Cookie', cookie);
+
+  test('a refresh carrying the cookie from another origin, or with no Origin, is refused with 403 ORIGIN_NOT_ALLOWED, and the token is not used up', async () => {
+    const { cookie, sessionId } = await cookieLogin();
+    const host = { Host: 'api.example.test' };
+    expectApiError(await refreshWith(cookie, { ...host, Origin: 'https://evil.example.test' }), 403, 'ORIGIN_NOT_ALLOWED');
+    // Another port of the same host is another origin (SameSite=Strict would still send the cookie there).
+    expectApiError(await refreshWith(cookie, { ...host, Origin: 'https://api.example.test:8443' }), 403, 'ORIGIN_NOT_ALLOWED');
+    expectApiError(await refreshWith(cookie, { ...host, Origin: 'null' }), 403, 'ORIGIN_NOT_ALLOWED');
+    expectApiError(await refreshWith(cookie, host), 403, 'ORIGIN_NOT_ALLOWED');
+    // The API's own origin (its Host, https behind a TLS proxy, or http): the same cookie still refreshes, once.
+    const own = await refreshWith(cookie, { ...host, Origin: 'https://api.example.test' });
+    expect(own.status).toBe(200);
+    expect(own.body.session_id).toBe(sessionId);
+    const plain = await refreshWith(([] as string[]).concat(own.headers['set-cookie'] ?? [])[0]!.split(';')[0]!, { ...host, Origin: 'http://api.example.test' });
+    expect(plain.status).toBe(200);
+  });
+
+  test('logout carrying the cookie from another origin is refused before it ends anything; without the cookie, a token is enough', async () => {
+    const { cookie, token } = await cookieLogin();
+    const logout = () => api().post('/api/auth/logout').set('Authorization', `Bearer ${token}`).set('Host', 'api.example.test');
+    expectApiError(await logout().set('Origin', 'https://evil.example.test').set('Cookie', cookie), 403, 'ORIGIN_NOT_ALLOWED');
+    expect((await me(token)).status).toBe(200);
+    expect((await logout()).status).toBe(204);
+    expectApiError(await me(token), 401, 'UNAUTHORIZED');
+  });
+
+  test('a refresh token in the body, without the cookie, needs no Origin (programs and mobile apps)', async () => {
+    const user = await createUser();
+    const { refresh_token: token } = await login(user);
+    expect((await api().post('/api/auth/refresh').set('Origin', 'https://elsewhere.example.test').send({ refresh_token: token })).status).toBe(200);
   });
 });
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { EnvSchema } from '../../../src/config/env-schema';
+import { EXPOSED_HEADERS } from '../../../src/http/cors';
 import { ERROR_STATUS } from '../../../src/http/errors';
 import { buildOpenApiDocument } from '../../../src/modules/docs/openapi-document';
 import { api } from '../../helpers/api';
@@ -86,6 +87,20 @@ describe('GET /api/openapi.json', () => {
     const doc = readFileSync(join(ROOT, 'docs', 'configuration.md'), 'utf8');
     const named = [...doc.matchAll(/^\| ([^|]+) \|/gm)].flatMap(([, cell]) => [...cell!.matchAll(/`([A-Z_]+)`/g)].map((m) => m[1]!));
     expect(named.sort()).toEqual([...Object.keys(EnvSchema.shape), 'ENV_FILE'].sort());
+  });
+
+  test('every answer header the document names is readable by a page on another origin (Access-Control-Expose-Headers, or safelisted)', () => {
+    const documented = new Set<string>(['X-Request-Id']);
+    for (const item of Object.values(buildOpenApiDocument().paths ?? {})) {
+      for (const op of Object.values(item as Record<string, { responses?: Record<string, { headers?: Record<string, unknown> }> }>)) {
+        for (const response of Object.values(op.responses ?? {})) for (const name of Object.keys(response.headers ?? {})) documented.add(name);
+      }
+    }
+    // Readable without being exposed (the Fetch standard's CORS-safelisted answer headers); Set-Cookie never is.
+    const readable = new Set(['cache-control', 'content-language', 'content-length', 'content-type', 'expires', 'last-modified', 'pragma', 'set-cookie']);
+    const exposed = new Set(EXPOSED_HEADERS.map((h) => h.toLowerCase()));
+    expect(documented.size).toBeGreaterThanOrEqual(8);
+    expect([...documented].filter((h) => !readable.has(h.toLowerCase()) && !exposed.has(h.toLowerCase()))).toEqual([]);
   });
 
   test('docs/openapi.json in the repository is the current document (npm run openapi writes it)', () => {

@@ -108,6 +108,23 @@ describe('loadConfig', () => {
     expect(config.port).toBe(5000);
   });
 
+  test('reads CORS_ORIGINS as origins written as a browser sends them, `*` apart; refuses anything else, naming it', () => {
+    const config = loadConfig({ ...BASE, CORS_ORIGINS: ' https://app.example.com, http://localhost:5173,*,https://app.example.com ' });
+    expect(config.http).toMatchObject({ corsOrigins: ['https://app.example.com', 'http://localhost:5173'], corsAnyOrigin: true });
+    expect(loadConfig(BASE).http).toMatchObject({ corsOrigins: [], corsAnyOrigin: false });
+    for (const bad of ['https://app.example.com/', 'https://App.example.com', 'https://app.example.com:443', 'app.example.com', 'ftp://files.example.com']) {
+      const problems = problemsOf({ CORS_ORIGINS: `http://localhost:5173,${bad}` });
+      expect([bad, problems.length, problems[0]]).toEqual([bad, 1, expect.stringMatching(/^CORS_ORIGINS: .* is not an origin/)]);
+      expect(problems[0]).toContain(bad);
+    }
+  });
+
+  test('REFRESH_COOKIE_SAMESITE is strict by default, or none', () => {
+    expect(loadConfig(BASE).sessions.refreshCookieSameSite).toBe('strict');
+    expect(loadConfig({ ...BASE, REFRESH_COOKIE_SAMESITE: 'none' }).sessions.refreshCookieSameSite).toBe('none');
+    expect(problemsOf({ REFRESH_COOKIE_SAMESITE: 'lax' })[0]).toMatch(/^REFRESH_COOKIE_SAMESITE: .*strict.*none/);
+  });
+
   test('a missing env file named by ENV_FILE is an error', () => {
     expect(() => loadConfig({ ENV_FILE: '/nonexistent/.env' })).toThrow(ConfigError);
   });
