@@ -143,6 +143,8 @@ export async function runUpgrade(): Promise<void> {
   const startedAt = new Date().toISOString();
   const db = await openBenchDatabase('upgrade', process.env.DATABASE_URL);
   const dirs = await mkdtemp(join(tmpdir(), 'customer-api-upgrade-'));
+  // Stopped in `finally` too: a run that throws must not leave the API running.
+  let running: { stop: () => Promise<unknown> } | undefined;
   try {
     // Step 1 applies 901 alone; step 2 sees both (901 already applied) and applies 902.
     await mkdir(join(dirs, 'step1'));
@@ -151,6 +153,7 @@ export async function runUpgrade(): Promise<void> {
     for (const f of [CIC, ALTER]) await copyFile(join(MIGRATIONS, f), join(dirs, 'step2', f));
 
     const api = await startApi(benchApiEnv(db.url), { discardLogs: true });
+    running = api;
     const fillStarted = performance.now();
     await fillCustomers(db.url, 0, CUSTOMERS);
     process.stdout.write(`filled ${CUSTOMERS.toLocaleString('en')} customers in ${Math.round((performance.now() - fillStarted) / 1000)} s\n`);
@@ -202,6 +205,7 @@ export async function runUpgrade(): Promise<void> {
       "SELECT i.indisvalid AS valid, pg_size_pretty(pg_relation_size(i.indexrelid)) AS size FROM pg_index i WHERE i.indexrelid = to_regclass('customers_bench_phone_idx')",
     );
     const column = await adminQuery(db.url, "SELECT 1 FROM information_schema.columns WHERE table_name = 'customers' AND column_name = 'bench_loyalty_tier'");
+    running = undefined;
     await api.stop();
 
     const during = [phases[1]!, phases[3]!];
@@ -244,6 +248,7 @@ export async function runUpgrade(): Promise<void> {
     await writeFile(file, report);
     process.stdout.write(`\nreport written to ${file}\n`);
   } finally {
+    await running?.stop();
     await rm(dirs, { recursive: true, force: true });
     await db.close();
   }

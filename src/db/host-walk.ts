@@ -153,6 +153,9 @@ const describeRole = (role: ServerRole): string => (role.hotStandby ? 'a standby
 // Not `instanceof Error`: errors from another realm (a test runner's sandbox) are errors too.
 const reasonOf = (err: unknown): string => (typeof (err as { message?: unknown })?.message === 'string' ? (err as Error).message : String(err));
 
+/** A timeout shorter than this (and than DB_CONNECT_TIMEOUT_MS) does not mark a host down. */
+const MIN_TIMEOUT_TO_MARK_DOWN_MS = 1000;
+
 /** A host's name in messages, health and the host memory; libpq's environment (PGHOST) when the URL names none. */
 export const hostKeyOf = (host: HostPort | undefined): string => (host ? hostKey(host) : 'default host');
 
@@ -165,48 +168,54 @@ export async function connectToFittingHost(client: pg.Client, ctx: WalkContext):
   const listed: (HostPort | undefined)[] = target.hosts.length === 0 ? [undefined] : target.loadBalanceHosts ? shuffled(target.hosts) : [...target.hosts];
   const hosts = memory.order(listed, hostKeyOf);
   const passes: Exclude<TargetSessionAttrs, 'prefer-standby'>[] = target.targetSessionAttrs === 'prefer-standby' ? ['standby', 'any'] : [target.targetSessionAttrs];
+  // Every attempt of the walk, pass by pass. A host known to be down is tried only in the last
+  // pass (prefer-standby: a dead standby must not take the time the 'any' pass needs).
+  const attempts = passes.flatMap((pass, p) => hosts.filter((h) => p === passes.length - 1 || !memory.isDown(hostKeyOf(h))).map((host) => ({ pass, host })));
   const reasons: string[] = [];
-  // Hosts that refused or timed out in this walk: not tried again in a second pass.
+  // Hosts that refused or timed out in this walk: not tried again in a later pass.
   const unreachable = new Set<string>();
   let lastError: unknown;
   let wrongKind = false;
-  for (const pass of passes) {
-    for (const [i, host] of hosts.entries()) {
-      const key = hostKeyOf(host);
-      if (unreachable.has(key)) continue;
+  for (const [i, { pass, host }] of attempts.entries()) {
+    const key = hostKeyOf(host);
+    if (unreachable.has(key)) continue;
+    // Attempts still to make, this one included: each gets its share of the time left.
+    const toTry = attempts.slice(i).filter((a) => !unreachable.has(hostKeyOf(a.host))).length;
+    let tls = ctx.plainHosts.has(key) ? false : target.ssl;
+    for (;;) {
       const remaining = ctx.deadline - Date.now();
       if (remaining < 0) break;
-      const toTry = hosts.slice(i).filter((h) => !unreachable.has(hostKeyOf(h))).length;
-      let tls = ctx.plainHosts.has(key) ? false : target.ssl;
-      for (;;) {
-        try {
-          const reported = prepareAttempt(client, host, tls, Math.max(1, Math.min(ctx.connectTimeoutMs, Math.floor(remaining / toTry))));
-          await connectOnce(client);
-          memory.markUp(key);
-          const role = await roleOf(client, reported, pass !== 'any');
-          if (fits(pass, role)) return { key, role: role.hotStandby === undefined ? 'unknown' : role.hotStandby ? 'standby' : 'primary' };
-          reasons.push(`${key}: ${describeRole(role)}`);
-          wrongKind = true;
-          await client.end().catch(() => undefined);
-        } catch (err) {
-          abandonAttempt(client);
-          if (ctx.isFatal(err)) throw err;
-          // sslmode=prefer: a server without TLS is tried again in plain, as libpq does.
-          if (tls !== false && target.fallBackToPlain && reasonOf(err).includes('does not support SSL')) {
-            ctx.plainHosts.add(key);
-            ctx.onPlainFallback(key);
-            tls = false;
-            continue;
-          }
-          if (isConnectionLevelError(err)) {
-            unreachable.add(key);
-            memory.markDown(key, reasonOf(err));
-          }
-          lastError = err;
-          reasons.push(`${key}: ${reasonOf(err)}`);
+      const timeoutMs = Math.max(1, Math.min(ctx.connectTimeoutMs, Math.floor(remaining / toTry)));
+      const started = Date.now();
+      try {
+        const reported = prepareAttempt(client, host, tls, timeoutMs);
+        await connectOnce(client);
+        memory.markUp(key);
+        const role = await roleOf(client, reported, pass !== 'any');
+        if (fits(pass, role)) return { key, role: role.hotStandby === undefined ? 'unknown' : role.hotStandby ? 'standby' : 'primary' };
+        reasons.push(`${key}: ${describeRole(role)}`);
+        wrongKind = true;
+        await client.end().catch(() => undefined);
+      } catch (err) {
+        abandonAttempt(client);
+        if (ctx.isFatal(err)) throw err;
+        // sslmode=prefer: a server without TLS is tried again in plain, as libpq does.
+        if (tls !== false && target.fallBackToPlain && reasonOf(err).includes('does not support SSL')) {
+          ctx.plainHosts.add(key);
+          ctx.onPlainFallback(key);
+          tls = false;
+          continue;
         }
-        break;
+        if (isConnectionLevelError(err)) {
+          unreachable.add(key);
+          // A host that did not answer within a sliver of the deadline has not shown it is down.
+          const cutShort = Date.now() - started >= timeoutMs && timeoutMs < Math.min(ctx.connectTimeoutMs, MIN_TIMEOUT_TO_MARK_DOWN_MS);
+          if (!cutShort) memory.markDown(key, reasonOf(err));
+        }
+        lastError = err;
+        reasons.push(`${key}: ${reasonOf(err)}`);
       }
+      break;
     }
   }
   // eslint-disable-next-line @typescript-eslint/only-throw-error -- the driver's own error, unchanged, for a single host

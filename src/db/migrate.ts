@@ -121,7 +121,7 @@ async function withMigrationLock<T>(st: PoolState, work: () => Promise<T>): Prom
 const lockTimeout = (ms: number): string => `${ms}ms`;
 
 /** One transactional migration: its SQL and its record commit together, with lock_timeout and no statement timeout. */
-async function applyInTransaction(client: pg.ClientBase, m: Migration, lockTimeoutMs: number): Promise<void> {
+async function applyInTransaction(client: pg.PoolClient, m: Migration, lockTimeoutMs: number): Promise<void> {
   await client.query('BEGIN');
   try {
     await client.query('SET LOCAL statement_timeout = 0');
@@ -130,13 +130,22 @@ async function applyInTransaction(client: pg.ClientBase, m: Migration, lockTimeo
     await client.query('INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)', [m.name, m.checksum]);
     await client.query('COMMIT');
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    // A client whose ROLLBACK failed may still be in the transaction: it must not go back to the pool.
+    await client.query('ROLLBACK').catch(() => discardOnRelease(client));
     throw err;
   }
 }
 
 /** An index left INVALID by a failed concurrent build: dropped (concurrently), so that the build can run again. */
 async function dropInvalidIndex(client: pg.ClientBase, index: string): Promise<void> {
+  // A build whose connection was lost may still run on the server (a backend notices a dead client
+  // only when it next writes to it): its index is INVALID until it finishes, and must not be dropped.
+  for (let said = false; ; said = true) {
+    const { rows: building } = await client.query('SELECT 1 FROM pg_catalog.pg_stat_progress_create_index WHERE index_relid = to_regclass($1)', [index]);
+    if (building.length === 0) break;
+    if (!said) getLogger().warn({ index }, `the index ${index} is still being built by an earlier attempt; waiting for it to finish`);
+    await sleep(500);
+  }
   const { rows } = await client.query<{ invalid: boolean }>(
     'SELECT NOT i.indisvalid AS invalid FROM pg_catalog.pg_index i WHERE i.indexrelid = to_regclass($1)',
     [index],

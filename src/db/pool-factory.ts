@@ -28,6 +28,8 @@ export interface PoolState {
   readonly host: HostState;
   /** Each host's state (up, down, unknown): down hosts are tried last and probed again. */
   readonly hosts: HostMemory;
+  /** Stops probing down hosts and ends a probe under way: called when the pool ends. */
+  readonly stopProbes: () => Promise<void>;
   /** Set once the server (a pooler) has refused the session settings as start-up parameters; later clients send none. */
   noStartupSettings: boolean;
 }
@@ -76,12 +78,13 @@ export function buildPool(db: DbConfig, name = db.applicationName, url = db.url,
       log.warn({ pool: name, host: key }, `database host ${key} is back`);
     }
   });
-  const walkContext = (only?: HostPort): WalkContext => ({
-    target: only ? { ...target, hosts: [only], loadBalanceHosts: false, targetSessionAttrs: 'any' } : target,
+  // A probe (of one host, whatever its role) or a connection for the pool (the whole walk).
+  const walkContext = (probing?: { host: HostPort | undefined }): WalkContext => ({
+    target: probing ? { ...target, hosts: probing.host ? [probing.host] : [], loadBalanceHosts: false, targetSessionAttrs: 'any' } : target,
     plainHosts: partial.plainHosts,
     onPlainFallback: (key) => log.info({ pool: name, host: key }, 'database server has no TLS; DB_SSLMODE=prefer falls back to a plain connection'),
     isFatal: isStartupParameterRefused,
-    deadline: Date.now() + (only ? db.connectTimeoutMs : db.acquireTimeoutMs),
+    deadline: Date.now() + (probing ? db.connectTimeoutMs : db.acquireTimeoutMs),
     connectTimeoutMs: db.connectTimeoutMs,
     memory: hosts,
   });
@@ -125,30 +128,34 @@ export function buildPool(db: DbConfig, name = db.applicationName, url = db.url,
 
   // A down host is probed again by a connection of the pool's own, one per DB_HOST_RECHECK_S, so that
   // no request waits on a host that may still not answer (the pool's next new connection starts the
-  // probe, and a timer makes sure it happens when the pool opens none). With one host there is
-  // nothing to route around: every walk tries it.
+  // probe, and a timer makes sure it happens when the pool opens none). A single host is probed too:
+  // its state (health, db_pool_host_up) must not stay down while the pool's idle clients serve.
+  const probes = new Set<pg.Client>();
   const probe = (key: string): void => {
     const host = target.hosts.find((h) => hostKeyOf(h) === key);
-    if (!host) return;
+    if (target.hosts.length > 0 && !host) return;
     const client = new PooledClient(pool.options);
+    probes.add(client);
     // Outside the pool, nothing else listens: a late socket error must not crash the process.
     client.on('error', () => undefined);
-    connectToFittingHost(client, walkContext(host)).then(
-      () => client.end().catch(() => undefined),
-      () => undefined,
-    );
+    connectToFittingHost(client, walkContext({ host }))
+      .then(
+        () => client.end(),
+        () => undefined,
+      )
+      .catch(() => undefined)
+      .finally(() => probes.delete(client));
   };
   const probeDueHosts = (): void => {
-    if (target.hosts.length < 2) return;
-    if ((pool as { ending?: boolean }).ending) {
-      clearInterval(recheckTimer);
-      return;
-    }
+    if ((pool as { ending?: boolean }).ending) return;
     for (const key of hosts.takeDue()) probe(key);
   };
   const recheckTimer = setInterval(probeDueHosts, Math.min(db.hostRecheckMs, 60_000));
   recheckTimer.unref();
-  if (target.hosts.length < 2) clearInterval(recheckTimer);
+  const stopProbes = async (): Promise<void> => {
+    clearInterval(recheckTimer);
+    await Promise.allSettled([...probes].map((client) => client.end()));
+  };
 
   const lifetime = db.maxLifetimeSeconds;
   const pool: pg.Pool = new pg.Pool({
@@ -191,7 +198,7 @@ export function buildPool(db: DbConfig, name = db.applicationName, url = db.url,
     log.debug({ total: pool.totalCount }, 'database connection closed');
   });
 
-  const st: PoolState = Object.assign(partial, { name, pool, db, target, telemetry, hosts, held: new Set<pg.PoolClient>() });
+  const st: PoolState = Object.assign(partial, { name, pool, db, target, telemetry, hosts, stopProbes, held: new Set<pg.PoolClient>() });
   return st;
 }
 

@@ -186,10 +186,12 @@ export function onClosePool(close: (timeoutMs: number) => Promise<void>): void {
 
 /** Ends one pool: idle clients at once, checked-out ones when released, bounded by `timeoutMs`. */
 export async function endPool(st: PoolState, timeoutMs: number): Promise<void> {
+  const probes = st.stopProbes();
   if ((await settleWithin(st.pool.end(), timeoutMs)).status === 'timeout') {
     getLogger().warn({ pool: st.name, in_use: st.held.size }, `pool did not close within ${timeoutMs} ms; ending its checked-out clients`);
     await Promise.allSettled([...st.held].map((client) => client.end()));
   }
+  await probes;
 }
 
 /** True once the server (a pooler) refused the session settings as start-up parameters: see applySessionSettingsToRole(). */

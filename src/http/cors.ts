@@ -64,8 +64,29 @@ export function corsPolicy({ origins, anyOrigin }: CorsSettings): RequestHandler
  */
 export function isTrustedOrigin(req: IncomingMessage, origins: readonly string[]): boolean {
   const origin = req.headers.origin?.toLowerCase();
-  const host = req.headers.host?.toLowerCase();
   if (origin === undefined) return false;
-  if (host !== undefined && (origin === `https://${host}` || origin === `http://${host}`)) return true;
+  if (req.headers.host !== undefined && isOwnOrigin(origin, req.headers.host.toLowerCase())) return true;
   return origins.includes(origin);
+}
+
+const DEFAULT_PORTS: Record<string, string> = { 'http:': '80', 'https:': '443' };
+
+/**
+ * Whether `origin` names the host the request was sent to. Ports are compared as a browser means
+ * them: `Host: api.example.com:443` (a proxy passing the port on) is `https://api.example.com`, and a
+ * Host without a port matches an origin on its scheme's default port.
+ */
+function isOwnOrigin(origin: string, host: string): boolean {
+  let o: URL;
+  let h: URL;
+  try {
+    o = new URL(origin);
+    h = new URL(`http://${host}`);
+  } catch {
+    return false;
+  }
+  if (!(o.protocol in DEFAULT_PORTS) || o.hostname !== h.hostname) return false;
+  const hostPort = /:\d+$/.test(host) ? host.slice(host.lastIndexOf(':') + 1) : undefined;
+  if (hostPort === undefined) return o.port === '';
+  return (o.port || DEFAULT_PORTS[o.protocol]) === String(Number(hostPort));
 }

@@ -34,7 +34,7 @@ const PoolEntrySchema = z.object({
   hosts: z
     .array(
       z.object({
-        host: z.string().meta({ description: 'host:port, as listed in the pool\'s URL' }),
+        host: z.string().meta({ description: 'host:port, as listed in the pool\'s URL ("default host" when the URL names none: PGHOST, or the local socket)' }),
         state: z.enum(['up', 'down', 'unknown']).meta({ description: 'up: a connection reached it; down: it refused or timed out (tried last, probed again every DB_HOST_RECHECK_S); unknown: not tried yet' }),
         since: z.iso.datetime().nullable().meta({ description: 'When it took that state (null while unknown)' }),
       }),

@@ -15,15 +15,15 @@ const realKey = `${real.hostname}:${real.port || 5432}`;
 const pools: PoolState[] = [];
 
 /** The test database's URL with this host list (the real server's credentials and parameters). */
-function urlWith(hosts: string[]): string {
+function urlWith(hosts: string[], targetSessionAttrs = 'read-write'): string {
   const auth = `${real.username}${real.password ? `:${real.password}` : ''}@`;
   const params = new URLSearchParams(real.search);
-  params.set('target_session_attrs', 'read-write');
+  params.set('target_session_attrs', targetSessionAttrs);
   return `${real.protocol}//${auth}${hosts.join(',')}${real.pathname}?${params.toString()}`;
 }
 
-function poolFor(hosts: string[], env: Record<string, string> = {}): PoolState {
-  const db = loadConfig({ ...process.env, DATABASE_URL: urlWith(hosts), DB_POOL_MIN_CONNECTIONS: '0', ...env }).db;
+function poolFor(hosts: string[], env: Record<string, string> = {}, targetSessionAttrs?: string): PoolState {
+  const db = loadConfig({ ...process.env, DATABASE_URL: urlWith(hosts, targetSessionAttrs), DB_POOL_MIN_CONNECTIONS: '0', ...env }).db;
   const st = buildPool(db, `host-memory-${pools.length}`);
   pools.push(st);
   return st;
@@ -160,5 +160,42 @@ describe('a pool remembers the hosts that refused or timed out', () => {
     const st = poolFor([refused], { DB_CONNECT_TIMEOUT_MS: '300' });
     await expect(portOfServer(st)).rejects.toThrow();
     expect(st.hosts.list()).toEqual([{ host: refused, state: 'down', since: expect.any(String) as string }]);
+  });
+
+  test('prefer-standby with a primary and a standby that never answers: the dead standby leaves time for the primary, then is skipped', async () => {
+    const hole = await listener(() => undefined);
+    try {
+      // Defaults: acquire 5000 ms. The 'standby' pass must not give the dead host all that is left.
+      const st = poolFor([realKey, hole.key], {}, 'prefer-standby');
+      const first = await timed(() => portOfServer(st));
+      expect(first.value).toBe(1);
+      expect(first.ms).toBeLessThan(4000);
+      expect(stateOf(st, hole.key)).toBe('down');
+      expect(st.host.current).toEqual({ key: realKey, role: 'primary' });
+      // Remembered as down: the next connections do not wait on it.
+      const burst = await timed(() => Promise.all(Array.from({ length: 4 }, () => withClient((c) => c.query('SELECT pg_sleep(0.05)'), st))));
+      expect(burst.ms).toBeLessThan(1500);
+      expect(hole.accepted()).toBe(1);
+    } finally {
+      await hole.close();
+    }
+  });
+
+  test('one host that comes back is found by the probe without a request: its state does not stay down', async () => {
+    const proxy = new FaultProxy(real.hostname, Number(real.port || 5432));
+    await proxy.listen();
+    const proxyKey = `127.0.0.1:${proxy.port}`;
+    try {
+      proxy.blackHole(true);
+      const st = poolFor([proxyKey], { DB_HOST_RECHECK_S: '1', DB_CONNECT_TIMEOUT_MS: '500' });
+      await expect(portOfServer(st)).rejects.toThrow();
+      expect(stateOf(st, proxyKey)).toBe('down');
+      proxy.blackHole(false);
+      for (let i = 0; i < 40 && stateOf(st, proxyKey) !== 'up'; i += 1) await new Promise((r) => setTimeout(r, 100));
+      expect(stateOf(st, proxyKey)).toBe('up');
+      expect(st.pool.totalCount).toBe(0);
+    } finally {
+      await proxy.close();
+    }
   });
 });

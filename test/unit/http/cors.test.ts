@@ -84,6 +84,20 @@ describe('the refresh cookie and the request origin', () => {
     expect(res.body.error.code).toBe(code);
   });
 
+  // A proxy that passes the port on (nginx `proxy_set_header Host $http_host`): the default port is the origin's.
+  test.each([
+    ['api.example.com:443', 'https://api.example.com', 401],
+    ['api.example.com:80', 'http://api.example.com', 401],
+    ['api.example.com:8443', 'https://api.example.com:8443', 401],
+    ['api.example.com:443', 'https://api.example.com:8443', 403],
+    ['api.example.com:8443', 'https://api.example.com', 403],
+    ['api.example.com', 'https://api.example.com.evil.net', 403],
+    ['[::1]:3000', 'http://[::1]:3000', 401],
+  ])('Host %s, Origin %s: %i', async (host, origin, status) => {
+    const res = await refresh(appWith(FRONTEND)).set('Host', host).set('Origin', origin);
+    expect(res.status).toBe(status);
+  });
+
   test('with no Origin: 403; without the cookie, no Origin is needed', async () => {
     const app = appWith(FRONTEND);
     const res = await refresh(app);
