@@ -6,6 +6,17 @@ export type CountMode = 'estimated' | 'exact' | 'none';
 /** In `estimated` mode counting stops past this many matches; the planner's estimate stands in above it. */
 export const COUNT_CAP = 10_000;
 
+/**
+ * A filter no counter covers is counted only while the planner expects few matches: at most
+ * max(EXACT_MIN, √(rows the page needs × table rows)), where reading every match costs about what
+ * walking the sort index to the page costs. Beyond, the page walks the sort index and the total is the
+ * estimate (docs/api.md §5). 4,583 at a million rows for a first page of 20; 14,491 at ten million.
+ */
+export const EXACT_MIN = 1_000;
+
+/** A filter served in order is first counted this far in its index (no estimate needed below). */
+const FEW = 100;
+
 /** The sort of a list: a never-NULL SQL expression, with `id` as the tie-breaker. */
 export interface PageSort {
   /** The ORDER BY expression (an allow-listed column or expression, never input). */
@@ -31,6 +42,12 @@ export interface PageQuery {
    */
   matchIndex?: string;
   filterParams: string[];
+  /**
+   * Conditions over the same $1..$n that the planner estimates well, standing in for `where` when the
+   * statement asks how many rows match (a search's per-field tests have no statistics; the combined text
+   * its index is built on has). Defaults to `where`.
+   */
+  estimateWhere?: string[];
   /**
    * A scalar SQL expression (over the filter's $1..$n) giving the exact number of matches from counters
    * the writes keep (migration 002), when one covers the filter: the total is then exact at any size and
@@ -112,90 +129,170 @@ interface Shape {
   matches: string;
   /** The page is taken from the matches when they are few (a filter not served by the sort's index). */
   gated: boolean;
-  /** The matches are read once into `m` (finding one means reading its row). */
-  fromMatches: boolean;
+  /**
+   * A filter no counter covers: the statement first asks the planner how many rows match (`e`), and
+   * either walks the sort index to the page (`w`, many matches: the total is then the estimate) or
+   * collects the matches through the filter's index (`m`, few: counted exactly).
+   */
+  decided: boolean;
 }
 
 function shapeOf(q: PageQuery): Shape {
   const conditions = q.matchIndex === undefined ? q.where : [q.matchIndex, ...q.where];
   const filtered = conditions.length > 0;
   const gated = filtered && q.filter !== 'ordered';
-  return { q, conditions, matches: `FROM ${q.table} ${filtered ? `WHERE ${conditions.join(' AND ')}` : ''}`, gated, fromMatches: gated && q.filter === 'read' };
+  return { q, conditions, matches: `FROM ${q.table} ${filtered ? `WHERE ${conditions.join(' AND ')}` : ''}`, gated, decided: filtered && q.counted === undefined };
 }
 
-/** t: the total (per count mode), whether it is an estimate, and n, the matches counted up to one past the cap. */
-function countSql({ q, matches, gated, fromMatches }: Shape, params: Params): string {
-  if (q.counted !== undefined) {
-    // Exact from the counters: the total (unless count=none), and n for a gated page's choice.
-    if (q.count === 'none' && !gated) return 'SELECT NULL::bigint AS total, false AS estimated, NULL::bigint AS n';
-    return `SELECT ${q.count === 'none' ? 'NULL::bigint' : 'c.matches'} AS total, false AS estimated, ${gated ? 'c.matches' : 'NULL::bigint'} AS n FROM (SELECT (${q.counted})::bigint AS matches) c`;
-  }
-  const capped = fromMatches ? 'SELECT count(*) AS n FROM m' : `SELECT count(*) AS n FROM (SELECT 1 ${matches} LIMIT ${COUNT_CAP + 1}) capped`;
-  if (q.count === 'estimated') {
-    return `SELECT CASE WHEN n > ${COUNT_CAP} THEN greatest(${params.estimateOf(matches)}, n) ELSE n END AS total, n > ${COUNT_CAP} AS estimated, n FROM (${capped}) c`;
-  }
-  if (q.count === 'exact') {
-    return gated
-      ? `SELECT CASE WHEN n > ${COUNT_CAP} THEN (SELECT count(*) ${matches}) ELSE n END AS total, false AS estimated, n FROM (${capped}) c`
-      : `SELECT count(*) AS total, false AS estimated, NULL::bigint AS n ${matches}`;
-  }
-  return gated ? `SELECT NULL::bigint AS total, false AS estimated, n FROM (${capped}) c` : 'SELECT NULL::bigint AS total, false AS estimated, NULL::bigint AS n';
+/** The statement's helpers, each bound once: rows the page needs (offset + limit + 1), limit + 1, offset, the cursor. */
+interface Bound {
+  need: string;
+  limit: string;
+  offset: string;
+  /** The keyset condition on (key expression, id expression), or undefined without a cursor. */
+  seek: (k: string, id: string) => string | undefined;
+  orderBy: (k: string, id: string) => string;
 }
 
-/** p: the page's rows (one more than the limit), by walking the sort index or, when the matches are few, from them. */
-function pageSql({ q, conditions, gated, fromMatches }: Shape, params: Params): string {
-  const { key, keyText, keyType, descending } = q.sort;
+function bindPaging(q: PageQuery, params: Params): Bound {
+  const { key, keyType, descending } = q.sort;
   const byId = key === 'id';
   const dir = descending ? 'DESC' : 'ASC';
   const cmp = descending ? '<' : '>';
   const after = q.after ? { key: byId ? '' : params.bind(q.after.key), id: params.bind(q.after.id) } : undefined;
   const limit = params.bind(q.limit + 1); // one more row says whether a next page exists
   const offset = params.bind(q.offset);
-  const seek = (k: string, id: string) =>
-    after ? (byId ? `${id} ${cmp} ${after.id}::bigint` : `(${k}, ${id}) ${cmp} (${after.key}::${keyType}, ${after.id}::bigint)`) : undefined;
-  const orderBy = (k: string, id: string) => `ORDER BY ${k} ${dir}${byId ? '' : `, ${id} ${dir}`}`;
-  const select = `SELECT ${q.columns}, ${keyText} AS page_key FROM ${q.table}`;
-  const walk = (gate?: string) => `${select} ${whereOf([...q.where, gate, seek(key, 'id')])} ${orderBy(key, 'id')} LIMIT ${limit} OFFSET ${offset}`;
-  if (!gated) return walk();
-  const few = fromMatches
-    ? `${select} JOIN (SELECT id AS m_id, k FROM m ${whereOf([seek('k', 'id')])} ${orderBy('k', 'id')} LIMIT ${limit} OFFSET ${offset}) few
-      ON id = few.m_id WHERE t.n <= ${COUNT_CAP} ${orderBy('few.k', 'id')}`
-    : `${select} ${whereOf([...conditions, `t.n <= ${COUNT_CAP}`, seek(UNINDEXED[keyType](key), '(id + 0)')])} ${orderBy(UNINDEXED[keyType](key), '(id + 0)')} LIMIT ${limit} OFFSET ${offset}`;
-  return `(${walk(`t.n > ${COUNT_CAP}`)}) UNION ALL (${few})`;
+  let need: string | undefined;
+  return {
+    // Bound when first used: only a decided filter needs it, and every $n in the text must be bound.
+    get need() {
+      return (need ??= params.bind(q.offset + q.limit + 1));
+    },
+    limit,
+    offset,
+    seek: (k, id) => (after ? (byId ? `${id} ${cmp} ${after.id}::bigint` : `(${k}, ${id}) ${cmp} (${after.key}::${keyType}, ${after.id}::bigint)`) : undefined),
+    orderBy: (k, id) => `ORDER BY ${k} ${dir}${byId ? '' : `, ${id} ${dir}`}`,
+  };
 }
 
 /**
- * m: the first matches, up to one past the cap, read once for the count and (when few) the page.
- * Through the index, unless the planner expects so many candidates that reading rows until the cap is
- * reached costs less: that reads about (cap × rows / estimate) rows, the index about `estimate`
- * entries, about four of which cost what reading a row does. Decided per request (the plan is
- * generic), from the estimate for this q (EXPLAIN: nothing is read).
+ * The CTEs of a decided filter:
+ * - e: the planner's estimate of the matches (EXPLAIN: nothing is read), and whether to walk: more than
+ *   max(EXACT_MIN, √(need × table rows)) expected.
+ * - w: the walk — the sort index from the page's start, each row tested, until `need` rows matched,
+ *   reading at most 4 × the rows the estimate says it needs (at least 16 × need): a walk that comes
+ *   back short (the estimate was too high) leaves the page to the matches.
+ * A filter its own index serves in order (`ordered`: the history's, status with city in the default
+ * order) has no w: its page walks that index, which passes over no other row; it is counted in that
+ * index up to EXACT_MIN, and estimated beyond.
+ * - m: the first COUNT_CAP + 1 matches through the filter's index, only when the walk did not fill
+ *   the page: counted exactly, and the page sorted from them when they are all.
  */
-function matchesSql({ q, conditions }: Shape, params: Params): string {
-  const first = (tests: string[]) => `SELECT id, ${q.sort.key} AS k FROM ${q.table} ${whereOf(tests)} LIMIT ${COUNT_CAP + 1}`;
-  if (q.matchIndex === undefined) return `m AS MATERIALIZED (${first(conditions)})`;
-  const candidates = params.estimateOf(`FROM ${q.table} WHERE ${q.matchIndex}`);
-  const scan = `SELECT ${candidates}::float8 ^ 2 > ${4 * (COUNT_CAP + 1)} * greatest(reltuples, 0) AS scan FROM pg_class WHERE oid = '${q.table}'::regclass`;
-  return `s AS MATERIALIZED (${scan}), m AS MATERIALIZED ((${first([...conditions, 'NOT (SELECT scan FROM s)'])})
-      UNION ALL (${first([...q.where, '(SELECT scan FROM s)'])}))`;
+function decidedSql({ q, conditions }: Shape, params: Params, b: Bound): string {
+  const estimate = params.estimateOf(`FROM ${q.table} ${whereOf(q.estimateWhere ?? q.where)}`);
+  const { key } = q.sort;
+  if (q.filter === 'ordered') {
+    // The page walks the filter's own index, which passes over no row that does not match. The count
+    // reads that index too (no row): up to EXACT_MIN + 1 entries, and only beyond asks for the estimate
+    // (which costs a plan: a record's history of a few entries must not pay it).
+    return `WITH e AS MATERIALIZED (SELECT ${estimate}::float8 AS est) `;
+  }
+  const e = `e AS MATERIALIZED (SELECT x.est, x.est > greatest(${EXACT_MIN}, sqrt(${b.need}::float8 * x.n)) AS walk,
+      least(x.n + 1, greatest(16 * ${b.need}::float8, 4 * ${b.need}::float8 * x.n / greatest(x.est, 1)))::bigint AS budget
+      FROM (SELECT ${estimate}::float8 AS est, greatest(reltuples, 0)::float8 AS n FROM pg_class WHERE oid = '${q.table}'::regclass) x)`;
+  const walk = `SELECT id, k FROM (SELECT id, ${key} AS k, (${q.where.join(' AND ')}) AS hit FROM ${q.table} ${whereOf(['(SELECT walk FROM e)', b.seek(key, 'id')])}
+          ${b.orderBy(key, 'id')} LIMIT (SELECT budget FROM e)) r WHERE hit LIMIT ${b.need}`;
+  // Unless the walk filled the page: every match (few were expected), or, when a walk was chosen and
+  // came back short, the matches past the cursor (a common filter whose matches are elsewhere in the order).
+  const seek = b.seek(key, 'id');
+  const m = `SELECT id, ${key} AS k FROM ${q.table} ${whereOf([
+    ...conditions,
+    `(SELECT count(*) FROM w) < ${b.need}`,
+    seek === undefined ? undefined : `(NOT (SELECT walk FROM e) OR ${seek})`,
+  ])} LIMIT ${COUNT_CAP + 1}`;
+  return `WITH ${e}, w AS MATERIALIZED (${walk}), m AS MATERIALIZED (${m}) `;
+}
+
+/** t: the total (per count mode), whether it is an estimate, n (matches counted, up to one past the cap) and whether the walk filled the page. */
+function countSql({ q, matches, gated, decided }: Shape, params: Params, b: Bound): string {
+  if (decided && q.filter === 'ordered') {
+    if (q.count === 'none') return 'SELECT NULL::bigint AS total, false AS estimated, NULL::bigint AS n';
+    // Up to FEW + 1 entries first (a record's history: no plan to pay for); beyond, the estimate decides
+    // whether counting on (up to the cap) is cheap.
+    const upTo = (cap: number) => `(SELECT count(*) FROM (SELECT 1 ${matches} LIMIT ${cap + 1}) capped)`;
+    const beyond =
+      q.count === 'exact'
+        ? `(SELECT count(*) ${matches})`
+        : `CASE WHEN est <= ${EXACT_MIN} THEN (SELECT CASE WHEN n > ${COUNT_CAP} THEN greatest(est, n)::bigint ELSE n END FROM (SELECT ${upTo(COUNT_CAP)} AS n) c2) ELSE greatest(est, few)::bigint END`;
+    const estimated = q.count === 'estimated' ? `few > ${FEW} AND (est > ${EXACT_MIN} OR ${upTo(COUNT_CAP)} > ${COUNT_CAP})` : 'false';
+    return `SELECT CASE WHEN few <= ${FEW} THEN few ELSE ${beyond} END AS total, ${estimated} AS estimated, few AS n
+      FROM (SELECT ${upTo(FEW)} AS few, (SELECT est FROM e) AS est OFFSET 0) c`; // OFFSET 0: counted once, not once per use
+  }
+  if (decided) {
+    // m holds every match when n ≤ cap, unless a walk was chosen and a cursor narrowed m to the matches past it.
+    const complete = `NOT walked AND n <= ${COUNT_CAP}${q.after ? ' AND NOT chosen' : ''}`;
+    const total =
+      q.count === 'none'
+        ? 'NULL::bigint'
+        : q.count === 'exact'
+          ? `CASE WHEN ${complete} THEN n ELSE (SELECT count(*) ${matches}) END`
+          : `CASE WHEN ${complete} THEN n ELSE greatest(est, ${b.offset} + wn, n)::bigint END`;
+    const estimated = q.count === 'estimated' ? `NOT (${complete})` : 'false';
+    return `SELECT ${total} AS total, ${estimated} AS estimated, n, walked
+      FROM (SELECT (SELECT count(*) FROM w) >= ${b.need} AS walked, (SELECT walk FROM e) AS chosen, (SELECT count(*) FROM w) AS wn, (SELECT count(*) FROM m) AS n, (SELECT est FROM e) AS est OFFSET 0) c`;
+  }
+  if (q.counted !== undefined) {
+    // Exact from the counters: the total (unless count=none), and n for a gated page's choice.
+    if (q.count === 'none' && !gated) return 'SELECT NULL::bigint AS total, false AS estimated, NULL::bigint AS n';
+    return `SELECT ${q.count === 'none' ? 'NULL::bigint' : 'c.matches'} AS total, false AS estimated, ${gated ? 'c.matches' : 'NULL::bigint'} AS n FROM (SELECT (${q.counted})::bigint AS matches) c`;
+  }
+  // No filter and no counter: counted up to the cap, the table's estimate beyond.
+  if (q.count === 'none') return 'SELECT NULL::bigint AS total, false AS estimated, NULL::bigint AS n';
+  if (q.count === 'exact') return `SELECT count(*) AS total, false AS estimated, NULL::bigint AS n ${matches}`;
+  return `SELECT CASE WHEN n > ${COUNT_CAP} THEN greatest(${params.estimateOf(matches)}, n) ELSE n END AS total, n > ${COUNT_CAP} AS estimated, n
+    FROM (SELECT count(*) AS n FROM (SELECT 1 ${matches} LIMIT ${COUNT_CAP + 1}) capped) c`;
+}
+
+/** p: the page's rows (one more than the limit). */
+function pageSql({ q, conditions, gated, decided }: Shape, b: Bound): string {
+  const { key, keyText, keyType } = q.sort;
+  const select = `SELECT ${q.columns}, ${keyText} AS page_key FROM ${q.table}`;
+  const walk = (gate?: string) => `${select} ${whereOf([...q.where, gate, b.seek(key, 'id')])} ${b.orderBy(key, 'id')} LIMIT ${b.limit} OFFSET ${b.offset}`;
+  const from = (cte: string, gate: string, seek: boolean) =>
+    `${select} JOIN (SELECT id AS m_id, k FROM ${cte} ${whereOf([seek ? b.seek('k', 'id') : undefined])} ${b.orderBy('k', 'id')} LIMIT ${b.limit} OFFSET ${b.offset}) few
+      ON id = few.m_id WHERE ${gate} ${b.orderBy('few.k', 'id')}`;
+  if (decided) {
+    // The walk's rows (already past the cursor); else the matches when they are all (and the filter is
+    // not served in order); else a walk of the sort index to the page, however far.
+    if (!gated) return walk();
+    return [`(${from('w', 't.walked', false)})`, `(${from('m', `NOT t.walked AND t.n <= ${COUNT_CAP}`, true)})`, `(${walk(`NOT t.walked AND t.n > ${COUNT_CAP}`)})`].join(' UNION ALL ');
+  }
+  if (!gated) return walk();
+  // Counters give n: the page walks the sort index while more than the cap match, else sorts the matches found through the filter's index.
+  const few = `${select} ${whereOf([...conditions, `t.n <= ${COUNT_CAP}`, b.seek(UNINDEXED[keyType](key), '(id + 0)')])} ${b.orderBy(UNINDEXED[keyType](key), '(id + 0)')} LIMIT ${b.limit} OFFSET ${b.offset}`;
+  return `(${walk(`t.n > ${COUNT_CAP}`)}) UNION ALL (${few})`;
 }
 
 /**
  * The SQL of one page and its total, in one statement (one round trip): exported for the EXPLAIN and
  * golden tests.
  *
- * The matches are counted up to the cap (`n`). While more match, the page walks the sort index from
- * its start (a keyset page seeks straight to it, however deep), and past the cap the total is the
- * planner's estimate (EXPLAIN: nothing is read). When the count shows the cap or fewer, the page is
- * taken from those matches, found through the filter's index, and sorted: a rare filter never walks
- * the whole sort index looking for rows that are not there. Only the branch that applies runs.
+ * No filter, or one the counters cover: the total from the counters, the page by walking the sort index
+ * (or, for a few matches the sort's index does not serve, from the filter's index, sorted). Any other
+ * filter is decided per request from the planner's estimate for these values (decidedSql): many matches
+ * — the page walks the sort index and stops when it is full, the total is the estimate; few — they are
+ * collected through the filter's index, counted, and the page sorted from them. Never a bitmap of every
+ * match of a common filter; a keyset page seeks straight to its start, however deep. Only the branch
+ * that applies runs.
  */
 export function buildPageQuery(q: PageQuery): { name: string; text: string; params: unknown[] } {
   const shape = shapeOf(q);
   const params = new Params(q.filterParams);
-  const counted = countSql(shape, params);
-  const pages = pageSql(shape, params);
-  const text = `${shape.fromMatches ? `WITH ${matchesSql(shape, params)} ` : ''}SELECT t.total AS page_total, t.estimated AS page_estimated, p.*
+  const b = bindPaging(q, params);
+  const ctes = shape.decided ? decidedSql(shape, params, b) : '';
+  const counted = countSql(shape, params, b);
+  const pages = pageSql(shape, b);
+  const text = `${ctes}SELECT t.total AS page_total, t.estimated AS page_estimated, p.*
     FROM (${counted}) t
     LEFT JOIN LATERAL (${pages}) p ON TRUE`;
   return { name: `${q.name}_${q.count}${q.after ? '_after' : ''}`, text, params: params.values };
