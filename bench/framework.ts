@@ -7,6 +7,10 @@
 // --tls: every server talks to PostgreSQL over TLS (sslmode=require: DATABASE_URL must have TLS on).
 // --prepared: the ceilings send the by-id read as a named prepared statement, as the API does (by
 // default they send their SQL unnamed, planned on every call: a saving of the server's that the API has).
+// A third ceiling, the simple app (bench/lib/ceiling-server.ts `simple`), is what a user compares with:
+// minimal Express 5 + pg.Pool with its own plain SQL (by id; a list page ordered by id with no total).
+// By id and the first list screen are also held to it (by id ≥ 0.85×, p99 ≤ 1.3×; the list page with
+// its total ≥ 0.7× the simple page without one, p99 ≤ 1.5×).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +43,12 @@ const CUSTOMERS = Math.max(100, Number(values.customers));
 const TARGET = { ofExpress: 0.85, p99: 1.5 };
 const GENERATOR = WRK && values.autocannon !== true ? 'wrk' : 'autocannon';
 
+/** Against the simple app: the least req/s ratio and the most p99 ratio. */
+const SIMPLE_TARGETS: Record<string, { ratio: number; p99: number }> = {
+  'GET /api/customers/:id': { ratio: 0.85, p99: 1.3 },
+  'GET /api/customers?limit=20': { ratio: 0.7, p99: 1.5 },
+};
+
 const ALL_ENDPOINTS: { name: string; read: boolean; method: 'GET' | 'POST'; path: string | (() => string); luaPath?: string; body?: string }[] = [
   {
     name: 'GET /api/customers/:id',
@@ -55,7 +65,7 @@ const ALL_ENDPOINTS: { name: string; read: boolean; method: 'GET' | 'POST'; path
 ];
 const ENDPOINTS = ALL_ENDPOINTS.filter((e) => e.name.includes(String(values.only)));
 
-type Target = 'api' | 'express' | 'bare';
+type Target = 'api' | 'express' | 'bare' | 'simple';
 
 /** The framework benchmark (npm run bench -- --framework). */
 export async function runFramework(): Promise<void> {
@@ -67,14 +77,16 @@ export async function runFramework(): Promise<void> {
   const headers = { authorization: `Bearer ${await login(api.base, BENCH_ADMIN.email, BENCH_ADMIN.password)}` };
   const express = await startCeiling(dbUrl, 'express', values.prepared === true);
   const bare = await startCeiling(dbUrl, 'bare', values.prepared === true);
-  const bases: Record<Target, string> = { api: api.base, express: express.url, bare: bare.url };
+  const simple = await startCeiling(dbUrl, 'simple');
+  const bases: Record<Target, string> = { api: api.base, express: express.url, bare: bare.url, simple: simple.url };
+  const targetsOf = (e: (typeof ENDPOINTS)[number], order: Target[]): Target[] => (e.name in SIMPLE_TARGETS ? [...order, 'simple'] : order);
   const load = (target: Target, e: (typeof ENDPOINTS)[number], seconds = SECONDS) => {
     const o = { url: bases[target], method: e.method, path: e.path, body: e.body, headers, connections: CONNECTIONS, seconds };
     return GENERATOR === 'wrk' ? runWrk({ ...o, luaPath: e.luaPath }) : runLoad(o);
   };
   process.stdout.write(`load generator: ${GENERATOR}${GENERATOR === 'autocannon' && !WRK ? ' (wrk not installed: apt-get install wrk)' : ''}; PostgreSQL over ${values.tls ? 'TLS' : 'the URL as given'}${values.prepared ? '; the ceilings prepare the by-id read' : ''}\n`);
 
-  for (const e of ENDPOINTS) for (const t of ['api', 'express', 'bare'] as const) await load(t, e, 2); // warm-up: JIT, prepared statements, caches
+  for (const e of ENDPOINTS) for (const t of targetsOf(e, ['api', 'express', 'bare'])) await load(t, e, 2); // warm-up: JIT, prepared statements, caches
   const runs = new Map<string, Record<Target, LoadResult[]>>();
   const orders: Target[][] = [
     ['api', 'express', 'bare'],
@@ -83,8 +95,11 @@ export async function runFramework(): Promise<void> {
   ];
   for (let round = 0; round < ROUNDS; round += 1) {
     for (const e of ENDPOINTS) {
-      const entry = runs.get(e.name) ?? { api: [], express: [], bare: [] };
-      for (const t of orders[round % orders.length]!) entry[t].push(await load(t, e));
+      const entry = runs.get(e.name) ?? { api: [], express: [], bare: [], simple: [] };
+      // The simple app takes its turn at a different place in each round too.
+      const order = orders[round % orders.length]!;
+      const withSimple = e.name in SIMPLE_TARGETS ? [...order.slice(0, round % 3), 'simple' as const, ...order.slice(round % 3)] : order;
+      for (const t of withSimple) entry[t].push(await load(t, e));
       runs.set(e.name, entry);
     }
     process.stdout.write(`round ${round + 1}/${ROUNDS} done\n`);
@@ -122,15 +137,36 @@ export async function runFramework(): Promise<void> {
     );
   }
   lines.push('', `Target (reads): ≥ ${TARGET.ofExpress}× the minimal Express app's req/s with p99 ≤ ${TARGET.p99}× its p99, no errors. The API serves the dashboard from its DASHBOARD_MAX_AGE_S cache; the ceilings run its SQL every time.`);
+  lines.push(
+    '',
+    '| against the simple app (its own plain SQL, unnamed; the list page ordered by id, no total) | API req/s (p99) | simple app req/s (p99) | API / simple (rounds) | p99 API / simple | target |',
+    '|---|---:|---:|---:|---:|---|',
+  );
+  const simpleRows = [];
+  for (const e of ENDPOINTS.filter((x) => x.name in SIMPLE_TARGETS)) {
+    const r = runs.get(e.name)!;
+    const target = SIMPLE_TARGETS[e.name]!;
+    const rpsRounds = r.api.map((run, i) => run.rps / Math.max(1e-9, r.simple[i]!.rps));
+    const ratio = median(rpsRounds);
+    const p99 = median(r.api.map((run, i) => run.p99 / Math.max(1e-9, r.simple[i]!.p99)));
+    const s = { rps: median(r.simple.map((x) => x.rps)), p99: median(r.simple.map((x) => x.p99)) };
+    const a = { rps: median(r.api.map((x) => x.rps)), p99: median(r.api.map((x) => x.p99)) };
+    const met = ratio >= target.ratio && p99 <= target.p99;
+    simpleRows.push({ endpoint: e.name, ratio, rpsRounds, p99, met });
+    lines.push(
+      `| ${e.name} | ${fmt(a.rps)} (${a.p99} ms) | ${fmt(s.rps)} (${s.p99} ms) | ${ratio.toFixed(2)}× (${Math.min(...rpsRounds).toFixed(2)}–${Math.max(...rpsRounds).toFixed(2)}) | ${p99.toFixed(2)}× | ≥ ${target.ratio}×, p99 ≤ ${target.p99}×: ${met ? 'met' : 'missed'} |`,
+    );
+  }
   const report = lines.join('\n');
   const stamp = startedAt.replace(/[:.]/g, '-');
   const dir = join(__dirname, 'results');
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, `framework-${stamp}.json`), JSON.stringify({ startedAt, settings: { SECONDS, ROUNDS, CONNECTIONS, CUSTOMERS, generator: GENERATOR, tls: values.tls, prepared: values.prepared }, rows }, null, 2));
+  await writeFile(join(dir, `framework-${stamp}.json`), JSON.stringify({ startedAt, settings: { SECONDS, ROUNDS, CONNECTIONS, CUSTOMERS, generator: GENERATOR, tls: values.tls, prepared: values.prepared }, rows, simple: simpleRows }, null, 2));
   await writeFile(join(dir, `framework-${stamp}.md`), `${report}\n`);
   process.stdout.write(`\n${report}\n\nresults: bench/results/framework-${stamp}.{json,md}\n`);
   express.stop();
   bare.stop();
+  simple.stop();
   await api.stop();
   await db.close();
 }

@@ -3,6 +3,9 @@
 // `bare`: node:http with a hand-written router; `express`: a minimal Express 5 app (express.json() and
 // the routes: no auth, validation, logging, metrics or security headers). Both use pg.Pool(max 10) and
 // send the SQL unnamed, or the by-id SQL as a named prepared statement with `prepared`.
+// `simple`: the app a user would write to compare with — the same minimal Express 5 + pg.Pool, but its
+// own plain SQL, unnamed: `SELECT * FROM customers WHERE id = $1`, and a list page `… ORDER BY id LIMIT
+// $1 OFFSET $2` with no total (whatever the query string asks).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import express from 'express';
 import pg from 'pg';
@@ -98,6 +101,25 @@ function expressServer() {
   return createServer(app);
 }
 
-const server = mode === 'express' ? expressServer() : bareServer();
+function simpleServer() {
+  const app = express();
+  app.use(express.json());
+  app.get('/api/customers/:id', (req, res) => {
+    pool.query('SELECT * FROM customers WHERE id = $1', [Number(req.params.id)]).then(
+      ({ rows }) => (rows[0] ? res.json(rows[0]) : res.status(404).json(null)),
+      () => res.status(503).json(null),
+    );
+  });
+  app.get('/api/customers', (req, res) => {
+    const limit = Number(req.query.limit ?? 20);
+    pool.query('SELECT * FROM customers ORDER BY id LIMIT $1 OFFSET $2', [limit, 0]).then(
+      ({ rows }) => res.json({ data: rows }),
+      () => res.status(503).json(null),
+    );
+  });
+  return createServer(app);
+}
+
+const server = mode === 'express' ? expressServer() : mode === 'simple' ? simpleServer() : bareServer();
 server.listen(Number(port), '127.0.0.1', () => process.stdout.write('listening\n'));
 process.on('SIGTERM', () => server.close(() => void pool.end().then(() => process.exit(0))));

@@ -8,7 +8,7 @@ export interface Ceiling {
 }
 
 /** Starts bench/lib/ceiling-server.ts (the API's SQL without the API) as its own process. */
-export async function startCeiling(databaseUrl: string, mode: 'bare' | 'express', prepared = false): Promise<Ceiling> {
+export async function startCeiling(databaseUrl: string, mode: 'bare' | 'express' | 'simple', prepared = false): Promise<Ceiling> {
   const port = await freePort();
   const args = ['-r', 'ts-node/register/transpile-only', join(__dirname, 'ceiling-server.ts'), String(port), databaseUrl, mode, prepared ? 'prepared' : 'unnamed'];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });

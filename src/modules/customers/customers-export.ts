@@ -20,8 +20,13 @@ export const EXPORT_COLUMNS = ['id', 'name', 'email', 'phone', 'company', 'city'
 /** The free-text columns, which a spreadsheet could take for a formula. */
 const TEXT_COLUMNS = new Set(['name', 'email', 'phone', 'company', 'city', 'notes']);
 
-/** A timestamp as the API's JSON writes it (Date.prototype.toISOString: UTC, milliseconds). */
-const isoOf = (column: string): string => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+/**
+ * Timestamps are written by PostgreSQL's own output function, in UTC (the statement's TimeZone): ISO
+ * 8601 with microseconds — `2026-12-05 02:43:26.443591+00` in CSV, `2026-12-05T02:43:26.443591+00:00`
+ * in NDJSON (row_to_json). The API's JSON form (toISOString, milliseconds) through to_char made the
+ * whole export 1.45× slower than the raw dump (docs/api.md, "Export and import").
+ */
+const EXPORT_SETTINGS = { timezone: 'UTC', datestyle: 'ISO, YMD' };
 
 /**
  * OWASP's CSV-injection advice: a cell starting with =, +, -, @, tab or CR is written with a `'` first,
@@ -29,13 +34,16 @@ const isoOf = (column: string): string => `to_char(${column} AT TIME ZONE 'UTC',
  * exactly one off and every value comes back as it was.
  */
 export const FORMULA_STARTS = ['=', '+', '-', '@', '\t', '\r', "'"];
-/** FORMULA_STARTS as SQL literals (a control character as chr(n)). */
-const FORMULA_STARTS_SQL = FORMULA_STARTS.map((c) => (c < ' ' ? `chr(${c.charCodeAt(0)})` : `'${c.replace(/'/g, "''")}'`)).join(', ');
-const defusedOf = (column: string): string => `CASE WHEN left(${column}, 1) IN (${FORMULA_STARTS_SQL}) THEN '''' || ${column} ELSE ${column} END`;
+/**
+ * FORMULA_STARTS as code points: the test is `ascii(cell) IN (…)`, integer comparisons on the first
+ * character. `left(cell, 1) IN ('=', …)` built a text per cell and compared it seven times under the
+ * collation: it made a million-row CSV 1.8× slower than the plain dump, ascii() about 1.1×.
+ */
+const FORMULA_CODES = FORMULA_STARTS.map((c) => c.codePointAt(0)!).join(', ');
+const defusedOf = (column: string): string => `CASE WHEN ascii(${column}) IN (${FORMULA_CODES}) THEN '''' || ${column} ELSE ${column} END`;
 
 function selectList(format: ExportCustomersQuery['format']): string {
   return EXPORT_COLUMNS.map((c) => {
-    if (c === 'created_at' || c === 'updated_at') return `${isoOf(c)} AS ${c}`;
     if (format === 'csv' && TEXT_COLUMNS.has(c)) return `${defusedOf(c)} AS ${c}`;
     return c;
   }).join(', ');
@@ -65,7 +73,7 @@ export function exportStatement(query: ExportCustomersQuery): { text: string; pa
         // raw (it escapes control characters), each line is the object exactly as row_to_json wrote it.
         `COPY (SELECT row_to_json(c) FROM (${select}) c) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')`;
   const walk = page.where.length === 0 || page.filter === 'ordered';
-  return { text, params: page.filterParams, settings: walk ? { enable_sort: 'off' } : {} };
+  return { text, params: page.filterParams, settings: walk ? { ...EXPORT_SETTINGS, enable_sort: 'off' } : EXPORT_SETTINGS };
 }
 
 const LF = 0x0a;

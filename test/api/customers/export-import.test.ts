@@ -99,7 +99,10 @@ describe('GET /api/customers/export', () => {
     expect(first.notes).toBe('line one\nline two\r\nİıŞşĞğÇçÖöÜü 🚀');
     const second = records.find((r) => r.name === "'-minus")!;
     expect([second.phone, second.company, second.notes]).toEqual(["'@at", "''quoted", "'\ttab first"]);
-    expect(first.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    // PostgreSQL's ISO 8601 in UTC, to the microsecond: the same instant as the API's JSON.
+    expect(first.created_at).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?\+00$/);
+    const [row] = await executeQuery<{ created_at: Date }>('SELECT created_at FROM customers WHERE id = $1', [first.id]);
+    expect(new Date(`${first.created_at!.replace(' ', 'T')}:00`).getTime()).toBe(row!.created_at.getTime());
   });
 
   test('bom=true starts the file with a UTF-8 byte order mark', async () => {
@@ -113,7 +116,7 @@ describe('GET /api/customers/export', () => {
     expect([...(res.body as Buffer).subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
   });
 
-  test('NDJSON: one customer per line, exactly as GET /api/customers/:id answers it; the filters apply', async () => {
+  test('NDJSON: one customer per line, as GET /api/customers/:id answers it (timestamps to the microsecond, in UTC); the filters apply', async () => {
     const city = `Ndjson ${unique()}`;
     const created = await seed(city, AWKWARD);
     await createCustomer({ name: 'Elsewhere', city: `${city} other` });
@@ -128,7 +131,14 @@ describe('GET /api/customers/export', () => {
     expect(lines).toHaveLength(created.length);
     for (const [i, c] of [...created].sort((a, b) => a.id - b.id).entries()) {
       const one = await api().get(`/api/customers/${c.id}`).set('Authorization', user.auth);
-      expect(lines[i]).toBe(JSON.stringify(one.body));
+      const line = JSON.parse(lines[i]!) as Record<string, unknown>;
+      // The same fields in the same order; the timestamps the same instants, written with microseconds.
+      expect(Object.keys(line)).toEqual(Object.keys(one.body as object));
+      for (const at of ['created_at', 'updated_at']) {
+        expect(line[at]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?\+00:00$/);
+        expect(new Date(line[at] as string).toISOString()).toBe((one.body as Record<string, string>)[at]);
+      }
+      expect({ ...line, created_at: null, updated_at: null }).toEqual({ ...(one.body as object), created_at: null, updated_at: null });
     }
     // The default order, newest first, is the table's created_at (not its text in the file).
     await executeQuery("UPDATE customers SET created_at = created_at + make_interval(days => id::int % 7) WHERE city = $1", [city]);
