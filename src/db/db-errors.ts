@@ -117,8 +117,8 @@ export function toTypedDbError(err: unknown): unknown {
 
 /**
  * PgBouncer refuses start-up parameters it does not know (unless `ignore_startup_parameters` lists them);
- * a server older than PostgreSQL 12 does not know plan_cache_mode.
+ * a server older than PostgreSQL 12 does not know plan_cache_mode (nor one older than 11 jit).
  */
 export const isStartupParameterRefused = (err: unknown): boolean =>
-  err instanceof Error && (/unsupported startup parameter/i.test(err.message) || /unrecognized configuration parameter "plan_cache_mode"/.test(err.message));
+  err instanceof Error && (/unsupported startup parameter/i.test(err.message) || /unrecognized configuration parameter "(plan_cache_mode|jit)"/.test(err.message));
 

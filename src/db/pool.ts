@@ -62,7 +62,7 @@ async function acquire(st: PoolState, retried: { params?: boolean } = {}): Promi
     if (!retried.params && isStartupParameterRefused(err)) {
       if (!st.noStartupSettings) getLogger().warn(
         { reason: (err as Error).message },
-        'the database (a pooler such as PgBouncer) refuses statement_timeout, idle_in_transaction_session_timeout and plan_cache_mode as start-up parameters: ' +
+        'the database (a pooler such as PgBouncer) refuses statement_timeout, idle_in_transaction_session_timeout, plan_cache_mode and jit as start-up parameters: ' +
           'connecting without them; they are written to the role for this database at start-up instead (docs/operations.md: Behind PgBouncer)',
       );
       st.noStartupSettings = true;

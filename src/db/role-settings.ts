@@ -6,8 +6,8 @@ import { executeQuery, executeQueryOne, executeWrite, withTransaction } from './
 const ROLE_SETTINGS_LOCK_KEY = 7_245_104_979;
 
 /**
- * The session settings the service runs with: DB_STATEMENT_TIMEOUT_MS, DB_IDLE_IN_TRANSACTION_TIMEOUT_MS
- * and DB_PLAN_CACHE_MODE (none when auto), as PostgreSQL writes them in pg_db_role_setting.
+ * The session settings the service runs with: DB_STATEMENT_TIMEOUT_MS, DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+ * DB_PLAN_CACHE_MODE (none when auto) and jit off, as PostgreSQL writes them in pg_db_role_setting.
  */
 function wantedSettings(): Record<string, string> {
   const { statementTimeoutMs, idleInTransactionTimeoutMs, planCacheMode } = getDbConfig();
@@ -15,6 +15,7 @@ function wantedSettings(): Record<string, string> {
     statement_timeout: `${statementTimeoutMs}ms`,
     idle_in_transaction_session_timeout: `${idleInTransactionTimeoutMs}ms`,
     ...(planCacheMode === 'auto' ? {} : { plan_cache_mode: planCacheMode }),
+    jit: 'off',
   };
 }
 

@@ -214,6 +214,15 @@ describe('limits', () => {
     expect(await settings()).toEqual({ plans: 'force_custom_plan', search_path: 'public,pg_catalog' });
   });
 
+  test('jit is off on every connection, before the options of DATABASE_URL (a user\'s -c jit=on wins)', async () => {
+    const jit = async () => (await executeQueryOne<{ jit: string }>("SELECT current_setting('jit') AS jit"))!.jit;
+    expect(await jit()).toBe('off');
+    const url = new URL(process.env.DATABASE_URL!);
+    url.searchParams.set('options', '-c jit=on');
+    await usePoolConfig({ DATABASE_URL: url.toString() });
+    expect(await jit()).toBe('on');
+  });
+
   test.each([
     ['force_generic_plan', { generic_plans: '7', custom_plans: '0' }],
     ['auto', { generic_plans: '2', custom_plans: '5' }],

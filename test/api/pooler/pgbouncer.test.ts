@@ -138,6 +138,7 @@ withPgBouncer()('timeouts behind PgBouncer in transaction mode', () => {
     try {
       await usePoolConfig({ DATABASE_URL: second.url, DB_STATEMENT_TIMEOUT_MS: '500' });
       expect(await executeQuery('SHOW plan_cache_mode')).toEqual([{ plan_cache_mode: 'force_generic_plan' }]);
+      expect(await executeQuery('SHOW jit')).toEqual([{ jit: 'off' }]);
       const started = Date.now();
       await expect(executeQuery('SELECT pg_sleep(3)')).rejects.toBeInstanceOf(QueryTimeoutError);
       // The server's 500 ms, not the client's backstop (500 ms + 2 s).
