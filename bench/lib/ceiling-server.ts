@@ -84,15 +84,17 @@ function bareServer() {
   });
 }
 
+/** An Express handler that answers what `work` gives, or 503 when the database failed. */
+const route = (work: (req: express.Request) => Promise<Answer>): express.RequestHandler => (req, res) => {
+  work(req).then(
+    (a) => res.status(a.status).json(a.body),
+    () => res.status(503).json(null),
+  );
+};
+
 function expressServer() {
   const app = express();
   app.use(express.json());
-  const route = (work: (req: express.Request) => Promise<Answer>): express.RequestHandler => (req, res) => {
-    work(req).then(
-      (a) => res.status(a.status).json(a.body),
-      () => res.status(503).json(null),
-    );
-  };
   app.get('/static', (_req, res) => res.json({}));
   app.get('/api/customers/:id', route((req) => byId(Number(req.params.id))));
   app.get('/api/customers', route((req) => list(new URL(req.url, 'http://x').searchParams)));
@@ -104,19 +106,17 @@ function expressServer() {
 function simpleServer() {
   const app = express();
   app.use(express.json());
-  app.get('/api/customers/:id', (req, res) => {
-    pool.query('SELECT * FROM customers WHERE id = $1', [Number(req.params.id)]).then(
-      ({ rows }) => (rows[0] ? res.json(rows[0]) : res.status(404).json(null)),
-      () => res.status(503).json(null),
-    );
-  });
-  app.get('/api/customers', (req, res) => {
-    const limit = Number(req.query.limit ?? 20);
-    pool.query('SELECT * FROM customers ORDER BY id LIMIT $1 OFFSET $2', [limit, 0]).then(
-      ({ rows }) => res.json({ data: rows }),
-      () => res.status(503).json(null),
-    );
-  });
+  app.get(
+    '/api/customers/:id',
+    route(async (req) => {
+      const { rows } = await pool.query('SELECT * FROM customers WHERE id = $1', [Number(req.params.id)]);
+      return rows[0] ? { status: 200, body: rows[0] } : { status: 404, body: null };
+    }),
+  );
+  app.get(
+    '/api/customers',
+    route(async (req) => ({ status: 200, body: { data: (await pool.query('SELECT * FROM customers ORDER BY id LIMIT $1 OFFSET $2', [Number(req.query.limit ?? 20), 0])).rows } })),
+  );
   return createServer(app);
 }
 

@@ -183,8 +183,7 @@ function bindPaging(q: PageQuery, params: Params): Bound {
  *   reading at most 4 × the rows the estimate says it needs (at least 16 × need): a walk that comes
  *   back short (the estimate was too high) leaves the page to the matches.
  * A filter its own index serves in order (`ordered`: the history's, status with city in the default
- * order) has no w: its page walks that index, which passes over no other row; it is counted in that
- * index up to EXACT_MIN, and estimated beyond.
+ * order) has only e: its page walks that index, which passes over no other row, and countSql counts it.
  * - m: the first COUNT_CAP + 1 matches through the filter's index, only when the walk did not fill
  *   the page: counted exactly, and the page sorted from them when they are all.
  */
@@ -193,7 +192,7 @@ function decidedSql({ q, conditions }: Shape, params: Params, b: Bound): string 
   const { key } = q.sort;
   if (q.filter === 'ordered') {
     // The page walks the filter's own index, which passes over no row that does not match. The count
-    // reads that index too (no row): up to EXACT_MIN + 1 entries, and only beyond asks for the estimate
+    // reads that index too (no row): up to FEW + 1 entries, and only beyond asks for the estimate
     // (which costs a plan: a record's history of a few entries must not pay it).
     return `WITH e AS MATERIALIZED (SELECT ${estimate}::float8 AS est) `;
   }
@@ -223,10 +222,14 @@ function countSql({ q, matches, gated, decided }: Shape, params: Params, b: Boun
     const beyond =
       q.count === 'exact'
         ? `(SELECT count(*) ${matches})`
-        : `CASE WHEN est <= ${EXACT_MIN} THEN (SELECT CASE WHEN n > ${COUNT_CAP} THEN greatest(est, n)::bigint ELSE n END FROM (SELECT ${upTo(COUNT_CAP)} AS n) c2) ELSE greatest(est, few)::bigint END`;
-    const estimated = q.count === 'estimated' ? `few > ${FEW} AND (est > ${EXACT_MIN} OR ${upTo(COUNT_CAP)} > ${COUNT_CAP})` : 'false';
-    return `SELECT CASE WHEN few <= ${FEW} THEN few ELSE ${beyond} END AS total, ${estimated} AS estimated, few AS n
-      FROM (SELECT ${upTo(FEW)} AS few, (SELECT est FROM e) AS est OFFSET 0) c`; // OFFSET 0: counted once, not once per use
+        : `CASE WHEN est <= ${EXACT_MIN} THEN (SELECT CASE WHEN n > ${COUNT_CAP} THEN greatest(est, n)::bigint ELSE n END FROM (SELECT ${upTo(COUNT_CAP)} AS n OFFSET 0) c2) ELSE greatest(est, few)::bigint END`;
+    // Estimated past FEW when the planner expects many, or when counting on passed the cap (then, and
+    // only then, the total is above it): read from the total, so that the count to the cap runs once.
+    const estimated = q.count === 'estimated' ? `few > ${FEW} AND (est > ${EXACT_MIN} OR total > ${COUNT_CAP})` : 'false';
+    // OFFSET 0 on each level: every subquery runs once, not once per use of its column.
+    return `SELECT total, ${estimated} AS estimated, few AS n
+      FROM (SELECT CASE WHEN few <= ${FEW} THEN few ELSE ${beyond} END AS total, few, est
+        FROM (SELECT ${upTo(FEW)} AS few, (SELECT est FROM e) AS est OFFSET 0) c OFFSET 0) c3`;
   }
   if (decided) {
     // m holds every match when n ≤ cap, unless a walk was chosen and a cursor narrowed m to the matches past it.

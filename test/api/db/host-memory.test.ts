@@ -58,6 +58,10 @@ const timed = async <T>(work: () => Promise<T>): Promise<{ ms: number; value: T 
   const value = await work();
   return { ms: Date.now() - started, value };
 };
+/** Waits (up to 4 s) until the pool's probe has found `key` back. */
+const untilUp = async (st: PoolState, key: string): Promise<void> => {
+  for (let i = 0; i < 40 && stateOf(st, key) !== 'up'; i += 1) await new Promise((r) => setTimeout(r, 100));
+};
 const portOfServer = (st: PoolState) => withClient(async (c) => (await c.query<{ ok: number }>('SELECT 1 AS ok')).rows[0]!.ok, st);
 
 describe('a pool remembers the hosts that refused or timed out', () => {
@@ -124,7 +128,7 @@ describe('a pool remembers the hosts that refused or timed out', () => {
 
       proxy.blackHole(false);
       // The probe runs within a recheck interval (plus its own connect) without any request.
-      for (let i = 0; i < 40 && stateOf(st, proxyKey) !== 'up'; i += 1) await new Promise((r) => setTimeout(r, 100));
+      await untilUp(st, proxyKey);
       expect(stateOf(st, proxyKey)).toBe('up');
       expect(warnings(new RegExp(`host ${proxyKey} is back`))).toHaveLength(1);
       // The URL's first host again (DB_POOL_MAX_USES=1: every use opens a new connection).
@@ -191,7 +195,7 @@ describe('a pool remembers the hosts that refused or timed out', () => {
       await expect(portOfServer(st)).rejects.toThrow();
       expect(stateOf(st, proxyKey)).toBe('down');
       proxy.blackHole(false);
-      for (let i = 0; i < 40 && stateOf(st, proxyKey) !== 'up'; i += 1) await new Promise((r) => setTimeout(r, 100));
+      await untilUp(st, proxyKey);
       expect(stateOf(st, proxyKey)).toBe('up');
       expect(st.pool.totalCount).toBe(0);
     } finally {
