@@ -4,6 +4,9 @@ const transform: Config['transform'] = {
   '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/test/tsconfig.json', diagnostics: false }],
 };
 
+// The generated helpers package (npm run pack:helpers) repeats the root package's name.
+const modulePathIgnorePatterns = ['<rootDir>/dist/helpers-package/'];
+
 const config: Config = {
   testTimeout: 30_000,
   projects: [
@@ -11,6 +14,7 @@ const config: Config = {
       displayName: 'unit',
       testEnvironment: 'node',
       transform,
+      modulePathIgnorePatterns,
       testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
       setupFiles: ['<rootDir>/test/setup/unit-env.ts'],
     },
@@ -18,6 +22,7 @@ const config: Config = {
       displayName: 'api',
       testEnvironment: 'node',
       transform,
+      modulePathIgnorePatterns,
       testMatch: ['<rootDir>/test/api/**/*.test.ts'],
       globalSetup: '<rootDir>/test/setup/global-setup.ts',
       globalTeardown: '<rootDir>/test/setup/global-teardown.ts',

