@@ -78,9 +78,11 @@ export interface Config {
   /** How long an Idempotency-Key's answer is kept, in seconds. */
   readonly idempotencyKeyTtlSeconds: number;
   /** Customer exports and imports (docs/api.md §5). */
-  readonly transfer: { readonly exportMaxConcurrent: number; readonly exportTimeoutSeconds: number; readonly importMaxBytes: number };
+  readonly transfer: { readonly exportMaxConcurrent: number; readonly exportTimeoutSeconds: number; readonly importTimeoutSeconds: number; readonly importMaxBytes: number };
   /** How many days the history of changes is kept; 0: forever. */
   readonly historyRetentionDays: number;
+  /** What the settings mean that their reader may not expect (an old name still honoured): logged once at start. */
+  readonly notices: readonly string[];
   readonly auth: { readonly cacheTtlMs: number; readonly adminEmail?: string; readonly adminPassword?: string };
   readonly http: {
     /** CORS_ORIGINS without `*`: the origins answered with credentials, and trusted with the refresh cookie. */
@@ -224,6 +226,9 @@ function toDbConfig(e: DbEnv): DbConfig {
   };
 }
 
+/** EXPORT_TIMEOUT_S's and IMPORT_TIMEOUT_S's default, in seconds. */
+const TRANSFER_TIMEOUT_DEFAULT_S = 600;
+
 function toConfig(e: Env, envFile: string | undefined): Config {
   return {
     env: e.NODE_ENV,
@@ -238,7 +243,14 @@ function toConfig(e: Env, envFile: string | undefined): Config {
     idempotencyKeyTtlSeconds: e.IDEMPOTENCY_KEY_TTL_S,
     historyRetentionDays: e.HISTORY_RETENTION_DAYS,
     // Each export holds a client for its whole run: at least one client is always left to the rest (a pool of one aside).
-    transfer: { exportMaxConcurrent: Math.max(1, Math.min(e.EXPORT_MAX_CONCURRENT, e.DB_POOL_MAX_CONNECTIONS - 1)), exportTimeoutSeconds: e.EXPORT_TIMEOUT_S, importMaxBytes: e.IMPORT_MAX_BYTES },
+    transfer: {
+      exportMaxConcurrent: Math.max(1, Math.min(e.EXPORT_MAX_CONCURRENT, e.DB_POOL_MAX_CONNECTIONS - 1)),
+      exportTimeoutSeconds: e.EXPORT_TIMEOUT_S ?? TRANSFER_TIMEOUT_DEFAULT_S,
+      // EXPORT_TIMEOUT_S once limited imports too: where it alone is set, it still does (with a notice).
+      importTimeoutSeconds: e.IMPORT_TIMEOUT_S ?? e.EXPORT_TIMEOUT_S ?? TRANSFER_TIMEOUT_DEFAULT_S,
+      importMaxBytes: e.IMPORT_MAX_BYTES,
+    },
+    notices: e.IMPORT_TIMEOUT_S === undefined && e.EXPORT_TIMEOUT_S !== undefined ? [`EXPORT_TIMEOUT_S (${e.EXPORT_TIMEOUT_S}) also limits imports, as it did before IMPORT_TIMEOUT_S existed; set IMPORT_TIMEOUT_S to limit imports on their own`] : [],
     auth: { cacheTtlMs: e.AUTH_CACHE_TTL_MS, adminEmail: e.ADMIN_EMAIL, adminPassword: e.ADMIN_PASSWORD },
     http: {
       corsOrigins: [...new Set((e.CORS_ORIGINS ?? []).filter((o) => o !== '*'))],

@@ -176,9 +176,12 @@ export const EnvSchema = z
     JWT_AUDIENCE: z.string().min(1).default('customer-api-clients'),
     // How long the answer of a request sent with an Idempotency-Key is kept (and replayed).
     IDEMPOTENCY_KEY_TTL_S: int(1, 31_536_000).default(86_400),
-    // Customer exports running at once per process (one more → 429), and an export's longest run in seconds.
+    // Customer exports running at once per process (one more → 429), and an export's longest run in seconds
+    // (default 600).
     EXPORT_MAX_CONCURRENT: int(1, 64).default(2),
-    EXPORT_TIMEOUT_S: int(1, 86_400).default(600),
+    EXPORT_TIMEOUT_S: int(1, 86_400).optional(),
+    // An import's longest run in seconds (default 600; unset while EXPORT_TIMEOUT_S is set: that value, as before).
+    IMPORT_TIMEOUT_S: int(1, 86_400).optional(),
     // The largest import body, in the `bytes` notation (100mb); one byte more → 413.
     IMPORT_MAX_BYTES: z
       .string()

@@ -69,6 +69,7 @@ export async function prepare(): Promise<{ config: Config; stopDatabase: () => P
   // The database decided (the embedded one's URL): the process's config from now on.
   const target = await prepareDatabase();
   const config = target.config;
+  if (cluster.isPrimary) for (const notice of config.notices) getLogger().warn(notice);
   await warmPoolWithRetries(config);
   if (cluster.isPrimary) {
     await checkConnectionBudget(config);

@@ -178,7 +178,7 @@ async function* validRows(rows: AsyncIterable<SourceRow>, report: ImportReport, 
 
 /** The import's work in the caller's transaction: the report, or IMPORT_INVALID (which rolls it back). */
 async function importInto(tx: DbClient, rows: AsyncIterable<SourceRow>, allOrNothing: boolean, createdBy: number | null): Promise<ImportReport> {
-  const timeoutMs = getConfig().transfer.exportTimeoutSeconds * 1000;
+  const timeoutMs = getConfig().transfer.importTimeoutSeconds * 1000;
   await setStatementLimits(tx, { timeoutMs });
   await tx.query('CREATE TEMP TABLE customers_import (name text, email text, phone text, company text, city text, status text, notes text) ON COMMIT DROP');
   const report: ImportReport = { inserted: 0, rejected: 0, errors: [] };

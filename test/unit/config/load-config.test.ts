@@ -60,8 +60,19 @@ describe('loadConfig', () => {
       passwordHashConcurrency: 2,
       historyRetentionDays: 730,
       http: { bodyLimit: '100kb', defaultLocale: 'en', corsOrigins: [] },
+      transfer: { exportMaxConcurrent: 2, exportTimeoutSeconds: 600, importTimeoutSeconds: 600, importMaxBytes: 100 * 1024 * 1024 },
+      notices: [],
     });
     expect(Object.isFrozen(config.db)).toBe(true);
+  });
+
+  test('IMPORT_TIMEOUT_S limits imports on their own; EXPORT_TIMEOUT_S alone still limits both, with a notice', () => {
+    expect(loadConfig({ ...BASE, EXPORT_TIMEOUT_S: '60', IMPORT_TIMEOUT_S: '3600' })).toMatchObject({ transfer: { exportTimeoutSeconds: 60, importTimeoutSeconds: 3600 }, notices: [] });
+    expect(loadConfig({ ...BASE, IMPORT_TIMEOUT_S: '30' }).transfer).toMatchObject({ exportTimeoutSeconds: 600, importTimeoutSeconds: 30 });
+    const old = loadConfig({ ...BASE, EXPORT_TIMEOUT_S: '90' });
+    expect(old.transfer).toMatchObject({ exportTimeoutSeconds: 90, importTimeoutSeconds: 90 });
+    expect(old.notices).toEqual([expect.stringMatching(/^EXPORT_TIMEOUT_S \(90\) also limits imports.*set IMPORT_TIMEOUT_S/)]);
+    expect(problemsOf({ IMPORT_TIMEOUT_S: '0' })).toEqual([expect.stringMatching(/^IMPORT_TIMEOUT_S: /)]);
   });
 
   test('names each bad variable with its problem, one line each', () => {
