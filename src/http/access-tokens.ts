@@ -2,7 +2,7 @@ import { createHash, createSecretKey, randomBytes, type KeyObject } from 'node:c
 import jwt from 'jsonwebtoken';
 import { getConfig } from '../config/config';
 import { getLogger } from '../logging/logger';
-import type { TokenClaims } from './request-context';
+import { isRole, type Role, type TokenClaims } from './request-context';
 
 let generatedSecret: string | undefined;
 
@@ -42,7 +42,7 @@ function currentKeys(): Keys {
 }
 
 /** Signs an HS256 access token for the user's session (docs/api.md §3), with the signing key's kid. */
-export function signAccessToken(user: { id: number; role: 'admin' | 'user' }, sessionId: string): string {
+export function signAccessToken(user: { id: number; role: Role }, sessionId: string): string {
   const { expiresInSeconds, issuer, audience } = getConfig().jwt;
   const { signing } = currentKeys();
   return jwt.sign({ role: user.role, sid: sessionId }, signing.key, {
@@ -114,7 +114,7 @@ export function verifyAccessToken(token: string): TokenClaims | TokenProblem {
   const userId = Number(payload.sub);
   const role: unknown = payload.role;
   const sessionId: unknown = payload.sid;
-  if (!Number.isSafeInteger(userId) || userId <= 0 || (role !== 'admin' && role !== 'user') || typeof sessionId !== 'string' || !SESSION_ID.test(sessionId)) return 'invalid';
+  if (!Number.isSafeInteger(userId) || userId <= 0 || !isRole(role) || typeof sessionId !== 'string' || !SESSION_ID.test(sessionId)) return 'invalid';
   const claims: TokenClaims = { userId, role, sessionId };
   remember(token, claims, payload.exp);
   return claims;

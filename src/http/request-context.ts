@@ -4,10 +4,15 @@ import type { Request } from 'express';
 import type { TransactionActor } from '../db';
 import type { Locale } from './messages';
 
+/** The roles a user can have: declared here only (users.role's CHECK in migration 001 is held to it by a test). */
+export const ROLES = ['admin', 'user'] as const;
+export type Role = (typeof ROLES)[number];
+export const isRole = (value: unknown): value is Role => (ROLES as readonly unknown[]).includes(value);
+
 /** What a verified token says (docs/api.md §3). */
 export interface TokenClaims {
   userId: number;
-  role: 'admin' | 'user';
+  role: Role;
   /** The session the token belongs to (ending it ends the token). */
   sessionId: string;
 }
@@ -17,7 +22,7 @@ export interface CurrentUser {
   id: number;
   email: string;
   name: string;
-  role: 'admin' | 'user';
+  role: Role;
 }
 
 declare global {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { passwordSchema, timestampSchema } from '../../http/common-schemas';
+import { ROLES } from '../../http/request-context';
 
 /** Where the refresh token travels: in the JSON body (any client), or only in an HttpOnly cookie (a browser frontend). */
 const RefreshTokenInSchema = z.enum(['body', 'cookie']);
@@ -43,7 +44,7 @@ export const LoginResponseSchema = z
       .meta({ description: 'Opaque; one use: POST /api/auth/refresh gives the next pair. Absent when it went into the cookie (refresh_token_in=cookie)' }),
     refresh_expires_in: z.number().int().meta({ description: 'Seconds until the refresh token expires unless used (REFRESH_TOKEN_TTL_S, within SESSION_MAX_AGE_S)' }),
     session_id: z.uuid(),
-    user: z.object({ id: z.number().int(), email: z.string(), name: z.string(), role: z.enum(['admin', 'user']) }),
+    user: z.object({ id: z.number().int(), email: z.string(), name: z.string(), role: z.enum(ROLES) }),
   })
   .meta({ id: 'Login' });
 

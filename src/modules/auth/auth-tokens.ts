@@ -3,6 +3,7 @@ import { getConfig } from '../../config/config';
 import { signAccessToken } from '../../http/access-tokens';
 import { isTrustedOrigin } from '../../http/cors';
 import { AppError } from '../../http/errors';
+import type { CurrentUser } from '../../http/request-context';
 import type { IssuedSession } from '../sessions';
 import type { RefreshTokenIn } from './auth-schemas';
 
@@ -57,7 +58,7 @@ export function clearRefreshCookie(req: Request, res: Response): void {
 export function sendSessionTokens(
   req: Request,
   res: Response,
-  user: { id: number; email: string; name: string; role: 'admin' | 'user' },
+  user: CurrentUser,
   session: IssuedSession,
   refreshTokenIn: RefreshTokenIn,
 ): void {

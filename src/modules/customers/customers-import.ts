@@ -9,7 +9,7 @@ import { CLIENT_TIMEOUT_MARGIN_MS, copyFrom, executeWrite, setStatementLimits, t
 import { AppError } from '../../http/errors';
 import { answerOnce } from '../idempotency';
 import { FORMULA_STARTS } from './customers-export';
-import { CreateCustomerBodySchema } from './customers-schemas';
+import { CreateCustomerBodySchema, DEFAULT_CUSTOMER_STATUS } from './customers-schemas';
 
 /**
  * POST /api/customers/import (docs/api.md §5): customers from a CSV or NDJSON body, read as a stream
@@ -165,7 +165,7 @@ async function* validRows(rows: AsyncIterable<SourceRow>, report: ImportReport, 
     }
     if (allOrNothing && report.rejected > 0) continue;
     const c = parsed.data;
-    chunk += `${[c.name, c.email, c.phone, c.company, c.city, c.status ?? 'lead', c.notes].map(copyText).join('\t')}\n`;
+    chunk += `${[c.name, c.email, c.phone, c.company, c.city, c.status ?? DEFAULT_CUSTOMER_STATUS, c.notes].map(copyText).join('\t')}\n`;
     inChunk += 1;
     if (inChunk === ROWS_PER_CHUNK) {
       yield chunk;

@@ -1,5 +1,5 @@
 import { READ_REPLICA, executeQueryOne, executeWrite, queryPage, sortKey, type DbClient, type Page, type PageQuery, type PageSort, type PageStart } from '../../db';
-import { CUSTOMER_LIST_FILTERS, type CreateCustomerBody, type CustomerListFilters, type CustomerStatus, type ListCustomersQuery, type UpdateCustomerBody } from './customers-schemas';
+import { CUSTOMER_LIST_FILTERS, DEFAULT_CUSTOMER_STATUS, type CreateCustomerBody, type CustomerListFilters, type CustomerStatus, type ListCustomersQuery, type UpdateCustomerBody } from './customers-schemas';
 
 export interface Customer {
   id: number;
@@ -165,7 +165,7 @@ export async function listCustomers(query: ListCustomersQuery, start: PageStart)
 export async function insertCustomer(body: CreateCustomerBody, createdBy: number | null, db?: DbClient): Promise<Customer> {
   const { rows } = await executeWrite<CustomerRow>(
     INSERT_CUSTOMER,
-    [body.name, body.email ?? null, body.phone ?? null, body.company ?? null, body.city ?? null, body.status ?? 'lead', body.notes ?? null, createdBy],
+    [body.name, body.email ?? null, body.phone ?? null, body.company ?? null, body.city ?? null, body.status ?? DEFAULT_CUSTOMER_STATUS, body.notes ?? null, createdBy],
     db,
   );
   return toCustomer(rows[0]!);
@@ -216,7 +216,7 @@ export async function insertCustomers(customers: (CreateCustomerBody & { created
     `INSERT INTO customers (name, email, phone, company, city, status, notes, created_by, created_at, updated_at)
      SELECT name, email, phone, company, city, status, notes, $2, created_at, created_at
        FROM jsonb_to_recordset($1::jsonb) AS x(name text, email text, phone text, company text, city text, status text, notes text, created_at timestamptz)`,
-    [JSON.stringify(customers.map((c) => ({ ...c, status: c.status ?? 'lead', created_at: (c.created_at ?? new Date()).toISOString() }))), createdBy],
+    [JSON.stringify(customers.map((c) => ({ ...c, status: c.status ?? DEFAULT_CUSTOMER_STATUS, created_at: (c.created_at ?? new Date()).toISOString() }))), createdBy],
     db,
   );
   return rowCount;

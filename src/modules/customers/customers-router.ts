@@ -10,6 +10,7 @@ import { CUSTOMER_SORT_KEYS, findCustomerById, insertCustomer, listCustomers, ty
 import {
   CUSTOMER_LIST_FILTERS,
   CreateCustomerBodySchema,
+  DEFAULT_CUSTOMER_STATUS,
   IfMatchSchema,
   ListCustomersQuerySchema,
   UpdateCustomerBodySchema,
@@ -86,7 +87,7 @@ export function customersRouter(): Router {
     const { id } = IdParamsSchema.parse(req.params);
     const ifMatch = parseIfMatch(req.get('If-Match'));
     const body = CreateCustomerBodySchema.parse(req.body);
-    const whole = { email: null, phone: null, company: null, city: null, notes: null, status: 'lead' as const, ...body };
+    const whole = { email: null, phone: null, company: null, city: null, notes: null, status: DEFAULT_CUSTOMER_STATUS, ...body };
     sendCustomer(res, await applyUpdate(id, whole, ifMatch, actorOf(req)));
   });
 

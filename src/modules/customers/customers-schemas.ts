@@ -5,6 +5,8 @@ import { checkPaging, optionalFilters, pageSchemaOf, pagingFields } from '../../
 /** The one list of customer statuses (the table's CHECK constraint says the same: migration 001). */
 export const CUSTOMER_STATUSES = ['lead', 'active', 'inactive'] as const;
 export type CustomerStatus = (typeof CUSTOMER_STATUSES)[number];
+/** A new customer's status when the body leaves it out (the column's DEFAULT says the same: migration 001). */
+export const DEFAULT_CUSTOMER_STATUS: CustomerStatus = 'lead';
 export const CUSTOMER_SORTS = ['id', 'name', 'created_at', 'updated_at', 'city', 'status'] as const;
 
 const StatusSchema = z.enum(CUSTOMER_STATUSES);

@@ -1,7 +1,6 @@
 import { READ_REPLICA, executeQuery, executeQueryOne, executeWrite, queryPage, sortKey, type DbClient, type Page, type PageSort, type PageStart } from '../../db';
+import type { Role } from '../../http/request-context';
 import type { ListUsersQuery } from './users-schemas';
-
-export type Role = 'admin' | 'user';
 
 export interface User {
   id: number;

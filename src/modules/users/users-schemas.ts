@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { emailSchema, passwordSchema, text, timestampSchema } from '../../http/common-schemas';
 import { checkPaging, pageSchemaOf, pagingFields } from '../../http/list-paging';
+import { ROLES } from '../../http/request-context';
 
-const RoleSchema = z.enum(['admin', 'user']);
+export const RoleSchema = z.enum(ROLES);
 
 export const CreateUserBodySchema = z.strictObject({
   email: emailSchema,

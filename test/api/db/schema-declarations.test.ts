@@ -1,0 +1,33 @@
+import { executeQuery } from '../../../src/db';
+import { ROLES } from '../../../src/http/request-context';
+import { CUSTOMER_STATUSES, DEFAULT_CUSTOMER_STATUS } from '../../../src/modules/customers/customers-schemas';
+
+// Values the code declares once and the SQL schema must say again (a DEFAULT, a CHECK): held together here.
+// A new status or role goes into the code's list and a migration; this test fails until both agree.
+
+/** The quoted values of a column's DEFAULT and of the CHECK constraints that name it. */
+async function columnRules(table: string, column: string): Promise<{ defaultValue: string[]; checked: string[] }> {
+  const [row] = await executeQuery<{ default_expr: string | null; checks: string[] }>(
+    `SELECT pg_get_expr(d.adbin, d.adrelid) AS default_expr,
+            ARRAY(SELECT pg_get_constraintdef(c.oid) FROM pg_constraint c
+                   WHERE c.conrelid = a.attrelid AND c.contype = 'c' AND a.attnum = ANY (c.conkey)) AS checks
+       FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+      WHERE a.attrelid = $1::regclass AND a.attname = $2`,
+    [table, column],
+  );
+  const quoted = (sql: string): string[] => [...sql.matchAll(/'([^']*)'/g)].map((m) => m[1]!);
+  return { defaultValue: quoted(row!.default_expr ?? ''), checked: row!.checks.flatMap(quoted) };
+}
+
+describe('the schema says what the code declares', () => {
+  test('customers.status: the CHECK lists CUSTOMER_STATUSES, the DEFAULT is DEFAULT_CUSTOMER_STATUS', async () => {
+    const rules = await columnRules('customers', 'status');
+    expect([...rules.checked].sort()).toEqual([...CUSTOMER_STATUSES].sort());
+    expect(rules.defaultValue).toEqual([DEFAULT_CUSTOMER_STATUS]);
+  });
+
+  test('users.role: the CHECK lists ROLES', async () => {
+    const rules = await columnRules('users', 'role');
+    expect([...rules.checked].sort()).toEqual([...ROLES].sort());
+  });
+});
