@@ -46,6 +46,88 @@ export class UniqueViolationError extends Error {
   }
 }
 
+/** What a database error means to its caller, whatever the SQLSTATE; the HTTP layer turns it into an answer. */
+export type DbErrorKind = 'pool_exhausted' | 'unavailable' | 'timeout' | 'conflict' | 'invalid_input' | 'missing_reference';
+
+interface SqlStateMeaning {
+  /** What the caller is told (classifyDbError); undefined: an ordinary SQL error the caller sees as it is. */
+  readonly kind?: DbErrorKind;
+  /** The connection itself is suspect: destroyed, never given back to the pool. */
+  readonly connection?: true;
+  /** The server refused the statement before running any of it: safe to send again, even a write. */
+  readonly nothingRan?: true;
+  /** A lock was not had: waited past lock_timeout, or chosen as a deadlock's victim. */
+  readonly lock?: 'timeout' | 'deadlock';
+}
+
+/**
+ * Every SQLSTATE this layer acts on, declared here only (PostgreSQL's Appendix A). Class 08
+ * (connection exceptions) is matched by its class, below.
+ */
+const SQLSTATES: Readonly<Record<string, SqlStateMeaning>> = {
+  '23505': { kind: 'conflict' }, // unique_violation
+  '23503': { kind: 'missing_reference' }, // foreign_key_violation
+  '23502': { kind: 'invalid_input' }, // not_null_violation
+  '23514': { kind: 'invalid_input' }, // check_violation
+  '22P02': { kind: 'invalid_input' }, // invalid_text_representation
+  '22021': { kind: 'invalid_input' }, // character_not_in_repertoire
+  '22001': { kind: 'invalid_input' }, // string_data_right_truncation
+  '22003': { kind: 'invalid_input' }, // numeric_value_out_of_range
+  '22007': { kind: 'invalid_input' }, // invalid_datetime_format
+  '22008': { kind: 'invalid_input' }, // datetime_field_overflow
+  '57014': { kind: 'timeout' }, // query_canceled (statement_timeout)
+  // The server ended the session (pg_terminate_backend, a crash of another backend: admin_shutdown,
+  // crash_shutdown) before running the statement, or cannot take it now (cannot_connect_now).
+  '57P01': { kind: 'unavailable', connection: true, nothingRan: true },
+  '57P02': { kind: 'unavailable', connection: true, nothingRan: true },
+  '57P03': { kind: 'unavailable', connection: true },
+  '53300': { kind: 'unavailable' }, // too_many_connections
+  // A read-only server refused a write: a standby, during a failover (the pool walks on).
+  '25006': { kind: 'unavailable', nothingRan: true },
+  // A transaction-mode pooler lost a prepared statement (26000 invalid_sql_statement_name, 42P05
+  // duplicate_prepared_statement): it failed at Parse or Bind; the process now sends unnamed ones.
+  '26000': { kind: 'unavailable', nothingRan: true },
+  '42P05': { kind: 'unavailable', nothingRan: true },
+  // serialization_failure: on a standby (where SERIALIZABLE cannot run), always a recovery conflict.
+  '40001': {},
+  // lock_not_available (lock_timeout) and deadlock_detected: nothing was done; a migration tries again.
+  '55P03': { nothingRan: true, lock: 'timeout' },
+  '40P01': { nothingRan: true, lock: 'deadlock' },
+};
+
+const CONNECTION_CLASS = '08';
+
+/** The SQLSTATE of this error, or of the first error in its chain of causes that has one. */
+export function sqlState(err: unknown): string | undefined {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    const code = errorCode(e);
+    if (code !== undefined && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
+}
+
+/** The meaning of an SQLSTATE (an empty one for states this layer does not act on). */
+function meaningOf(state: string): SqlStateMeaning {
+  if (state.startsWith(CONNECTION_CLASS)) return { kind: 'unavailable', connection: true };
+  return SQLSTATES[state] ?? {};
+}
+
+/** True for the SQLSTATEs after which nothing of the statement ran (see SQLSTATES). */
+export const nothingRan = (state: string | undefined): boolean => state !== undefined && meaningOf(state).nothingRan === true;
+
+/** Whether an SQLSTATE says a lock was not had, and how. */
+export const lockConflict = (state: string | undefined): SqlStateMeaning['lock'] => (state === undefined ? undefined : meaningOf(state).lock);
+
+/** The kind of a database error (a typed error of this layer, or a raw one from node-postgres), or undefined when it is not one. */
+export function classifyDbError(err: unknown): DbErrorKind | undefined {
+  if (err instanceof PoolExhaustedError) return 'pool_exhausted';
+  if (err instanceof DatabaseUnavailableError) return 'unavailable';
+  if (err instanceof QueryTimeoutError) return 'timeout';
+  if (err instanceof UniqueViolationError) return 'conflict';
+  const state = sqlState(err);
+  return state === undefined ? undefined : meaningOf(state).kind;
+}
+
 const SOCKET_ERROR_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -91,7 +173,7 @@ export function isLostPreparedStatement(err: unknown): boolean {
 export function isConnectionLevelError(err: unknown): boolean {
   const code = errorCode(err);
   if (code !== undefined) {
-    if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03') return true;
+    if (meaningOf(code).connection === true) return true;
     if (SOCKET_ERROR_CODES.has(code)) return true;
   }
   const message = err instanceof Error ? err.message : '';

@@ -16,8 +16,9 @@ export {
   QueryTimeoutError,
   UniqueViolationError,
   isConnectionLevelError,
+  classifyDbError,
+  type DbErrorKind,
 } from './db-errors';
-export { classifyDbError, type DbErrorKind } from './pg-errors';
 export type { TelemetryListener } from './pool-telemetry';
 export { migrate, migrationStatus, readMigrations, MigrationError, type Migration, type MigrationStatus } from './migrate';
 export { prepareDatabase, type DatabaseTarget } from './database-target';

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { getDbConfig, type DbConfig } from '../config/config';
 import { getLogger } from '../logging/logger';
-import { errorCode, isConnectionLevelError } from './db-errors';
+import { errorCode, isConnectionLevelError, lockConflict } from './db-errors';
 import { concurrentIndexOf, readMigrations, splitStatements, type Migration } from './migration-files';
 import { discardOnRelease, endPool, lease, withClient } from './pool';
 import { buildPool, type PoolState } from './pool-factory';
@@ -12,8 +12,6 @@ export { MIGRATIONS_DIR, NO_TRANSACTION_MARKER, readMigrations, toMigration, typ
 // An arbitrary constant: every instance of this service takes the same lock.
 const MIGRATION_LOCK_KEY = 7_245_104_981;
 const MAX_BACKOFF_MS = 10_000;
-// SQLSTATE 55P03 lock_not_available (lock_timeout), 40P01 deadlock_detected: nothing was done; try again.
-const RETRYABLE = new Set(['55P03', '40P01']);
 
 export class MigrationError extends Error {
   override name = 'MigrationError';
@@ -203,14 +201,15 @@ async function applyWithRetries(st: PoolState, m: Migration, db: DbConfig): Prom
     } catch (err) {
       const cause = err instanceof Error && err.cause !== undefined ? err.cause : err;
       const code = errorCode(cause) ?? errorCode(err);
-      const retryable = (code !== undefined && RETRYABLE.has(code)) || isConnectionLevelError(cause);
+      // A lock not had in time or a deadlock: nothing was done; try again.
+      const retryable = lockConflict(code) !== undefined || isConnectionLevelError(cause);
       if (!retryable || attempt > db.migrationRetries) {
         throw new MigrationError(`migration ${m.name} failed${attempt > 1 ? ` after ${attempt} attempts` : ''}: ${(cause as Error).message}`, { cause });
       }
       const delay = Math.round(backoff(attempt));
       getLogger().warn(
         { migration: m.name, attempt, of: db.migrationRetries + 1, retryInMs: delay, code, lockTimeoutMs: db.migrationLockTimeoutMs },
-        code === '55P03'
+        lockConflict(code) === 'timeout'
           ? `migration ${m.name} gave up waiting for a lock after ${db.migrationLockTimeoutMs} ms (another transaction holds it); trying again in ${delay} ms`
           : `migration ${m.name} did not complete (${(cause as Error).message}); trying again in ${delay} ms`,
       );

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { getDbConfig } from '../config/config';
 import { getLogger } from '../logging/logger';
-import { DatabaseUnavailableError, PoolExhaustedError, errorCode, isLostPreparedStatement, toTypedDbError } from './db-errors';
+import { DatabaseUnavailableError, PoolExhaustedError, errorCode, isLostPreparedStatement, nothingRan, toTypedDbError } from './db-errors';
 import { currentTelemetry, discardOnRelease, withClient } from './pool';
 import type { PoolState } from './pool-factory';
 import { pickReplica, replicaFailed } from './replicas';
@@ -89,9 +89,6 @@ async function run<T extends pg.QueryResultRow>(
 
 const RETRY_DELAY_MS = 20;
 
-// The server ended the session before running the statement (pg_terminate_backend, a crash of
-// another backend): it answered with this error instead of a result, so nothing of it committed.
-const SESSION_ENDED_BY_SERVER = new Set(['57P01', '57P02']);
 
 /**
  * Whether a failed statement is sent once more, on a fresh connection. Any statement the server
@@ -104,7 +101,8 @@ function retryable(sql: Sql, err: unknown): boolean {
   if (!(err instanceof DatabaseUnavailableError)) return false;
   if (err.phase === 'read_only') return true;
   if (err.phase !== 'query') return false;
-  if (SESSION_ENDED_BY_SERVER.has(errorCode(err.cause) ?? '')) return true;
+  // The server ended the session before running the statement (it answered with the error instead of a result).
+  if (nothingRan(errorCode(err.cause))) return true;
   const cause = err.cause instanceof Error ? err.cause.message : '';
   // The client had already failed: node-postgres sent nothing.
   if (cause.includes('not queryable')) return true;
@@ -139,7 +137,8 @@ async function runOnPrimary<T extends pg.QueryResultRow>(sql: Sql, params: reado
 }
 
 /** Recovery on a replica cancelled the statement (it removed rows the statement could still see). */
-const isRecoveryConflict = (err: unknown): boolean => (err as { code?: string }).code === '40001' && /conflict with recovery/i.test((err as Error).message);
+// serialization_failure: a standby runs no SERIALIZABLE transaction, so there it is a recovery conflict.
+const isRecoveryConflict = (err: unknown): boolean => errorCode(err) === '40001';
 
 /**
  * A read on a healthy replica; when the replica cannot answer (down, its pool full, a recovery

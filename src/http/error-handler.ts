@@ -3,7 +3,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError, z } from 'zod';
 import { getConfig } from '../config/config';
 import { getLogger } from '../logging/logger';
-import { toAppErrorFromDb } from './database-errors';
+import { toAppErrorFromDb } from './db-error-answers';
 import { AppError, type ErrorDetail } from './errors';
 import { translate, translateDetail, type Locale } from './messages';
 import { localeOf } from './request-context';

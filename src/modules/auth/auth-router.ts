@@ -5,7 +5,7 @@ import { actorOf } from '../../http/request-context';
 import { REFRESH_TOKEN, endSession, listSessions, openSession, refreshSession, resolveCurrentUser } from '../sessions';
 import { findPasswordHash, findUserById, findUserCredentialsByEmail, needsRehash, setPassword, upgradePasswordHash, verifyAgainstDummy, verifyPassword } from '../users';
 import { ChangePasswordBodySchema, LoginBodySchema, RefreshBodySchema, SessionIdParamsSchema } from './auth-schemas';
-import { clearRefreshCookie, refreshTokenCookie, requireTrustedCookieOrigin, sendSessionTokens } from './auth-tokens';
+import { clearRefreshCookie, refreshTokenCookie, requireTrustedCookieOrigin, sendSessionTokens } from './auth-session-answer';
 import { loginRateLimits } from './login-rate-limit';
 
 const refreshRefused = () => new AppError('UNAUTHORIZED', { messageKey: 'REFRESH_TOKEN_INVALID' });

@@ -2,5 +2,5 @@
 export { resolveCurrentUser, forgetCurrentUser } from './sessions-current-user';
 export { openSession, refreshSession, endSession, endUserSessions, listSessions, type IssuedSession, type RefreshRefusal } from './sessions-service';
 export { startSessionPruning } from './sessions-pruning';
-export { REFRESH_TOKEN } from './sessions-tokens';
+export { REFRESH_TOKEN } from './sessions-refresh-tokens';
 export { REFRESH_GRACE_SECONDS, type SessionSummary } from './sessions-repository';

@@ -3,7 +3,7 @@ import type { DbClient } from '../../db';
 import { getLogger } from '../../logging/logger';
 import { forgetCurrentUser, forgetSession } from './sessions-current-user';
 import { findUsedToken, insertSession, listUserSessions, revokeSession, revokeUserSessions, rotateRefreshToken, type SessionSummary } from './sessions-repository';
-import { hashOfToken, newRefreshToken, successorOf } from './sessions-tokens';
+import { hashOfToken, newRefreshToken, successorOf } from './sessions-refresh-tokens';
 
 /** A session and the refresh token just issued for it (the only time it is known in plain). */
 export interface IssuedSession {

@@ -1,5 +1,5 @@
-import { isConnectionLevelError, toTypedDbError } from '../../../src/db/db-errors';
-import { toAppErrorFromDb } from '../../../src/http/database-errors';
+import { classifyDbError, isConnectionLevelError, lockConflict, nothingRan, sqlState, toTypedDbError } from '../../../src/db/db-errors';
+import { toAppErrorFromDb } from '../../../src/http/db-error-answers';
 
 const pgError = (code: string) => Object.assign(new Error(`pg ${code}`), { code });
 
@@ -33,5 +33,28 @@ describe('toAppErrorFromDb', () => {
 
   test('an unknown error is not a database error', () => {
     expect(toAppErrorFromDb(new Error('boom'))).toBeUndefined();
+  });
+});
+
+describe('the SQLSTATE table', () => {
+  test('class 08 is a connection error by its class, whatever the code after it', () => {
+    expect(classifyDbError(pgError('08P01'))).toBe('unavailable');
+    expect(isConnectionLevelError(pgError('08P01'))).toBe(true);
+  });
+
+  test('nothing ran: a session the server ended, a read-only refusal, a lost prepared statement, a lock not had; not a timeout or a constraint', () => {
+    expect(['57P01', '57P02', '25006', '26000', '42P05', '55P03', '40P01'].filter((s) => !nothingRan(s))).toEqual([]);
+    expect(['57014', '23505', '08006', '40001'].filter((s) => nothingRan(s))).toEqual([]);
+    expect(nothingRan(undefined)).toBe(false);
+  });
+
+  test('lock conflicts say which', () => {
+    expect([lockConflict('55P03'), lockConflict('40P01'), lockConflict('57014'), lockConflict(undefined)]).toEqual(['timeout', 'deadlock', undefined, undefined]);
+  });
+
+  test("an error's SQLSTATE is read through its causes; a socket code is not one", () => {
+    expect(sqlState(new Error('wrapped', { cause: pgError('23503') }))).toBe('23503');
+    expect(sqlState(pgError('ECONNRESET'))).toBeUndefined();
+    expect(classifyDbError(new Error('wrapped', { cause: pgError('23503') }))).toBe('missing_reference');
   });
 });

@@ -9,7 +9,7 @@ const SID = '3f1c2a9e-7b4d-4c1e-9a55-2c1f3e8b6d40';
 beforeEach(() => setConfig(loadConfig({ ...BASE, JWT_SECRET: SECRET_A })));
 afterEach(() => jest.useRealTimers());
 
-// Verified tokens are remembered (auth-tokens.ts); these prove the memory never outlives a check.
+// Verified tokens are remembered (access-tokens.ts); these prove the memory never outlives a check.
 describe('verifyAccessToken', () => {
   test('gives the claims of a valid token, the second time too', () => {
     const token = signAccessToken({ id: 7, role: 'user' }, SID);
