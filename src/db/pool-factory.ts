@@ -188,7 +188,7 @@ export function buildPool(db: DbConfig, name = db.applicationName, url = db.url,
   // Without an 'error' listener, node-postgres crashes the process when an idle client's
   // connection dies (a database restart, pg_terminate_backend). The pool has already removed it.
   pool.on('error', (err) => {
-    telemetry.counters.connectionErrors += 1;
+    telemetry.connectionFailed();
     log.warn({ pool: name, err: { message: err.message, code: (err as { code?: string }).code } }, 'idle database client failed; removed from the pool');
   });
   pool.on('connect', (client) => {

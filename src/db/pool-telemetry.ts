@@ -20,14 +20,17 @@ export interface TelemetryListener {
   onConnectionDestroyed?(pool: string): void;
   onQuery?(operation: string, seconds: number, pool: string): void;
   onLeak?(pool: string): void;
+  /** A connection failed: it could not be opened, or an idle one died (a restart, pg_terminate_backend). */
+  onConnectionError?(pool: string): void;
   onHostSwitch?(pool: string): void;
 }
 
 const WINDOW = 1024;
 const EARLY_CREATIONS = 256;
 
+/** Changed only through its methods; each tells the listeners (/metrics) as it counts. */
 export class PoolTelemetry {
-  readonly counters: PoolCounters = {
+  private readonly counted: PoolCounters = {
     acquisitions: 0,
     acquireTimeouts: 0,
     queueFullRejections: 0,
@@ -37,6 +40,11 @@ export class PoolTelemetry {
     leaksDetected: 0,
     hostSwitches: 0,
   };
+  /** The counts so far (a read-only view). */
+  get counters(): Readonly<PoolCounters> {
+    return this.counted;
+  }
+
   private readonly acquireMs = new Float64Array(WINDOW);
   private samples = 0;
   /** The first connections' opening times (the warm-up's, before any listener may exist), in ms. */
@@ -48,19 +56,19 @@ export class PoolTelemetry {
   ) {}
 
   acquired(ms: number): void {
-    this.counters.acquisitions += 1;
+    this.counted.acquisitions += 1;
     this.acquireMs[this.samples % WINDOW] = ms;
     this.samples += 1;
     for (const l of this.listeners) l.onAcquire?.(ms / 1000, this.poolName);
   }
 
   acquireTimedOut(): void {
-    this.counters.acquireTimeouts += 1;
+    this.counted.acquireTimeouts += 1;
     for (const l of this.listeners) l.onAcquireTimeout?.(this.poolName);
   }
 
   queueFull(): void {
-    this.counters.queueFullRejections += 1;
+    this.counted.queueFullRejections += 1;
     for (const l of this.listeners) l.onQueueFull?.(this.poolName);
   }
 
@@ -69,24 +77,29 @@ export class PoolTelemetry {
   }
 
   connectionCreated(ms: number): void {
-    this.counters.connectionsCreated += 1;
+    this.counted.connectionsCreated += 1;
     if (this.earlyCreationMs.length < EARLY_CREATIONS) this.earlyCreationMs.push(ms);
     for (const l of this.listeners) l.onConnectionCreated?.(ms / 1000, this.poolName);
   }
 
   connectionDestroyed(): void {
-    this.counters.connectionsDestroyed += 1;
+    this.counted.connectionsDestroyed += 1;
     for (const l of this.listeners) l.onConnectionDestroyed?.(this.poolName);
   }
 
   leaked(): void {
-    this.counters.leaksDetected += 1;
+    this.counted.leaksDetected += 1;
     for (const l of this.listeners) l.onLeak?.(this.poolName);
   }
 
   hostSwitched(): void {
-    this.counters.hostSwitches += 1;
+    this.counted.hostSwitches += 1;
     for (const l of this.listeners) l.onHostSwitch?.(this.poolName);
+  }
+
+  connectionFailed(): void {
+    this.counted.connectionErrors += 1;
+    for (const l of this.listeners) l.onConnectionError?.(this.poolName);
   }
 
   queried(operation: string, ms: number): void {

@@ -72,7 +72,7 @@ async function acquire(st: PoolState, retried: { params?: boolean } = {}): Promi
       telemetry.acquireTimedOut();
       throw new PoolExhaustedError('timeout', { cause: err });
     }
-    telemetry.counters.connectionErrors += 1;
+    telemetry.connectionFailed();
     throw new DatabaseUnavailableError(undefined, { cause: err }, 'connect');
   }
 }

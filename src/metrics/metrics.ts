@@ -81,6 +81,12 @@ export function getMetrics(): Metrics {
   const queueFull = new Counter({ name: 'db_client_connection_queue_full_rejections_total', help: 'Callers refused at once because the wait queue was full', labelNames, registers: [registry] });
   const created = new Counter({ name: 'db_client_connections_created_total', help: 'Connections opened', labelNames, registers: [registry] });
   const destroyed = new Counter({ name: 'db_client_connections_destroyed_total', help: 'Connections closed', labelNames, registers: [registry] });
+  const connectionErrors = new Counter({
+    name: 'db_client_connection_errors_total',
+    help: 'Connections that could not be opened, and idle ones that died (a restart, pg_terminate_backend)',
+    labelNames,
+    registers: [registry],
+  });
   const leaks = new Counter({ name: 'db_client_connection_leaks_total', help: 'Connections held past DB_POOL_LEAK_DETECTION_MS', labelNames, registers: [registry] });
   const switches = new Counter({
     name: 'db_pool_host_switches_total',
@@ -96,6 +102,7 @@ export function getMetrics(): Metrics {
   created.inc(primary, counted?.connectionsCreated ?? 0);
   destroyed.inc(primary, counted?.connectionsDestroyed ?? 0);
   leaks.inc(primary, counted?.leaksDetected ?? 0);
+  connectionErrors.inc(primary, counted?.connectionErrors ?? 0);
   switches.inc(primary, counted?.hostSwitches ?? 0);
 
   // Every pool histogram has its series from the first scrape (zeros until something is observed), and
@@ -129,6 +136,7 @@ export function getMetrics(): Metrics {
     onAcquireTimeout: (pool_name) => timeouts.inc({ pool_name }),
     onQueueFull: (pool_name) => queueFull.inc({ pool_name }),
     onLeak: (pool_name) => leaks.inc({ pool_name }),
+    onConnectionError: (pool_name) => connectionErrors.inc({ pool_name }),
     onHostSwitch: (pool_name) => switches.inc({ pool_name }),
     onQuery: (operation, s, pool_name) => {
       const byOperation = of(pool_name).operations;

@@ -4,6 +4,7 @@ import { adminUrl, withAdminClient } from '../../helpers/admin-db';
 import { api, expectApiError } from '../../helpers/api';
 import { createCustomer, createUser, type TestUser } from '../../helpers/factories';
 import { FaultProxy } from '../../helpers/fault-proxy';
+import { parseExposition } from '../../helpers/prometheus';
 import { countBackends, usePoolConfig } from '../../helpers/pool';
 
 // The pool talks to PostgreSQL through a proxy that the tests make misbehave.
@@ -44,6 +45,12 @@ afterEach(async () => {
 
 afterAll(() => proxy.close());
 
+/** db_client_connection_errors_total of the primary pool, as /metrics shows it. */
+async function connectionErrorsScraped(): Promise<number> {
+  const { samples } = parseExposition((await api().get('/metrics')).text);
+  return samples.find((s) => s.name === 'db_client_connection_errors_total' && s.labels.pool_name === process.env.DB_APPLICATION_NAME)?.value ?? 0;
+}
+
 const getCustomer = () => api().get(`/api/customers/${customerId}`).set('Authorization', caller.auth);
 
 describe('every connection killed', () => {
@@ -52,10 +59,13 @@ describe('every connection killed', () => {
     expect((await getCustomer()).status).toBe(200);
     expect(poolStats().total).toBe(2);
     const errorsBefore = currentTelemetry()!.counters.connectionErrors;
+    const scrapedBefore = await connectionErrorsScraped();
     proxy.dropAll();
     await sleep(50);
     expect(poolStats().total).toBe(0);
     expect(currentTelemetry()!.counters.connectionErrors).toBe(errorsBefore + 2);
+    // Counted where ops look too.
+    expect(await connectionErrorsScraped()).toBe(scrapedBefore + 2);
     for (let i = 0; i < 5; i += 1) expect((await getCustomer()).status).toBe(200);
   });
 

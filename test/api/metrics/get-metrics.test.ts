@@ -28,6 +28,7 @@ describe('GET /metrics', () => {
       db_client_connections_created_total: 'counter',
       db_client_connections_destroyed_total: 'counter',
       db_client_connection_leaks_total: 'counter',
+      db_client_connection_errors_total: 'counter',
       db_client_connection_wait_time_seconds: 'histogram',
       db_client_connection_use_time_seconds: 'histogram',
       db_client_connection_create_time_seconds: 'histogram',
