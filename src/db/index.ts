@@ -5,11 +5,11 @@ export { addTelemetryListener } from './pool-factory';
 export { applySessionSettingsToRole } from './role-settings';
 export { readConnectionLimits } from './server-limits';
 export { PAGE_KEYS, sortKey } from './page-keys';
-export { queryPage, buildPageQuery, COUNT_CAP, type Page, type PageQuery, type PageSort, type PageStart, type CountMode } from './page-query';
+export { queryPage, buildPageQuery, COUNT_CAP, type Page, type PageQuery, type PageSort, type PageStart } from './page-query';
 export { executeQuery, executeQueryOne, executeWrite, withTransaction, READ_REPLICA, type DbClient, type DbTarget, type Sql, type TransactionActor, type TransactionOptions, type WriteResult } from './query';
 export { queryBatches, copyTo, copyFrom, inlineParams, setStatementLimits, type LongStatementOptions, type ReadStatementOptions } from './streams';
 export { CLIENT_TIMEOUT_MARGIN_MS } from './pool-factory';
-export { startReplicas, checkReplicas, replicaStats, replicaPoolName, type ReplicaStats, type ReplicaState } from './replicas';
+export { startReplicas, replicaStats, replicaPoolName, type ReplicaStats } from './replicas';
 export {
   PoolExhaustedError,
   DatabaseUnavailableError,
@@ -19,6 +19,5 @@ export {
   classifyDbError,
   type DbErrorKind,
 } from './db-errors';
-export type { TelemetryListener } from './pool-telemetry';
-export { migrate, migrationStatus, readMigrations, MigrationError, type Migration, type MigrationStatus } from './migrate';
-export { prepareDatabase, type DatabaseTarget } from './database-target';
+export { migrate, migrationStatus, readMigrations, MigrationError, type Migration } from './migrate';
+export { prepareDatabase } from './database-target';

@@ -5,8 +5,9 @@ import { AppError, forbidden } from './errors';
 import type { CurrentUser, TokenClaims } from './request-context';
 
 /**
- * Looks up the caller's current state; registered by the auth module (avoids an import cycle). A
- * cached answer may come back as is, a looked-up one as a promise.
+ * Looks up the caller's current state; given to requireAuth by the app (app.ts passes the sessions
+ * module's resolveCurrentUser: http/ imports no module). A cached answer may come back as is, a
+ * looked-up one as a promise.
  */
 export type CurrentUserResolver = (claims: TokenClaims) => CurrentUser | null | Promise<CurrentUser | null>;
 

@@ -65,7 +65,6 @@ export class AppError extends Error {
 export const notFound = (messageKey: MessageKey = 'NOT_FOUND') => new AppError('NOT_FOUND', { messageKey });
 export const conflict = (messageKey: MessageKey = 'CONFLICT', cause?: unknown) => new AppError('CONFLICT', { messageKey, cause });
 export const forbidden = (messageKey: MessageKey = 'FORBIDDEN') => new AppError('FORBIDDEN', { messageKey });
-export const unauthorized = (messageKey: MessageKey = 'UNAUTHORIZED') => new AppError('UNAUTHORIZED', { messageKey });
 export const validationError = (details: ErrorDetail[], messageKey: MessageKey = 'VALIDATION_ERROR') =>
   new AppError('VALIDATION_ERROR', { details, messageKey });
 export const preconditionFailed = () => new AppError('PRECONDITION_FAILED');

@@ -2,9 +2,7 @@
 const MESSAGES = {
   INVALID_JSON: { en: 'Request body is not valid JSON', tr: 'İstek gövdesi geçerli bir JSON değil' },
   VALIDATION_ERROR: { en: 'Request is invalid', tr: 'İstek geçersiz' },
-  VALIDATION_BODY: { en: 'Request body is invalid', tr: 'İstek gövdesi geçersiz' },
   VALIDATION_QUERY: { en: 'Query parameters are invalid', tr: 'Sorgu parametreleri geçersiz' },
-  VALIDATION_PARAMS: { en: 'Path parameters are invalid', tr: 'Yol parametreleri geçersiz' },
   VALIDATION_HEADER: { en: 'A request header is invalid', tr: 'Bir istek başlığı geçersiz' },
   UNAUTHORIZED: { en: 'Authentication required', tr: 'Kimlik doğrulaması gerekli' },
   TOKEN_EXPIRED: { en: 'Token has expired', tr: 'Belirtecin süresi doldu' },

@@ -17,7 +17,7 @@ export interface TestUser {
   auth: string;
 }
 
-/** A user row with a real scrypt-hashed password. */
+/** A user row with a real password hash (argon2id, as the API writes it). */
 export async function createUser(overrides: { email?: string; name?: string; role?: 'admin' | 'user'; is_active?: boolean } = {}): Promise<TestUser> {
   const password = `password-${unique()}`;
   let user = await insertUser({

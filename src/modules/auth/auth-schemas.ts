@@ -14,7 +14,6 @@ export const LoginBodySchema = z.strictObject({
     description: '`cookie`: the refresh token is set only as an HttpOnly cookie (Path=/api/auth), out of reach of JavaScript — for a browser frontend. `body` (default): in the answer.',
   }),
 });
-export type LoginBody = z.infer<typeof LoginBodySchema>;
 
 /** POST /api/auth/refresh: the token in the body, or (a browser) in the cookie, with no body at all. */
 export const RefreshBodySchema = z
@@ -27,7 +26,6 @@ export const ChangePasswordBodySchema = z.strictObject({
   current_password: z.string().min(1, 'is required').max(256, 'must be at most 256 characters'),
   new_password: passwordSchema,
 });
-export type ChangePasswordBody = z.infer<typeof ChangePasswordBodySchema>;
 
 export const SessionIdParamsSchema = z.object({
   id: z.uuid('must be a session id (a UUID)'),

@@ -116,9 +116,6 @@ export class CrlfRecords extends Transform {
 
 let running = 0;
 
-/** The number of exports running in this process (for tests and metrics). */
-export const exportsRunning = (): number => running;
-
 /** Waits for the first bytes (or the end): an error before them is still an ordinary error answer. */
 function firstBytes(stream: Readable): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { queryInt, timestampSchema } from '../../http/common-schemas';
-import { checkPaging, optionalFilters, pageSchemaOf, pagingFields, type Paging } from '../../http/list-paging';
+import { checkPaging, optionalFilters, pageSchemaOf, pagingFields } from '../../http/list-paging';
 
 /** What the history records (migration 007: the table's CHECK says the same). */
 export const HISTORY_ENTITIES = ['customer', 'user'] as const;
@@ -34,7 +34,6 @@ export type ListHistoryQuery = z.infer<typeof ListHistoryQuerySchema>;
 
 /** One record's history: the shared paging rules; newest first. */
 export const RecordHistoryQuerySchema = z.object(pagingFields).superRefine(checkPaging);
-export type RecordHistoryQuery = Paging;
 
 const FieldChangeSchema = z
   .object({

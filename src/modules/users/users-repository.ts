@@ -43,15 +43,6 @@ export async function findPasswordHash(id: number): Promise<string | null> {
   return row?.password_hash ?? null;
 }
 
-/** The active user behind a token, or null when deleted or deactivated. */
-export async function findActiveUser(id: number): Promise<Pick<User, 'id' | 'email' | 'name' | 'role'> | null> {
-  const row = await executeQueryOne<Pick<UserRow, 'id' | 'email' | 'name' | 'role'>>(
-    { name: 'users_find_active', text: 'SELECT id, email, name, role FROM users WHERE id = $1 AND is_active' },
-    [id],
-  );
-  return row ? { ...row, id: Number(row.id) } : null;
-}
-
 /** One page of users (oldest first) and their total, in one round trip; on a read replica when there is a healthy one. */
 export async function listUsers(query: ListUsersQuery, start: PageStart): Promise<Page<User>> {
   const page = await queryPage<UserRow>({
@@ -128,9 +119,4 @@ export async function lockActiveAdminIds(db: DbClient): Promise<number[]> {
 export async function findUserIdByEmail(email: string, db?: DbClient): Promise<number | null> {
   const row = await executeQueryOne<{ id: string }>('SELECT id FROM users WHERE lower(email) = lower($1)', [email], db);
   return row ? Number(row.id) : null;
-}
-
-export async function countUsers(): Promise<number> {
-  const row = await executeQueryOne<{ n: number }>('SELECT count(*)::int AS n FROM users');
-  return row?.n ?? 0;
 }

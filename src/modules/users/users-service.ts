@@ -11,7 +11,7 @@ const changedBy = (actor: TransactionActor) => ({ actor, rerunIfRolledBack: true
 
 const lastAdmin = () => new AppError('CONFLICT', { messageKey: 'LAST_ADMIN' });
 
-/** The body with its password hashed (scrypt: done before a connection is held). */
+/** The body with its password hashed (argon2id: done before a connection is held). */
 export async function prepareNewUser(body: CreateUserBody): Promise<NewUser> {
   return { email: body.email, name: body.name, role: body.role, passwordHash: await hashPassword(body.password) };
 }
