@@ -251,6 +251,15 @@ export async function withTransaction<T>(work: (tx: DbClient) => Promise<T>, opt
   }
 }
 
+/**
+ * A change made for `actor`: a transaction that names its actor (the history records who, and for which
+ * request) and, its work being the database's alone, runs again when rolled back before COMMIT (a
+ * failover, a pooler). The one way the services and the idempotent creates write; pass
+ * `rerunIfRolledBack: false` for work that cannot run twice (it read a streamed body).
+ */
+export const changeAs = <T>(actor: TransactionActor, work: (tx: DbClient) => Promise<T>, options: { readonly rerunIfRolledBack?: boolean } = {}): Promise<T> =>
+  withTransaction(work, { actor, rerunIfRolledBack: options.rerunIfRolledBack ?? true });
+
 async function runTransaction<T>(work: (tx: DbClient) => Promise<T>, attempt: Attempt, actor: TransactionActor | undefined): Promise<T> {
   return withClient(async (client) => {
     // BEGIN goes with the first statement (transaction-opening.ts): one round trip fewer.

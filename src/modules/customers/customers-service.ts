@@ -1,15 +1,7 @@
-import { withTransaction, type DbClient, type TransactionActor } from '../../db';
+import { changeAs, type TransactionActor } from '../../db';
 import { notFound, preconditionFailed } from '../../http/errors';
 import { deleteCustomer, findCustomerById, updateCustomer, type Customer } from './customers-repository';
 import type { IfMatch, UpdateCustomerBody } from './customers-schemas';
-
-/**
- * Runs `work` as one change by `actor`: a transaction that names its actor (the history records who,
- * and for which request). Its work is the database's alone, so one rolled back before COMMIT (a
- * failover) runs again.
- */
-export const changeAs = <T>(actor: TransactionActor, work: (tx: DbClient) => Promise<T>): Promise<T> =>
-  withTransaction(work, { actor, rerunIfRolledBack: true });
 
 /** Updates with optimistic concurrency: a stale If-Match gets 412 and changes nothing. */
 export async function applyUpdate(id: number, changes: UpdateCustomerBody, ifMatch: IfMatch, actor: TransactionActor): Promise<Customer> {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { getConfig } from '../../config/config';
-import { withTransaction, type DbClient } from '../../db';
+import { changeAs, type DbClient } from '../../db';
 import { AppError } from '../../http/errors';
 import { actorOf } from '../../http/request-context';
 import { sendJsonText } from '../../http/send-json';
@@ -69,17 +69,17 @@ const stored = (answer: Answer): StoredAnswer => ({ status: answer.status, heade
 export async function answerOnce(req: Request, res: Response, write: (db: DbClient) => Promise<Answer>, streamed: { streamedBody?: StreamedBody } = {}): Promise<void> {
   const key = keyOf(req);
   const { streamedBody } = streamed;
-  // Its work is the database's alone: a transaction rolled back before COMMIT (a failover) is safe to
-  // run again — unless it read a streamed body, which cannot be read twice. The caller is recorded as
-  // the author of what it writes (the history).
-  const options = { actor: actorOf(req), rerunIfRolledBack: streamedBody === undefined };
+  // A change by the caller (changeAs), run again when rolled back before COMMIT — unless it read a
+  // streamed body, which cannot be read twice.
+  const actor = actorOf(req);
+  const options = { rerunIfRolledBack: streamedBody === undefined };
   if (key === undefined) {
-    send(res, stored(await withTransaction(write, options)), false);
+    send(res, stored(await changeAs(actor, write, options)), false);
     return;
   }
   const userId = req.user!.id;
   const ttlSeconds = getConfig().idempotencyKeyTtlSeconds;
-  const outcome = await withTransaction(async (tx) => {
+  const outcome = await changeAs(actor, async (tx) => {
     if (!(await tryLockIdempotencyKey(userId, key, tx))) throw new AppError('IDEMPOTENCY_KEY_IN_USE', { retryAfterSeconds: 1 });
     const previous = await findIdempotentAnswer(userId, key, ttlSeconds, tx);
     if (previous) {

@@ -1,13 +1,10 @@
-import { UniqueViolationError, withTransaction, type DbClient, type TransactionActor } from '../../db';
+import { UniqueViolationError, changeAs, type DbClient, type TransactionActor } from '../../db';
 import { AppError, conflict, notFound } from '../../http/errors';
 import { endUserSessions, forgetCurrentUser } from '../sessions';
 import { hashPassword } from './users-password';
 import { deleteUser, insertUser, lockActiveAdminIds, rehashPassword, updateUser, type NewUser, type User } from './users-repository';
 import type { CreateUserBody, UpdateUserBody } from './users-schemas';
 
-// These transactions do database work only: safe to run again when rolled back (a failover, a pooler).
-// Each names its actor, whom the history records as the author of the change.
-const changedBy = (actor: TransactionActor) => ({ actor, rerunIfRolledBack: true });
 
 const lastAdmin = () => new AppError('CONFLICT', { messageKey: 'LAST_ADMIN' });
 
@@ -34,7 +31,7 @@ export async function changeUser(id: number, body: UpdateUserBody, actor: Transa
   const passwordHash = body.password === undefined ? undefined : await hashPassword(body.password);
   const removesAdmin = body.role === 'user' || body.is_active === false;
   const endsSessions = passwordHash !== undefined || body.role !== undefined || body.is_active === false;
-  const user = await withTransaction(async (tx) => {
+  const user = await changeAs(actor, async (tx) => {
     if (removesAdmin) {
       const admins = await lockActiveAdminIds(tx);
       if (admins.length === 1 && admins[0] === id) throw lastAdmin();
@@ -42,18 +39,18 @@ export async function changeUser(id: number, body: UpdateUserBody, actor: Transa
     const changed = await updateUser(id, { name: body.name, role: body.role, is_active: body.is_active, passwordHash }, tx);
     if (changed && endsSessions) await endUserSessions(id, 'changed by an admin', null, tx);
     return changed;
-  }, changedBy(actor));
+  });
   if (!user) throw notFound();
   forgetCurrentUser(id);
   return user;
 }
 
 export async function removeUser(id: number, actor: TransactionActor): Promise<void> {
-  const deleted = await withTransaction(async (tx) => {
+  const deleted = await changeAs(actor, async (tx) => {
     const admins = await lockActiveAdminIds(tx);
     if (admins.length === 1 && admins[0] === id) throw lastAdmin();
     return deleteUser(id, tx);
-  }, changedBy(actor));
+  });
   forgetCurrentUser(id);
   if (!deleted) throw notFound();
 }
@@ -64,10 +61,10 @@ export async function removeUser(id: number, actor: TransactionActor): Promise<v
  */
 export async function setPassword(userId: number, password: string, actor: TransactionActor, keep: string | null): Promise<void> {
   const passwordHash = await hashPassword(password);
-  await withTransaction(async (tx) => {
+  await changeAs(actor, async (tx) => {
     await updateUser(userId, { passwordHash }, tx);
     await endUserSessions(userId, 'password changed', keep, tx);
-  }, changedBy(actor));
+  });
   forgetCurrentUser(userId);
 }
 
@@ -77,5 +74,5 @@ export async function setPassword(userId: number, password: string, actor: Trans
  */
 export async function upgradePasswordHash(userId: number, password: string, actor: TransactionActor): Promise<void> {
   const passwordHash = await hashPassword(password);
-  await withTransaction((tx) => rehashPassword(userId, passwordHash, tx), changedBy(actor));
+  await changeAs(actor, (tx) => rehashPassword(userId, passwordHash, tx));
 }
