@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { detail } from './messages';
 
 // PostgreSQL refuses NUL in text; it must be a 400 here, never a 500 from the database.
 const noNul = (s: string) => !s.includes('\u0000');
@@ -8,9 +9,9 @@ export const text = (max: number) =>
   z
     .string()
     .trim()
-    .min(1, 'must not be empty')
-    .max(max, `must be at most ${max} characters`)
-    .refine(noNul, 'must not contain NUL characters');
+    .min(1, detail('NOT_EMPTY'))
+    .max(max, detail('MAX_CHARS', { max }))
+    .refine(noNul, detail('NO_NUL'));
 
 /** An optional text field: absent, null, or text. */
 export const optionalText = (max: number) => text(max).nullable().optional();
@@ -18,23 +19,23 @@ export const optionalText = (max: number) => text(max).nullable().optional();
 export const emailSchema = z
   .string()
   .trim()
-  .max(254, 'must be at most 254 characters')
-  .refine(noNul, 'must not contain NUL characters')
-  .pipe(z.email('must be a valid email address'));
+  .max(254, detail('MAX_CHARS', { max: 254 }))
+  .refine(noNul, detail('NO_NUL'))
+  .pipe(z.email(detail('EMAIL')));
 
 export const passwordSchema = z
   .string()
-  .min(8, 'must be at least 8 characters')
-  .max(256, 'must be at most 256 characters')
-  .refine(noNul, 'must not contain NUL characters');
+  .min(8, detail('MIN_CHARS', { min: 8 }))
+  .max(256, detail('MAX_CHARS', { max: 256 }))
+  .refine(noNul, detail('NO_NUL'));
 
 /** A path id: digits only, 1 … 2^53−1 (ids are JSON integers). */
 export const IdParamsSchema = z.object({
   id: z
     .string()
-    .regex(/^[0-9]{1,16}$/, 'must be a positive integer')
+    .regex(/^[0-9]{1,16}$/, detail('POSITIVE_INTEGER'))
     .transform(Number)
-    .pipe(z.number().int().min(1, 'must be a positive integer').max(Number.MAX_SAFE_INTEGER, 'is out of range'))
+    .pipe(z.number().int().min(1, detail('POSITIVE_INTEGER')).max(Number.MAX_SAFE_INTEGER, detail('OUT_OF_RANGE')))
     .meta({ type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, example: 1 } as z.GlobalMeta),
 });
 
@@ -42,9 +43,9 @@ export const IdParamsSchema = z.object({
 export const queryInt = (min: number, max: number) =>
   z
     .string()
-    .regex(/^-?[0-9]{1,16}$/, 'must be an integer')
+    .regex(/^-?[0-9]{1,16}$/, detail('INTEGER'))
     .transform(Number)
-    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
+    .pipe(z.number().int().min(min, detail('MIN', { min })).max(max, detail('MAX', { max })))
     // In the OpenAPI document: an integer in that range (query values travel as text).
     .meta({ type: 'integer', minimum: min, maximum: max } as z.GlobalMeta);
 

@@ -5,7 +5,7 @@ import { getConfig } from '../config/config';
 import { getLogger } from '../logging/logger';
 import { toAppErrorFromDb } from './db-error-answers';
 import { AppError, type ErrorDetail } from './errors';
-import { translate, translateDetail, type Locale } from './messages';
+import { renderDetail, translate, type Locale } from './messages';
 import { localeOf } from './request-context';
 import { sendJson } from './send-json';
 
@@ -28,24 +28,25 @@ function zodDetails(err: ZodError): ErrorDetail[] {
 
 const zodTurkish = z.locales.tr().localeError;
 
-/** A zod issue's message in `locale`: our schemas' own texts from the table, zod's own from its locale. */
+/** A zod issue's message in `locale`: our schemas' own by their keys (messages.ts), zod's own from its locale. */
 function issueMessage(issue: ZodError['issues'][number], locale: Locale): string {
-  const ours = translateDetail(issue.message, locale);
+  const ours = renderDetail(issue.message, locale);
   if (ours !== undefined) return ours;
+  if (locale === 'en') return issue.message;
   // zod's Turkish text for a wrong type names the received value, which a final issue no longer has.
   if (issue.code === 'invalid_type') return `Geçersiz değer: beklenen ${issue.expected}`;
   const theirs = zodTurkish(issue as Parameters<typeof zodTurkish>[0]);
   return (typeof theirs === 'string' ? theirs : theirs?.message) ?? issue.message;
 }
 
-/** `details` in the request's language, like `message`. */
+/** `details` in the request's language, like `message`: keyed ones rendered, free texts as written (English). */
 function localizedDetails(appError: AppError, locale: Locale): ErrorDetail[] | undefined {
-  if (!appError.details || locale === 'en') return appError.details;
+  if (!appError.details) return undefined;
   if (appError.cause instanceof ZodError) {
     const issues = appError.cause.issues;
     return appError.details.map((d, i) => ({ ...d, message: issues[i] ? issueMessage(issues[i], locale) : d.message }));
   }
-  return appError.details.map((d) => ({ ...d, message: translateDetail(d.message, locale) ?? d.message }));
+  return appError.details.map((d) => ({ ...d, message: renderDetail(d.message, locale) ?? d.message }));
 }
 
 /** Every error becomes an AppError; anything unknown is an INTERNAL_ERROR. */

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { PAGE_KEYS, type Page, type PageSort, type PageStart } from '../db';
 import { queryInt } from './common-schemas';
 import { validationError } from './errors';
+import { detail } from './messages';
 
 /** `page` is for jumping: past this offset its cost would grow with the depth, and `cursor` is the way on. */
 export const MAX_OFFSET = 10_000;
@@ -13,7 +14,7 @@ export const pagingFields = {
   limit: queryInt(1, 100)
     .default(20)
     .meta({ type: 'integer', minimum: 1, maximum: 100, default: 20 } as z.GlobalMeta),
-  cursor: z.string().min(1, 'must not be empty').max(2000, 'is not a cursor of this list').optional(),
+  cursor: z.string().min(1, detail('NOT_EMPTY')).max(2000, detail('NOT_A_CURSOR')).optional(),
   count: z.enum(['estimated', 'exact', 'none']).default('estimated'),
 };
 
@@ -22,13 +23,13 @@ export type Paging = z.infer<z.ZodObject<typeof pagingFields>>;
 /** The rules across the paging fields, for a list schema's superRefine. */
 export function checkPaging(q: Paging, ctx: z.RefinementCtx): void {
   if (q.cursor !== undefined && q.page !== undefined) {
-    ctx.addIssue({ code: 'custom', path: ['cursor'], message: 'cannot be combined with page' });
+    ctx.addIssue({ code: 'custom', path: ['cursor'], message: detail('CURSOR_WITH_PAGE') });
   }
   if (q.page !== undefined && (q.page - 1) * q.limit > MAX_OFFSET) {
     ctx.addIssue({
       code: 'custom',
       path: ['page'],
-      message: `(page - 1) × limit must be at most ${MAX_OFFSET}; follow next_cursor (cursor=…) to read further`,
+      message: detail('OFFSET_TOO_DEEP', { max: MAX_OFFSET }),
     });
   }
 }
@@ -68,14 +69,14 @@ export function pageStart(q: Paging, scope: string, keyType: PageSort['keyType']
     decoded = undefined;
   }
   if (!Array.isArray(decoded) || decoded.length !== 4 || decoded[0] !== 1) {
-    throw validationError([{ path: 'cursor', message: 'is not a cursor of this list' }], 'VALIDATION_QUERY');
+    throw validationError([{ path: 'cursor', message: detail('NOT_A_CURSOR') }], 'VALIDATION_QUERY');
   }
   const [, cursorScopeValue, key, id] = decoded as unknown[];
   if (cursorScopeValue !== scope) {
-    throw validationError([{ path: 'cursor', message: 'belongs to other filters or another sort; start again without cursor' }], 'VALIDATION_QUERY');
+    throw validationError([{ path: 'cursor', message: detail('CURSOR_OF_OTHER_LIST') }], 'VALIDATION_QUERY');
   }
   if (typeof key !== 'string' || !PAGE_KEYS[keyType].pattern.test(key) || !Number.isSafeInteger(id) || (id as number) < 0) {
-    throw validationError([{ path: 'cursor', message: 'is not a cursor of this list' }], 'VALIDATION_QUERY');
+    throw validationError([{ path: 'cursor', message: detail('NOT_A_CURSOR') }], 'VALIDATION_QUERY');
   }
   return { offset: 0, after: { key, id: id as number } };
 }

@@ -64,38 +64,65 @@ export function translate(key: MessageKey, locale: Locale, params: Record<string
   return MESSAGES[key][locale].replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? ''));
 }
 
-/** Turkish for the `details[].message` texts the schemas and routes write (English is the source). */
-const DETAILS_TR: [RegExp, (m: RegExpExecArray) => string][] = [
-  [/^must be a positive integer$/, () => 'pozitif bir tam sayı olmalı'],
-  [/^must be an integer$/, () => 'bir tam sayı olmalı'],
-  [/^must be a valid email address$/, () => 'geçerli bir e-posta adresi olmalı'],
-  [/^must be an entity tag such as "3"$/, () => '"3" gibi bir varlık etiketi olmalı'],
-  [/^must be 1-255 printable ASCII characters$/, () => '1-255 yazdırılabilir ASCII karakter olmalı'],
-  [/^must be at least (\d+) characters$/, (m) => `en az ${m[1]} karakter olmalı`],
-  [/^must be at most (\d+) characters$/, (m) => `en fazla ${m[1]} karakter olmalı`],
-  [/^must be at least (-?\d+)$/, (m) => `en az ${m[1]} olmalı`],
-  [/^must be at most (-?\d+)$/, (m) => `en fazla ${m[1]} olmalı`],
-  [/^must change at least one field$/, () => 'en az bir alanı değiştirmeli'],
-  [/^must not be empty$/, () => 'boş olmamalı'],
-  [/^must not contain NUL characters$/, () => 'NUL karakteri içermemeli'],
-  [/^is out of range$/, () => 'izin verilen aralığın dışında'],
-  [/^is required$/, () => 'zorunlu'],
-  [/^is wrong$/, () => 'yanlış'],
-  [/^is not a cursor of this list$/, () => 'bu listenin bir imleci (cursor) değil'],
-  [/^belongs to other filters or another sort; start again without cursor$/, () => 'başka filtrelere veya başka bir sıralamaya ait; cursor olmadan baştan başlayın'],
-  [/^cannot be combined with page$/, () => 'page ile birlikte kullanılamaz'],
-  [
-    /^\(page - 1\) × limit must be at most (\d+); follow next_cursor \(cursor=…\) to read further$/,
-    (m) => `(page - 1) × limit en fazla ${m[1]} olabilir; daha ileri okumak için next_cursor değerini (cursor=…) kullanın`,
-  ],
-];
+/**
+ * The texts of `details[].message`, keyed like MESSAGES and with `{name}` placeholders. A schema or a
+ * route writes detail(KEY, params) where a message goes (a zod check's message, an ErrorDetail's);
+ * the answer renders it in the request's language (renderDetail). zod's own messages, for the checks
+ * that name none, come from zod's locales.
+ */
+const DETAILS = {
+  REQUIRED: { en: 'is required', tr: 'zorunlu' },
+  NOT_EMPTY: { en: 'must not be empty', tr: 'boş olmamalı' },
+  NO_NUL: { en: 'must not contain NUL characters', tr: 'NUL karakteri içermemeli' },
+  MIN_CHARS: { en: 'must be at least {min} characters', tr: 'en az {min} karakter olmalı' },
+  MAX_CHARS: { en: 'must be at most {max} characters', tr: 'en fazla {max} karakter olmalı' },
+  MIN: { en: 'must be at least {min}', tr: 'en az {min} olmalı' },
+  MAX: { en: 'must be at most {max}', tr: 'en fazla {max} olmalı' },
+  INTEGER: { en: 'must be an integer', tr: 'bir tam sayı olmalı' },
+  POSITIVE_INTEGER: { en: 'must be a positive integer', tr: 'pozitif bir tam sayı olmalı' },
+  OUT_OF_RANGE: { en: 'is out of range', tr: 'izin verilen aralığın dışında' },
+  EMAIL: { en: 'must be a valid email address', tr: 'geçerli bir e-posta adresi olmalı' },
+  DATETIME: { en: 'must be an ISO 8601 date-time such as 2026-12-01T00:00:00Z', tr: '2026-12-01T00:00:00Z gibi bir ISO 8601 tarih-saat olmalı' },
+  AFTER_SINCE: { en: 'must be after since', tr: 'since değerinden sonra olmalı' },
+  CHANGE_ONE: { en: 'must change at least one field', tr: 'en az bir alanı değiştirmeli' },
+  WRONG: { en: 'is wrong', tr: 'yanlış' },
+  ENTITY_TAG: { en: 'must be an entity tag such as "3"', tr: '"3" gibi bir varlık etiketi olmalı' },
+  IDEMPOTENCY_KEY: { en: 'must be 1-255 printable ASCII characters', tr: '1-255 yazdırılabilir ASCII karakter olmalı' },
+  NOT_A_REFRESH_TOKEN: { en: 'is not a refresh token', tr: 'bir yenileme belirteci değil' },
+  NOT_A_CURSOR: { en: 'is not a cursor of this list', tr: 'bu listenin bir imleci (cursor) değil' },
+  CURSOR_OF_OTHER_LIST: {
+    en: 'belongs to other filters or another sort; start again without cursor',
+    tr: 'başka filtrelere veya başka bir sıralamaya ait; cursor olmadan baştan başlayın',
+  },
+  CURSOR_WITH_PAGE: { en: 'cannot be combined with page', tr: 'page ile birlikte kullanılamaz' },
+  OFFSET_TOO_DEEP: {
+    en: '(page - 1) × limit must be at most {max}; follow next_cursor (cursor=…) to read further',
+    tr: '(page - 1) × limit en fazla {max} olabilir; daha ileri okumak için next_cursor değerini (cursor=…) kullanın',
+  },
+  NOT_A_CUSTOMER: {
+    en: 'is not a customer (a JSON object, or as many cells as the header)',
+    tr: 'bir müşteri değil (bir JSON nesnesi, ya da başlıktaki kadar hücre)',
+  },
+} as const satisfies Record<string, Record<Locale, string>>;
 
-/** A detail message in `locale`, or undefined when there is no translation for it. */
-export function translateDetail(message: string, locale: Locale): string | undefined {
-  if (locale === 'en') return message;
-  for (const [pattern, render] of DETAILS_TR) {
-    const match = pattern.exec(message);
-    if (match) return render(match);
-  }
-  return undefined;
+export type DetailKey = keyof typeof DETAILS;
+type DetailParams = Record<string, string | number>;
+
+// A keyed detail travels as "KEY" or "KEY {json params}" (a zod message is a string) until it is rendered.
+const KEYED = /^([A-Z][A-Z_]*)(?: (\{.*\}))?$/;
+
+/** A detail message by key: what a schema's check or an ErrorDetail carries until the answer renders it. */
+export function detail(key: DetailKey, params?: DetailParams): string {
+  return params === undefined ? key : `${key} ${JSON.stringify(params)}`;
 }
+
+/** A keyed detail message in `locale`, or undefined when `message` is not one (zod's own, a free text). */
+export function renderDetail(message: string, locale: Locale): string | undefined {
+  const match = KEYED.exec(message);
+  if (!match || !Object.hasOwn(DETAILS, match[1]!)) return undefined;
+  const params = match[2] === undefined ? {} : (JSON.parse(match[2]) as DetailParams);
+  return DETAILS[match[1] as DetailKey][locale].replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? ''));
+}
+
+/** Every detail key (for the test that each has both languages). */
+export const DETAIL_KEYS = Object.keys(DETAILS) as DetailKey[];

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { requireAuth } from '../../http/authenticate';
-import { AppError, notFound } from '../../http/errors';
+import { AppError, notFound, validationError } from '../../http/errors';
+import { detail } from '../../http/messages';
 import { actorOf } from '../../http/request-context';
 import { REFRESH_TOKEN, endSession, listSessions, openSession, refreshSession, resolveCurrentUser } from '../sessions';
 import { findPasswordHash, findUserById, findUserCredentialsByEmail, needsRehash, setPassword, upgradePasswordHash, verifyAgainstDummy, verifyPassword } from '../users';
@@ -56,7 +57,7 @@ export function authRouter(): Router {
     const userId = req.user!.id;
     const stored = await findPasswordHash(userId);
     if (!stored || !(await verifyPassword(body.current_password, stored))) {
-      throw new AppError('VALIDATION_ERROR', { messageKey: 'WRONG_PASSWORD', details: [{ path: 'current_password', message: 'is wrong' }] });
+      throw validationError([{ path: 'current_password', message: detail('WRONG') }], 'WRONG_PASSWORD');
     }
     await setPassword(userId, body.new_password, actorOf(req), req.claims!.sessionId);
     res.status(204).end();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { detail } from '../../http/messages';
 import { passwordSchema, timestampSchema } from '../../http/common-schemas';
 import { ROLES } from '../../http/request-context';
 
@@ -7,9 +8,9 @@ const RefreshTokenInSchema = z.enum(['body', 'cookie']);
 export type RefreshTokenIn = z.infer<typeof RefreshTokenInSchema>;
 
 export const LoginBodySchema = z.strictObject({
-  email: z.string().trim().min(1, 'is required').max(254, 'must be at most 254 characters'),
+  email: z.string().trim().min(1, detail('REQUIRED')).max(254, detail('MAX_CHARS', { max: 254 })),
   // Not the new-password rules: a login attempt is only compared, never stored.
-  password: z.string().min(1, 'is required').max(256, 'must be at most 256 characters'),
+  password: z.string().min(1, detail('REQUIRED')).max(256, detail('MAX_CHARS', { max: 256 })),
   refresh_token_in: RefreshTokenInSchema.default('body').meta({
     description: '`cookie`: the refresh token is set only as an HttpOnly cookie (Path=/api/auth), out of reach of JavaScript — for a browser frontend. `body` (default): in the answer.',
   }),
@@ -18,12 +19,12 @@ export const LoginBodySchema = z.strictObject({
 /** POST /api/auth/refresh: the token in the body, or (a browser) in the cookie, with no body at all. */
 export const RefreshBodySchema = z
   .strictObject({
-    refresh_token: z.string().min(1, 'must not be empty').max(200, 'is not a refresh token').optional().meta({ description: 'The refresh token, unless it travels in the cookie' }),
+    refresh_token: z.string().min(1, detail('NOT_EMPTY')).max(200, detail('NOT_A_REFRESH_TOKEN')).optional().meta({ description: 'The refresh token, unless it travels in the cookie' }),
   })
   .optional();
 
 export const ChangePasswordBodySchema = z.strictObject({
-  current_password: z.string().min(1, 'is required').max(256, 'must be at most 256 characters'),
+  current_password: z.string().min(1, detail('REQUIRED')).max(256, detail('MAX_CHARS', { max: 256 })),
   new_password: passwordSchema,
 });
 

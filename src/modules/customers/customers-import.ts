@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { getConfig } from '../../config/config';
 import { CLIENT_TIMEOUT_MARGIN_MS, copyFrom, executeWrite, setStatementLimits, type DbClient } from '../../db';
 import { AppError } from '../../http/errors';
+import { detail, renderDetail } from '../../http/messages';
 import { answerOnce } from '../idempotency';
 import { FORMULA_STARTS } from './customers-export';
 import { CreateCustomerBodySchema, DEFAULT_CUSTOMER_STATUS } from './customers-schemas';
@@ -153,13 +154,14 @@ async function* validRows(rows: AsyncIterable<SourceRow>, report: ImportReport, 
   let chunk = '';
   let inChunk = 0;
   const reject = (error: ImportError): void => {
-    if (report.errors.length < MAX_ERRORS) report.errors.push(error);
+    // The report's messages are English: a keyed one (a schema's check) is rendered so.
+    if (report.errors.length < MAX_ERRORS) report.errors.push({ ...error, message: renderDetail(error.message, 'en') ?? error.message });
   };
   for await (const row of rows) {
     const parsed = row.fields === null ? undefined : CreateCustomerBodySchema.safeParse(row.fields);
     if (!parsed?.success) {
       report.rejected += 1;
-      if (!parsed) reject({ line: row.line, field: null, message: 'is not a customer (a JSON object, or as many cells as the header)' });
+      if (!parsed) reject({ line: row.line, field: null, message: detail('NOT_A_CUSTOMER') });
       else for (const issue of parsed.error.issues) reject({ line: row.line, field: issue.path.length > 0 ? String(issue.path[0]) : null, message: issue.message });
       continue;
     }

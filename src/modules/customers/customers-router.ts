@@ -1,7 +1,8 @@
 import { Router, type Response } from 'express';
 import { requireRole } from '../../http/authenticate';
 import { IdParamsSchema } from '../../http/common-schemas';
-import { AppError, notFound } from '../../http/errors';
+import { notFound, validationError } from '../../http/errors';
+import { detail } from '../../http/messages';
 import { listCursorScope, pageStart, paginated } from '../../http/list-paging';
 import { actorOf } from '../../http/request-context';
 import { recordHistoryHandler } from '../history';
@@ -38,7 +39,7 @@ async function getCustomer(rawId: string | undefined): Promise<Customer> {
 function parseIfMatch(header: string | undefined): IfMatch {
   const parsed = IfMatchSchema.safeParse(header);
   if (!parsed.success) {
-    throw new AppError('VALIDATION_ERROR', { messageKey: 'VALIDATION_HEADER', details: [{ path: 'If-Match', message: 'must be an entity tag such as "3"' }] });
+    throw validationError([{ path: 'If-Match', message: detail('ENTITY_TAG') }], 'VALIDATION_HEADER');
   }
   return parsed.data;
 }

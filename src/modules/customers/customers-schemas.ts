@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { detail } from '../../http/messages';
 import { emailSchema, optionalText, text, timestampSchema } from '../../http/common-schemas';
 import { checkPaging, optionalFilters, pageSchemaOf, pagingFields } from '../../http/list-paging';
 
@@ -28,7 +29,7 @@ export type CreateCustomerBody = z.infer<typeof CreateCustomerBodySchema>;
 /** PATCH: any of the fields, at least one. */
 export const UpdateCustomerBodySchema = z
   .strictObject({ ...fields, name: fields.name.optional() })
-  .refine((b) => Object.values(b).some((v) => v !== undefined), { message: 'must change at least one field' });
+  .refine((b) => Object.values(b).some((v) => v !== undefined), { message: detail('CHANGE_ONE') });
 export type UpdateCustomerBody = z.infer<typeof UpdateCustomerBodySchema>;
 
 /**
@@ -82,7 +83,7 @@ export const IfMatchSchema = z
     for (const tag of value.split(',')) {
       const match = /^\s*(?:W\/)?"([0-9]{1,9})"\s*$/.exec(tag);
       if (!match) {
-        ctx.addIssue({ code: 'custom', message: 'must be an entity tag such as "3"' });
+        ctx.addIssue({ code: 'custom', message: detail('ENTITY_TAG') });
         return z.NEVER;
       }
       versions.push(Number(match[1]));

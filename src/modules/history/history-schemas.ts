@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { detail } from '../../http/messages';
 import { queryInt, timestampSchema } from '../../http/common-schemas';
 import { checkPaging, optionalFilters, pageSchemaOf, pagingFields } from '../../http/list-paging';
 
@@ -7,7 +8,7 @@ export const HISTORY_ENTITIES = ['customer', 'user'] as const;
 export type HistoryEntity = (typeof HISTORY_ENTITIES)[number];
 
 const instant = z.iso
-  .datetime({ offset: true, message: 'must be an ISO 8601 date-time such as 2026-12-01T00:00:00Z' })
+  .datetime({ offset: true, message: detail('DATETIME') })
   .transform((value) => new Date(value).toISOString())
   .meta({ type: 'string', format: 'date-time', example: '2026-12-01T00:00:00Z' } as z.GlobalMeta);
 
@@ -28,7 +29,7 @@ export const ListHistoryQuerySchema = z
   .object({ ...pagingFields, ...optionalFilters(HISTORY_LIST_FILTERS) })
   .superRefine((q, ctx) => {
     checkPaging(q, ctx);
-    if (q.since !== undefined && q.until !== undefined && q.since >= q.until) ctx.addIssue({ code: 'custom', path: ['until'], message: 'must be after since' });
+    if (q.since !== undefined && q.until !== undefined && q.since >= q.until) ctx.addIssue({ code: 'custom', path: ['until'], message: detail('AFTER_SINCE') });
   });
 export type ListHistoryQuery = z.infer<typeof ListHistoryQuerySchema>;
 

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { getConfig } from '../../config/config';
 import { changeAs, type DbClient } from '../../db';
-import { AppError } from '../../http/errors';
+import { AppError, validationError } from '../../http/errors';
+import { detail } from '../../http/messages';
 import { actorOf } from '../../http/request-context';
 import { sendJsonText } from '../../http/send-json';
 import { findIdempotentAnswer, saveIdempotentAnswer, tryLockIdempotencyKey, type StoredAnswer } from './idempotency-repository';
@@ -28,10 +29,7 @@ function keyOf(req: Request): string | undefined {
   const key = req.get(IDEMPOTENCY_KEY_HEADER);
   if (key === undefined) return undefined;
   if (!KEY.test(key)) {
-    throw new AppError('VALIDATION_ERROR', {
-      messageKey: 'VALIDATION_HEADER',
-      details: [{ path: IDEMPOTENCY_KEY_HEADER, message: 'must be 1-255 printable ASCII characters' }],
-    });
+    throw validationError([{ path: IDEMPOTENCY_KEY_HEADER, message: detail('IDEMPOTENCY_KEY') }], 'VALIDATION_HEADER');
   }
   return key;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { detail } from '../../http/messages';
 import { emailSchema, passwordSchema, text, timestampSchema } from '../../http/common-schemas';
 import { checkPaging, pageSchemaOf, pagingFields } from '../../http/list-paging';
 import { ROLES } from '../../http/request-context';
@@ -20,7 +21,7 @@ export const UpdateUserBodySchema = z
     is_active: z.boolean().optional(),
     password: passwordSchema.optional(),
   })
-  .refine((b) => Object.values(b).some((v) => v !== undefined), { message: 'must change at least one field' });
+  .refine((b) => Object.values(b).some((v) => v !== undefined), { message: detail('CHANGE_ONE') });
 export type UpdateUserBody = z.infer<typeof UpdateUserBodySchema>;
 
 /** GET /api/users: the shared paging rules, oldest first (by id). */
