@@ -51,3 +51,9 @@ export const queryInt = (min: number, max: number) =>
 
 /** Times in answers: ISO 8601 UTC strings (Dates are serialized so). */
 export const timestampSchema = z.iso.datetime().meta({ example: '2026-11-30T09:15:00.000Z' });
+
+/**
+ * An answer's type as the code holds it, derived from its schema: the schema's fields, its timestamps
+ * (`Times`, checked to be fields of it) as the Dates that JSON serializes to timestampSchema's strings.
+ */
+export type Held<S extends z.ZodType, Times extends keyof z.output<S> = never> = Omit<z.output<S>, Times> & { [K in Times]: Date };

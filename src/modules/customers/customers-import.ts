@@ -10,7 +10,7 @@ import { AppError } from '../../http/errors';
 import { detail, renderDetail } from '../../http/messages';
 import { answerOnce } from '../idempotency';
 import { FORMULA_STARTS } from './customers-export';
-import { CreateCustomerBodySchema, DEFAULT_CUSTOMER_STATUS } from './customers-schemas';
+import { CreateCustomerBodySchema, DEFAULT_CUSTOMER_STATUS, type ImportError, type ImportReport } from './customers-schemas';
 
 /**
  * POST /api/customers/import (docs/api.md §5): customers from a CSV or NDJSON body, read as a stream
@@ -31,19 +31,6 @@ const MAX_ERRORS = 1000;
 /** Rows written to COPY per chunk (fewer, larger writes). */
 const ROWS_PER_CHUNK = 500;
 
-export interface ImportError {
-  /** The line of the file where the row starts (the header is line 1 of a CSV). */
-  line: number;
-  /** The field at fault, or null for the row as a whole. */
-  field: string | null;
-  message: string;
-}
-
-export interface ImportReport {
-  inserted: number;
-  rejected: number;
-  errors: ImportError[];
-}
 
 /** A row of the file: its line and its fields (strings from a CSV, any JSON from NDJSON). */
 interface SourceRow {

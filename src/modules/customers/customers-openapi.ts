@@ -8,6 +8,7 @@ import {
   CustomerPageSchema,
   CustomerSchema,
   ExportCustomersQuerySchema,
+  ImportReportSchema,
   ListCustomersQuerySchema,
   UpdateCustomerBodySchema,
 } from './customers-schemas';
@@ -18,21 +19,6 @@ const IfMatchHeaders = z.object({
 });
 const tags = ['Customers'];
 
-const ImportReportSchema = z
-  .object({
-    inserted: z.number().int().meta({ description: 'Customers written' }),
-    rejected: z.number().int().meta({ description: 'Rows refused (not written)' }),
-    errors: z
-      .array(
-        z.object({
-          line: z.number().int().meta({ description: "The line of the file where the row starts (a CSV's header is line 1)" }),
-          field: z.string().nullable().meta({ description: 'The field at fault; null for the row as a whole' }),
-          message: z.string(),
-        }),
-      )
-      .meta({ description: 'The first 1,000 errors, in file order' }),
-  })
-  .meta({ id: 'ImportReport' });
 const ImportInvalidSchema = ErrorBodySchema.extend(ImportReportSchema.partial().shape).meta({ id: 'ImportInvalid', description: 'IMPORT_INVALID: the error and the report; nothing was written' });
 
 /** docs/api.md §5 in the OpenAPI document. */

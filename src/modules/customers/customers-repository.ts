@@ -1,20 +1,7 @@
 import { READ_REPLICA, executeQueryOne, executeWrite, queryPage, sortKey, type DbClient, type Page, type PageQuery, type PageSort, type PageStart } from '../../db';
-import { CUSTOMER_LIST_FILTERS, DEFAULT_CUSTOMER_STATUS, type CreateCustomerBody, type CustomerListFilters, type CustomerStatus, type ListCustomersQuery, type UpdateCustomerBody } from './customers-schemas';
+import { CUSTOMER_LIST_FILTERS, DEFAULT_CUSTOMER_STATUS, type CreateCustomerBody, type Customer, type CustomerListFilters, type ListCustomersQuery, type UpdateCustomerBody } from './customers-schemas';
 
-export interface Customer {
-  id: number;
-  name: string;
-  email: string | null;
-  phone: string | null;
-  company: string | null;
-  city: string | null;
-  status: CustomerStatus;
-  notes: string | null;
-  version: number;
-  created_at: Date;
-  updated_at: Date;
-  created_by: number | null;
-}
+export type { Customer };
 
 export type CustomerRow = Omit<Customer, 'id' | 'created_by'> & { id: string; created_by: string | null };
 

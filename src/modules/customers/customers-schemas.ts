@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { detail } from '../../http/messages';
-import { emailSchema, optionalText, text, timestampSchema } from '../../http/common-schemas';
+import { emailSchema, optionalText, text, timestampSchema, type Held } from '../../http/common-schemas';
 import { checkPaging, optionalFilters, pageSchemaOf, pagingFields } from '../../http/list-paging';
 
 /** The one list of customer statuses (the table's CHECK constraint says the same: migration 001). */
@@ -111,4 +111,25 @@ export const CustomerSchema = z
   })
   .meta({ id: 'Customer' });
 
+export type Customer = Held<typeof CustomerSchema, 'created_at' | 'updated_at'>;
+
 export const CustomerPageSchema = pageSchemaOf(CustomerSchema, 'CustomerPage');
+
+/** What an import wrote and refused (docs/api.md §5). */
+export const ImportReportSchema = z
+  .object({
+    inserted: z.number().int().meta({ description: 'Customers written' }),
+    rejected: z.number().int().meta({ description: 'Rows refused (not written)' }),
+    errors: z
+      .array(
+        z.object({
+          line: z.number().int().meta({ description: "The line of the file where the row starts (a CSV's header is line 1)" }),
+          field: z.string().nullable().meta({ description: 'The field at fault; null for the row as a whole' }),
+          message: z.string(),
+        }),
+      )
+      .meta({ description: 'The first 1,000 errors, in file order' }),
+  })
+  .meta({ id: 'ImportReport' });
+export type ImportReport = z.output<typeof ImportReportSchema>;
+export type ImportError = ImportReport['errors'][number];

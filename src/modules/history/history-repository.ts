@@ -1,19 +1,9 @@
 import { executeWrite, queryPage, sortKey, type Page, type PageQuery, type PageSort, type PageStart } from '../../db';
 import type { Paging } from '../../http/list-paging';
-import { HISTORY_LIST_FILTERS, type HistoryEntity, type HistoryListFilters, type ListHistoryQuery } from './history-schemas';
+import { HISTORY_LIST_FILTERS, type HistoryEntity, type HistoryEntry, type HistoryListFilters, type ListHistoryQuery } from './history-schemas';
 
-/** One change (migration 007), as the API answers it. */
-export interface HistoryEntry {
-  id: number;
-  entity: HistoryEntity;
-  entity_id: number;
-  operation: 'insert' | 'update' | 'delete';
-  changed_at: Date;
-  actor: { id: number; name: string | null } | null;
-  request_id: string | null;
-  changes: Record<string, { old?: unknown; new?: unknown; changed?: true }> | null;
-  last_row: Record<string, unknown> | null;
-}
+/** One change (migration 007), as the API answers it (HistoryEntrySchema). */
+export type { HistoryEntry };
 
 interface HistoryRow {
   id: string;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { detail } from '../../http/messages';
-import { queryInt, timestampSchema } from '../../http/common-schemas';
+import { queryInt, timestampSchema, type Held } from '../../http/common-schemas';
 import { checkPaging, optionalFilters, pageSchemaOf, pagingFields } from '../../http/list-paging';
 
 /** What the history records (migration 007: the table's CHECK says the same). */
@@ -64,5 +64,7 @@ export const HistoryEntrySchema = z
     last_row: z.record(z.string(), z.unknown()).nullable().meta({ description: 'A delete: the record as it was (a user: without its password hash); else null' }),
   })
   .meta({ id: 'HistoryEntry' });
+
+export type HistoryEntry = Held<typeof HistoryEntrySchema, 'changed_at'>;
 
 export const HistoryPageSchema = pageSchemaOf(HistoryEntrySchema, 'HistoryPage');

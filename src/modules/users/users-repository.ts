@@ -1,16 +1,8 @@
 import { READ_REPLICA, executeQuery, executeQueryOne, executeWrite, queryPage, sortKey, type DbClient, type Page, type PageSort, type PageStart } from '../../db';
 import type { Role } from '../../http/request-context';
-import type { ListUsersQuery } from './users-schemas';
+import type { ListUsersQuery, User } from './users-schemas';
 
-export interface User {
-  id: number;
-  email: string;
-  name: string;
-  role: Role;
-  is_active: boolean;
-  created_at: Date;
-  updated_at: Date;
-}
+export type { User };
 
 /** A row as node-postgres returns it: bigint ids arrive as strings. */
 type UserRow = Omit<User, 'id'> & { id: string };

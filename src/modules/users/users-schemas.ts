@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { detail } from '../../http/messages';
-import { emailSchema, passwordSchema, text, timestampSchema } from '../../http/common-schemas';
+import { emailSchema, passwordSchema, text, timestampSchema, type Held } from '../../http/common-schemas';
 import { checkPaging, pageSchemaOf, pagingFields } from '../../http/list-paging';
 import { ROLES } from '../../http/request-context';
 
@@ -40,5 +40,7 @@ export const UserSchema = z
     updated_at: timestampSchema,
   })
   .meta({ id: 'User' });
+
+export type User = Held<typeof UserSchema, 'created_at' | 'updated_at'>;
 
 export const UserPageSchema = pageSchemaOf(UserSchema, 'UserPage');
