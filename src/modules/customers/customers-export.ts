@@ -6,7 +6,7 @@ import { READ_REPLICA, copyTo } from '../../db';
 import { AppError } from '../../http/errors';
 import { getLogger } from '../../logging/logger';
 import { customersPageQuery } from './customers-repository';
-import { ExportCustomersQuerySchema, type ExportCustomersQuery, type ListCustomersQuery } from './customers-schemas';
+import { CUSTOMER_COLUMNS, CUSTOMER_FIELDS, ExportCustomersQuerySchema, type ExportCustomersQuery, type ListCustomersQuery } from './customers-schemas';
 
 /**
  * GET /api/customers/export (docs/api.md §5): every customer the list's filters match, streamed from
@@ -15,10 +15,10 @@ import { ExportCustomersQuerySchema, type ExportCustomersQuery, type ListCustome
  * reading pauses while the client's socket is full.
  */
 
-/** The columns of an export, in the API's order; a CSV's header row names them. */
-export const EXPORT_COLUMNS = ['id', 'name', 'email', 'phone', 'company', 'city', 'status', 'notes', 'version', 'created_at', 'updated_at', 'created_by'] as const;
-/** The free-text columns, which a spreadsheet could take for a formula. */
-const TEXT_COLUMNS = new Set(['name', 'email', 'phone', 'company', 'city', 'notes']);
+/** The columns of an export: a customer's, in the API's order; a CSV's header row names them. */
+export const EXPORT_COLUMNS = CUSTOMER_COLUMNS;
+/** The free-text columns, which a spreadsheet could take for a formula: every written field but the status (one of CUSTOMER_STATUSES). */
+const TEXT_COLUMNS = new Set<string>(CUSTOMER_FIELDS.filter((f) => f !== 'status'));
 
 /**
  * Timestamps are written by PostgreSQL's own output function, in UTC (the statement's TimeZone): ISO

@@ -10,7 +10,7 @@ import { AppError } from '../../http/errors';
 import { detail, renderDetail } from '../../http/messages';
 import { answerOnce } from '../idempotency';
 import { FORMULA_STARTS } from './customers-export';
-import { CreateCustomerBodySchema, DEFAULT_CUSTOMER_STATUS, type ImportError, type ImportReport } from './customers-schemas';
+import { CUSTOMER_ASSIGNED, CUSTOMER_FIELDS, CreateCustomerBodySchema, writtenValues, type ImportError, type ImportReport } from './customers-schemas';
 
 /**
  * POST /api/customers/import (docs/api.md §5): customers from a CSV or NDJSON body, read as a stream
@@ -24,9 +24,10 @@ export const IMPORT_MODES = ['all-or-nothing', 'skip-invalid'] as const;
 export const ImportCustomersQuerySchema = z.object({ mode: z.enum(IMPORT_MODES).default('all-or-nothing') });
 
 /** The fields a row may set (those of POST /api/customers). */
-const FIELDS = ['name', 'email', 'phone', 'company', 'city', 'status', 'notes'] as const;
+const FIELDS = CUSTOMER_FIELDS;
 /** Columns of an export that the database assigns: read and left out, so an export imports as it is. */
-const ASSIGNED = new Set(['id', 'version', 'created_at', 'updated_at', 'created_by']);
+const ASSIGNED = new Set<string>(CUSTOMER_ASSIGNED);
+const WRITTEN = CUSTOMER_FIELDS.join(', ');
 const MAX_ERRORS = 1000;
 /** Rows written to COPY per chunk (fewer, larger writes). */
 const ROWS_PER_CHUNK = 500;
@@ -154,7 +155,7 @@ async function* validRows(rows: AsyncIterable<SourceRow>, report: ImportReport, 
     }
     if (allOrNothing && report.rejected > 0) continue;
     const c = parsed.data;
-    chunk += `${[c.name, c.email, c.phone, c.company, c.city, c.status ?? DEFAULT_CUSTOMER_STATUS, c.notes].map(copyText).join('\t')}\n`;
+    chunk += `${writtenValues(c).map(copyText).join('\t')}\n`;
     inChunk += 1;
     if (inChunk === ROWS_PER_CHUNK) {
       yield chunk;
@@ -169,14 +170,14 @@ async function* validRows(rows: AsyncIterable<SourceRow>, report: ImportReport, 
 async function importInto(tx: DbClient, rows: AsyncIterable<SourceRow>, allOrNothing: boolean, createdBy: number | null): Promise<ImportReport> {
   const timeoutMs = getConfig().transfer.importTimeoutSeconds * 1000;
   await setStatementLimits(tx, { timeoutMs });
-  await tx.query('CREATE TEMP TABLE customers_import (name text, email text, phone text, company text, city text, status text, notes text) ON COMMIT DROP');
+  await tx.query(`CREATE TEMP TABLE customers_import (${CUSTOMER_FIELDS.map((f) => `${f} text`).join(', ')}) ON COMMIT DROP`);
   const report: ImportReport = { inserted: 0, rejected: 0, errors: [] };
   await copyFrom('COPY customers_import FROM STDIN', validRows(rows, report, allOrNothing), { db: tx, timeoutMs });
   if (allOrNothing && report.rejected > 0) throw new AppError('IMPORT_INVALID', { report: { ...report } });
   const { rowCount } = await executeWrite(
     {
-      text: `INSERT INTO customers (name, email, phone, company, city, status, notes, created_by)
-             SELECT name, email, phone, company, city, status, notes, $1 FROM customers_import`,
+      text: `INSERT INTO customers (${WRITTEN}, created_by)
+             SELECT ${WRITTEN}, $1 FROM customers_import`,
       timeoutMs: timeoutMs + CLIENT_TIMEOUT_MARGIN_MS,
     },
     [createdBy],

@@ -1,11 +1,13 @@
 import { READ_REPLICA, executeQueryOne, executeWrite, queryPage, sortKey, type DbClient, type Page, type PageQuery, type PageSort, type PageStart } from '../../db';
-import { CUSTOMER_LIST_FILTERS, DEFAULT_CUSTOMER_STATUS, type CreateCustomerBody, type Customer, type CustomerListFilters, type ListCustomersQuery, type UpdateCustomerBody } from './customers-schemas';
+import { CUSTOMER_COLUMNS, CUSTOMER_FIELDS, CUSTOMER_LIST_FILTERS, DEFAULT_CUSTOMER_STATUS, writtenValues, type CreateCustomerBody, type Customer, type CustomerListFilters, type ListCustomersQuery, type UpdateCustomerBody } from './customers-schemas';
 
 export type { Customer };
 
 export type CustomerRow = Omit<Customer, 'id' | 'created_by'> & { id: string; created_by: string | null };
 
-export const CUSTOMER_COLUMNS = 'id, name, email, phone, company, city, status, notes, version, created_at, updated_at, created_by';
+/** The select list of every statement that answers customers (CUSTOMER_COLUMNS). */
+export const CUSTOMER_SELECT = CUSTOMER_COLUMNS.join(', ');
+const WRITTEN = CUSTOMER_FIELDS.join(', ');
 
 /** bigint columns arrive as strings; they are JSON integers in the API. */
 export function toCustomer(row: CustomerRow): Customer {
@@ -40,11 +42,11 @@ function likePattern(q: string): string {
 }
 
 /** The fixed statements (exported for the benchmark's ceilings, which run the same SQL). */
-export const FIND_CUSTOMER_BY_ID = { name: 'customers_find_by_id', text: `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE id = $1` };
+export const FIND_CUSTOMER_BY_ID = { name: 'customers_find_by_id', text: `SELECT ${CUSTOMER_SELECT} FROM customers WHERE id = $1` };
 export const INSERT_CUSTOMER = {
   name: 'customers_insert',
-  text: `INSERT INTO customers (name, email, phone, company, city, status, notes, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${CUSTOMER_COLUMNS}`,
+  text: `INSERT INTO customers (${WRITTEN}, created_by)
+         VALUES (${[...CUSTOMER_FIELDS, 'created_by'].map((_, i) => `$${i + 1}`).join(', ')}) RETURNING ${CUSTOMER_SELECT}`,
 };
 
 export async function findCustomerById(id: number, db?: DbClient): Promise<Customer | null> {
@@ -128,7 +130,7 @@ export function customersPageQuery(query: ListCustomersQuery, start: PageStart):
     name: `customers_list_${shape}_${query.sort}_${query.order}`,
     counted: countedFromCounters(query),
     table: 'customers',
-    columns: CUSTOMER_COLUMNS,
+    columns: CUSTOMER_SELECT,
     where,
     estimateWhere,
     matchIndex,
@@ -152,13 +154,11 @@ export async function listCustomers(query: ListCustomersQuery, start: PageStart)
 export async function insertCustomer(body: CreateCustomerBody, createdBy: number | null, db?: DbClient): Promise<Customer> {
   const { rows } = await executeWrite<CustomerRow>(
     INSERT_CUSTOMER,
-    [body.name, body.email ?? null, body.phone ?? null, body.company ?? null, body.city ?? null, body.status ?? DEFAULT_CUSTOMER_STATUS, body.notes ?? null, createdBy],
+    [...writtenValues(body), createdBy],
     db,
   );
   return toCustomer(rows[0]!);
 }
-
-const UPDATABLE = ['name', 'email', 'phone', 'company', 'city', 'status', 'notes'] as const;
 
 /**
  * Applies the changes, bumping version and updated_at. With `versions`, only when the current
@@ -167,7 +167,7 @@ const UPDATABLE = ['name', 'email', 'phone', 'company', 'city', 'status', 'notes
 export async function updateCustomer(id: number, changes: UpdateCustomerBody, versions: number[] | undefined, db?: DbClient): Promise<Customer | null> {
   const params: unknown[] = [id];
   const sets: string[] = [];
-  for (const column of UPDATABLE) {
+  for (const column of CUSTOMER_FIELDS) {
     if (changes[column] === undefined) continue;
     params.push(changes[column]);
     sets.push(`${column} = $${params.length}`);
@@ -179,7 +179,7 @@ export async function updateCustomer(id: number, changes: UpdateCustomerBody, ve
   }
   const { rows } = await executeWrite<CustomerRow>(
     `UPDATE customers SET ${[...sets, 'version = version + 1', 'updated_at = NOW()'].join(', ')}
-     WHERE id = $1${versionCheck} RETURNING ${CUSTOMER_COLUMNS}`,
+     WHERE id = $1${versionCheck} RETURNING ${CUSTOMER_SELECT}`,
     params,
     db,
   );
@@ -200,9 +200,9 @@ export async function countCustomers(db?: DbClient): Promise<number> {
 export async function insertCustomers(customers: (CreateCustomerBody & { created_at?: Date })[], createdBy: number | null, db?: DbClient): Promise<number> {
   if (customers.length === 0) return 0;
   const { rowCount } = await executeWrite(
-    `INSERT INTO customers (name, email, phone, company, city, status, notes, created_by, created_at, updated_at)
-     SELECT name, email, phone, company, city, status, notes, $2, created_at, created_at
-       FROM jsonb_to_recordset($1::jsonb) AS x(name text, email text, phone text, company text, city text, status text, notes text, created_at timestamptz)`,
+    `INSERT INTO customers (${WRITTEN}, created_by, created_at, updated_at)
+     SELECT ${WRITTEN}, $2, created_at, created_at
+       FROM jsonb_to_recordset($1::jsonb) AS x(${CUSTOMER_FIELDS.map((f) => `${f} text`).join(', ')}, created_at timestamptz)`,
     [JSON.stringify(customers.map((c) => ({ ...c, status: c.status ?? DEFAULT_CUSTOMER_STATUS, created_at: (c.created_at ?? new Date()).toISOString() }))), createdBy],
     db,
   );

@@ -22,9 +22,21 @@ const fields = {
   notes: optionalText(5000),
 };
 
+/**
+ * The customer record, declared here once: CUSTOMER_FIELDS are what a body writes (in this order in
+ * every INSERT, COPY and temporary table), CUSTOMER_COLUMNS every column an answer and an export carry
+ * (CustomerSchema's order), CUSTOMER_ASSIGNED the ones the database sets. migration 001's table is held
+ * to them by a test (test/api/db/schema-declarations.test.ts).
+ */
+export const CUSTOMER_FIELDS = Object.keys(fields) as (keyof typeof fields)[];
+
 /** POST and PUT: the whole customer (fields left out become null, status `lead`). */
 export const CreateCustomerBodySchema = z.strictObject(fields);
 export type CreateCustomerBody = z.infer<typeof CreateCustomerBodySchema>;
+
+/** A new customer's values in CUSTOMER_FIELDS' order: what the body left out is null, its status the default. */
+export const writtenValues = (body: CreateCustomerBody): (string | null)[] =>
+  CUSTOMER_FIELDS.map((f) => (f === 'status' ? (body.status ?? DEFAULT_CUSTOMER_STATUS) : (body[f] ?? null)));
 
 /** PATCH: any of the fields, at least one. */
 export const UpdateCustomerBodySchema = z
@@ -93,6 +105,7 @@ export const IfMatchSchema = z
   .optional();
 export type IfMatch = z.infer<typeof IfMatchSchema>;
 
+
 /** A customer as the API answers it (docs/api.md §5). */
 export const CustomerSchema = z
   .object({
@@ -112,6 +125,8 @@ export const CustomerSchema = z
   .meta({ id: 'Customer' });
 
 export type Customer = Held<typeof CustomerSchema, 'created_at' | 'updated_at'>;
+export const CUSTOMER_COLUMNS = Object.keys(CustomerSchema.shape) as (keyof Customer)[];
+export const CUSTOMER_ASSIGNED = CUSTOMER_COLUMNS.filter((c) => !(CUSTOMER_FIELDS as string[]).includes(c));
 
 export const CustomerPageSchema = pageSchemaOf(CustomerSchema, 'CustomerPage');
 

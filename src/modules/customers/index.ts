@@ -2,6 +2,6 @@
 export { customersRouter } from './customers-router';
 export { registerCustomersPaths } from './customers-openapi';
 export { seedDemoCustomers } from './customers-demo';
-export { CUSTOMER_COLUMNS, toCustomer, type Customer, type CustomerRow } from './customers-repository';
+export { CUSTOMER_SELECT, toCustomer, type Customer, type CustomerRow } from './customers-repository';
 export { CUSTOMER_LIST_FILTERS, CUSTOMER_STATUSES, CustomerSchema, type CustomerStatus } from './customers-schemas';
 export { IMPORT_MEDIA_TYPES } from './customers-import';

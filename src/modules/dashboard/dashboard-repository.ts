@@ -1,5 +1,5 @@
 import { READ_REPLICA, executeQueryOne } from '../../db';
-import { toCustomer, type Customer, type CustomerRow, type CustomerStatus } from '../customers';
+import { CUSTOMER_SELECT, toCustomer, type Customer, type CustomerRow, type CustomerStatus } from '../customers';
 
 export interface Dashboard {
   customers: { total: number; by_status: Record<CustomerStatus, number>; new_last_30_days: number };
@@ -43,7 +43,7 @@ export const DASHBOARD = {
     ), cities AS (
       SELECT city, sum(n)::int AS count FROM customer_city_counts GROUP BY city HAVING sum(n) > 0 ORDER BY count DESC, city LIMIT 5
     ), recent AS (
-      SELECT id, name, email, phone, company, city, status, notes, version, created_at, updated_at, created_by
+      SELECT ${CUSTOMER_SELECT}
         FROM customers ORDER BY created_at DESC, id DESC LIMIT 5
     )
     SELECT json_build_object(

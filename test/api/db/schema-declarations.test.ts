@@ -1,6 +1,6 @@
 import { executeQuery } from '../../../src/db';
 import { ROLES } from '../../../src/http/request-context';
-import { CUSTOMER_STATUSES, DEFAULT_CUSTOMER_STATUS } from '../../../src/modules/customers/customers-schemas';
+import { CUSTOMER_ASSIGNED, CUSTOMER_COLUMNS, CUSTOMER_FIELDS, CUSTOMER_STATUSES, DEFAULT_CUSTOMER_STATUS } from '../../../src/modules/customers/customers-schemas';
 
 // Values the code declares once and the SQL schema must say again (a DEFAULT, a CHECK): held together here.
 // A new status or role goes into the code's list and a migration; this test fails until both agree.
@@ -29,5 +29,15 @@ describe('the schema says what the code declares', () => {
   test('users.role: the CHECK lists ROLES', async () => {
     const rules = await columnRules('users', 'role');
     expect([...rules.checked].sort()).toEqual([...ROLES].sort());
+  });
+
+  test('customers: the table has exactly the columns of the customer record; the fields a body writes have no default but status, the assigned ones all have one (an identity, a DEFAULT) but created_by', async () => {
+    const columns = await executeQuery<{ name: string; has_default: boolean; not_null: boolean }>(
+      `SELECT attname AS name, atthasdef OR attidentity <> '' AS has_default, attnotnull AS not_null FROM pg_attribute
+        WHERE attrelid = 'customers'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+    );
+    expect(columns.map((c) => c.name).sort()).toEqual([...CUSTOMER_COLUMNS].sort());
+    expect(columns.filter((c) => (CUSTOMER_FIELDS as string[]).includes(c.name) && c.has_default).map((c) => c.name)).toEqual(['status']);
+    expect(columns.filter((c) => (CUSTOMER_ASSIGNED as string[]).includes(c.name) && !c.has_default).map((c) => c.name)).toEqual(['created_by']);
   });
 });
