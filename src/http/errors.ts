@@ -65,6 +65,7 @@ export class AppError extends Error {
 export const notFound = (messageKey: MessageKey = 'NOT_FOUND') => new AppError('NOT_FOUND', { messageKey });
 export const conflict = (messageKey: MessageKey = 'CONFLICT', cause?: unknown) => new AppError('CONFLICT', { messageKey, cause });
 export const forbidden = (messageKey: MessageKey = 'FORBIDDEN') => new AppError('FORBIDDEN', { messageKey });
-export const validationError = (details: ErrorDetail[], messageKey: MessageKey = 'VALIDATION_ERROR') =>
-  new AppError('VALIDATION_ERROR', { details, messageKey });
+/** The one way to refuse input (besides a schema's ZodError): 400 VALIDATION_ERROR with its details (messages by key: detail()). */
+export const validationError = (details: ErrorDetail[], messageKey: MessageKey = 'VALIDATION_ERROR', cause?: unknown) =>
+  new AppError('VALIDATION_ERROR', { details, messageKey, cause });
 export const preconditionFailed = () => new AppError('PRECONDITION_FAILED');

@@ -99,6 +99,15 @@ const DETAILS = {
     en: '(page - 1) × limit must be at most {max}; follow next_cursor (cursor=…) to read further',
     tr: '(page - 1) × limit en fazla {max} olabilir; daha ileri okumak için next_cursor değerini (cursor=…) kullanın',
   },
+  IMPORT_HEADER: {
+    en: 'line 1 must name the columns once each, name among them, from {columns}',
+    tr: '1. satır sütunları birer kez adlandırmalı, name dahil, şunlardan: {columns}',
+  },
+  IMPORT_HEADER_UNKNOWN: {
+    en: 'line 1 must name the columns once each, name among them, from {columns}; unknown: {unknown}',
+    tr: '1. satır sütunları birer kez adlandırmalı, name dahil, şunlardan: {columns}; bilinmeyen: {unknown}',
+  },
+  NOT_CSV: { en: 'not valid CSV after line {line}: {reason}', tr: '{line}. satırdan sonra geçerli CSV değil: {reason}' },
   NOT_A_CUSTOMER: {
     en: 'is not a customer (a JSON object, or as many cells as the header)',
     tr: 'bir müşteri değil (bir JSON nesnesi, ya da başlıktaki kadar hücre)',

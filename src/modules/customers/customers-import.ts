@@ -6,7 +6,7 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { getConfig } from '../../config/config';
 import { CLIENT_TIMEOUT_MARGIN_MS, copyFrom, executeWrite, setStatementLimits, type DbClient } from '../../db';
-import { AppError } from '../../http/errors';
+import { AppError, validationError } from '../../http/errors';
 import { detail, renderDetail } from '../../http/messages';
 import { answerOnce } from '../idempotency';
 import { FORMULA_STARTS } from './customers-export';
@@ -82,9 +82,8 @@ async function* csvRows(body: Readable): AsyncGenerator<SourceRow> {
         columns = record.map((c) => c.trim());
         const unknown = columns.filter((c) => !ASSIGNED.has(c) && !(FIELDS as readonly string[]).includes(c));
         if (unknown.length > 0 || !columns.includes('name') || new Set(columns).size !== columns.length) {
-          throw new AppError('VALIDATION_ERROR', {
-            details: [{ path: 'header', message: `line 1 must name the columns once each, name among them, from ${[...FIELDS, ...ASSIGNED].join(', ')}${unknown.length > 0 ? `; unknown: ${unknown.join(', ')}` : ''}` }],
-          });
+          const named = { columns: [...FIELDS, ...ASSIGNED].join(', '), unknown: unknown.join(', ') };
+          throw validationError([{ path: 'header', message: detail(unknown.length > 0 ? 'IMPORT_HEADER_UNKNOWN' : 'IMPORT_HEADER', named) }]);
         }
         continue;
       }
@@ -103,7 +102,7 @@ async function* csvRows(body: Readable): AsyncGenerator<SourceRow> {
     if (err instanceof AppError) throw err;
     const code = (err as { code?: string }).code;
     if (typeof code === 'string' && code.startsWith('CSV_')) {
-      throw new AppError('VALIDATION_ERROR', { details: [{ path: 'body', message: `not valid CSV after line ${lastLine}: ${(err as Error).message}` }], cause: err });
+      throw validationError([{ path: 'body', message: detail('NOT_CSV', { line: lastLine, reason: (err as Error).message }) }], 'VALIDATION_ERROR', err);
     }
     throw err;
   }
