@@ -1,3 +1,5 @@
+import { isPgError } from './pg-internals';
+
 /** Why a caller could not get a client: it waited past the acquire timeout, or the wait queue was full. */
 export class PoolExhaustedError extends Error {
   constructor(
@@ -140,14 +142,8 @@ const SOCKET_ERROR_CODES = new Set([
   'ECONNABORTED',
 ]);
 
-// node-postgres reports a dead connection with plain Errors that carry no code.
-const CONNECTION_MESSAGES = [
-  'Connection terminated',
-  'Query read timeout',
-  'is not queryable',
-  'The server does not support SSL connections',
-  'timeout expired',
-];
+// node-postgres reports a dead connection with plain Errors that carry no code (pg-internals.ts).
+const CONNECTION_FAILURES = ['terminated', 'readTimeout', 'notQueryable', 'noTls', 'connectTimeout'] as const;
 
 /** The error's own `code` (a SQLSTATE, or a socket error's), when it has one. */
 export function errorCode(err: unknown): string | undefined {
@@ -176,8 +172,7 @@ export function isConnectionLevelError(err: unknown): boolean {
     if (meaningOf(code).connection === true) return true;
     if (SOCKET_ERROR_CODES.has(code)) return true;
   }
-  const message = err instanceof Error ? err.message : '';
-  return CONNECTION_MESSAGES.some((m) => message.includes(m));
+  return CONNECTION_FAILURES.some((which) => isPgError(err, which));
 }
 
 /** SQLSTATE 25006 (read_only_sql_transaction), on the error or its cause: the server refused a write as read-only. */

@@ -3,6 +3,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { hostKey, type HostPort, type TargetSessionAttrs } from '../config/database-url';
 import type { ConnectionTarget } from './connection-options';
 import { isConnectionLevelError } from './db-errors';
+import { abandonAttempt, onParameterStatus, resetForAttempt } from './pg-internals';
 import type { HostMemory } from './host-memory';
 
 /**
@@ -54,51 +55,10 @@ export class NoFittingHostError extends Error {
   }
 }
 
-// node-postgres's Client connects once: the walk gives it a fresh Connection for each attempt and
-// resets the flags its _connect() checks. These are the fields of pg 8.x's client.js it relies on;
-// re-check them when upgrading pg (docs/data-layer.md lists every pg internal the pool relies on).
-interface ClientInternals {
-  connection: pg.Connection & { _keepAlive: boolean; _keepAliveInitialDelayMillis: number };
-  connectionParameters: { host: string; port: number; ssl: unknown };
-  host: string;
-  port: number;
-  ssl: unknown;
-  _connectionTimeoutMillis: number;
-  _connecting: boolean;
-  _connected: boolean;
-  _connectionError: boolean;
-  _ending: boolean;
-  _ended: boolean;
-  _queryable: boolean;
-}
-
-const internals = (client: pg.Client): ClientInternals => client as unknown as ClientInternals;
-
-/** Closes the socket of an attempt that will not be used; the client stays unconnected. */
-export function abandonAttempt(client: pg.Client): void {
-  const old = internals(client).connection;
-  old.removeAllListeners();
-  // A late socket error on the abandoned connection must not reach anyone.
-  old.on('error', () => undefined);
-  if (!old.stream.destroyed) old.stream.destroy();
-}
-
 function prepareAttempt(client: pg.Client, host: HostPort | undefined, ssl: ConnectionOptions | false, timeoutMs: number): Map<string, string> {
-  const c = internals(client);
-  // The pool's keepalive settings, as node-postgres gave them to the client's first Connection.
-  const { _keepAlive: keepAlive, _keepAliveInitialDelayMillis: keepAliveInitialDelayMillis } = c.connection;
-  abandonAttempt(client);
-  if (host) {
-    c.host = c.connectionParameters.host = host.host;
-    c.port = c.connectionParameters.port = host.port;
-  }
-  c.ssl = c.connectionParameters.ssl = ssl;
-  c.connection = new pg.Connection({ ssl, keepAlive, keepAliveInitialDelayMillis }) as ClientInternals['connection'];
-  c._connectionTimeoutMillis = timeoutMs;
-  c._connecting = c._connected = c._connectionError = c._ending = c._ended = false;
-  c._queryable = true;
+  resetForAttempt(client, { host: host?.host, port: host?.port, ssl, timeoutMs });
   const reported = new Map<string, string>();
-  c.connection.on('parameterStatus', (msg: { parameterName: string; parameterValue: string }) => reported.set(msg.parameterName, msg.parameterValue));
+  onParameterStatus(client, (name, value) => reported.set(name, value));
   return reported;
 }
 

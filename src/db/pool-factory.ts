@@ -4,6 +4,7 @@ import type { DbConfig } from '../config/config';
 import { getLogger } from '../logging/logger';
 import { resolveConnectionTarget, type ConnectionTarget } from './connection-options';
 import { isStartupParameterRefused } from './db-errors';
+import { clientsOf, onParameterStatus, poolIsEnding, retireClients } from './pg-internals';
 import type { HostPort } from '../config/database-url';
 import { HostMemory, type HostStatus } from './host-memory';
 import { connectToFittingHost, hostKeyOf, needsWritable, type ConnectedServer, type WalkContext } from './host-walk';
@@ -151,7 +152,7 @@ export function buildPool(db: DbConfig, name = db.applicationName, url = db.url,
       .finally(() => probes.delete(client));
   };
   const probeDueHosts = (): void => {
-    if ((pool as { ending?: boolean }).ending) return;
+    if (poolIsEnding(pool)) return;
     for (const key of hosts.takeDue()) probe(key);
   };
   const recheckTimer = setInterval(probeDueHosts, Math.min(db.hostRecheckMs, 60_000));
@@ -223,21 +224,9 @@ function noteServer(st: PoolState, server: ConnectedServer | undefined): void {
  */
 function watchRole(st: PoolState, client: pg.Client, server: ConnectedServer): void {
   if (!needsWritable(st.target.targetSessionAttrs)) return;
-  (client as unknown as { connection: pg.Connection }).connection.on('parameterStatus', (msg: { parameterName: string; parameterValue: string }) => {
-    if ((msg.parameterName === 'in_hot_standby' || msg.parameterName === 'default_transaction_read_only') && msg.parameterValue === 'on') {
-      retireHost(st, server.key, `${msg.parameterName} turned on`);
-    }
+  onParameterStatus(client, (name, value) => {
+    if ((name === 'in_hot_standby' || name === 'default_transaction_read_only') && value === 'on') retireHost(st, server.key, `${name} turned on`);
   });
-}
-
-// pg-pool keeps no public way to close idle clients or to mark busy ones for closing. These are the
-// fields its maxLifetimeSeconds uses for the same purpose (pg-pool 3.x index.js): _idle, _expired,
-// _remove. Re-check them when upgrading pg (docs/data-layer.md).
-interface PoolInternals {
-  _idle: { client: pg.PoolClient }[];
-  _clients: pg.PoolClient[];
-  _expired: WeakSet<pg.PoolClient>;
-  _remove(client: pg.PoolClient): void;
 }
 
 /**
@@ -245,14 +234,9 @@ interface PoolInternals {
  * released, so that the next connection walks the hosts again.
  */
 export function retireHost(st: PoolState, key: string, reason: string): void {
-  const pool = st.pool as unknown as PoolInternals;
-  const onHost = pool._clients.filter((c) => serverOf(c)?.key === key);
+  const onHost = clientsOf(st.pool).filter((c) => serverOf(c)?.key === key);
   if (onHost.length === 0) return;
-  const idle = new Set(pool._idle.map((item) => item.client));
-  for (const client of onHost) {
-    if (idle.has(client)) pool._remove(client);
-    else pool._expired.add(client);
-  }
+  retireClients(st.pool, onHost);
   getLogger().warn({ pool: st.name, host: key, reason, clients: onHost.length }, `database host ${key} no longer takes writes (${reason}): its connections are retired`);
 }
 

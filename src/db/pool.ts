@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { getDbConfig, type DbConfig } from '../config/config';
 import { settleWithin } from '../lib/settle-within';
 import { getLogger } from '../logging/logger';
+import { isPgError } from './pg-internals';
 import { DatabaseUnavailableError, PoolExhaustedError, isConnectionLevelError, isReadOnlyRefusal, isStartupParameterRefused, toTypedDbError } from './db-errors';
 import { buildPool, hostStatsOf, retireHost, serverOf, type PoolState } from './pool-factory';
 import type { PoolTelemetry } from './pool-telemetry';
@@ -68,7 +69,7 @@ async function acquire(st: PoolState, retried: { params?: boolean } = {}): Promi
       st.noStartupSettings = true;
       return acquire(st, { ...retried, params: true });
     }
-    if (err instanceof Error && err.message === 'timeout exceeded when trying to connect') {
+    if (isPgError(err, 'acquireTimeout')) {
       telemetry.acquireTimedOut();
       throw new PoolExhaustedError('timeout', { cause: err });
     }

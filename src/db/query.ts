@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { getDbConfig } from '../config/config';
 import { getLogger } from '../logging/logger';
+import { isPgError } from './pg-internals';
 import { DatabaseUnavailableError, PoolExhaustedError, errorCode, isLostPreparedStatement, nothingRan, toTypedDbError } from './db-errors';
 import { currentTelemetry, discardOnRelease, withClient } from './pool';
 import type { PoolState } from './pool-factory';
@@ -103,10 +104,10 @@ function retryable(sql: Sql, err: unknown): boolean {
   if (err.phase !== 'query') return false;
   // The server ended the session before running the statement (it answered with the error instead of a result).
   if (nothingRan(errorCode(err.cause))) return true;
-  const cause = err.cause instanceof Error ? err.cause.message : '';
   // The client had already failed: node-postgres sent nothing.
-  if (cause.includes('not queryable')) return true;
-  return !cause.includes('timeout') && operationOf(typeof sql === 'string' ? sql : sql.text) === 'SELECT';
+  if (isPgError(err.cause, 'notQueryable')) return true;
+  const timedOut = (['readTimeout', 'connectTimeout', 'poolConnectTimeout', 'acquireTimeout'] as const).some((which) => isPgError(err.cause, which));
+  return !timedOut && operationOf(typeof sql === 'string' ? sql : sql.text) === 'SELECT';
 }
 
 /** Checks a client out of `pool` (the primary when undefined), runs the statement, gives the client back. */

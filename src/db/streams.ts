@@ -5,6 +5,7 @@ import Cursor from 'pg-cursor';
 import { from as copyFromStdin, to as copyToStdout } from 'pg-copy-streams';
 import { getDbConfig } from '../config/config';
 import { DatabaseUnavailableError, PoolExhaustedError, toTypedDbError } from './db-errors';
+import { destroySocket } from './pg-internals';
 import { discardOnRelease, lease, type Lease } from './pool';
 import { CLIENT_TIMEOUT_MARGIN_MS } from './pool-factory';
 import { pickReplica, replicaFailed } from './replicas';
@@ -93,7 +94,7 @@ async function begin(client: DbClient, options: LongStatementOptions, readOnly: 
 /** Closes the client's connection now: what it runs stops (the server sees the socket go), and it is destroyed at release. */
 function closeConnection(client: DbClient): void {
   discardOnRelease(client);
-  (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+  destroySocket(client);
 }
 
 /**

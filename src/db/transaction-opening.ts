@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { queryBase, queryInternals, type Wire } from './pg-internals';
 import type { TransactionActor } from './query';
 
 /**
@@ -23,21 +24,6 @@ function openingText(client: pg.ClientBase, actor: TransactionActor | undefined)
   return `BEGIN; ${setActor(userId, requestId)}`;
 }
 
-// node-postgres' Query, with the parts it has but its types do not declare.
-interface QueryInternals {
-  prepare(connection: unknown): void;
-  handleDataRow(msg: unknown): void;
-  handleCommandComplete(msg: unknown, connection: unknown): void;
-  requiresPreparation(): boolean;
-}
-interface Wire {
-  parse(msg: { text: string }): void;
-  bind(msg: { values?: unknown[] }): void;
-  execute(msg: Record<string, never>): void;
-}
-const base = pg.Query.prototype as unknown as QueryInternals;
-
-type Callback = (err: Error | undefined, result: pg.QueryResult) => void;
 
 /** The first statement of a transaction, with BEGIN and the actor's settings in front of it. */
 class OpeningQuery extends pg.Query {
@@ -61,16 +47,16 @@ class OpeningQuery extends pg.Query {
       connection.bind({ values: actorValues(this.actor) });
       connection.execute({});
     }
-    base.prepare.call(this, connection);
+    queryBase.prepare.call(this, connection);
   }
 
   handleDataRow(msg: unknown): void {
-    if (this.unanswered === 0) base.handleDataRow.call(this, msg);
+    if (this.unanswered === 0) queryBase.handleDataRow.call(this, msg);
   }
 
   handleCommandComplete(msg: unknown, connection: unknown): void {
     if (this.unanswered > 0) this.unanswered -= 1;
-    else base.handleCommandComplete.call(this, msg, connection);
+    else queryBase.handleCommandComplete.call(this, msg, connection);
   }
 }
 
@@ -140,12 +126,12 @@ export function sendOnClient<T extends pg.QueryResultRow>(client: pg.ClientBase,
   const query = new OpeningQuery(config, state.actor);
   // SQL text alone goes by the simple protocol, which cannot follow unsynced messages: openLazily's
   // stand-in sends BEGIN on its own first.
-  if (!(query as unknown as QueryInternals).requiresPreparation()) return client.query<T>(config);
+  if (!queryInternals(query).requiresPreparation()) return client.query<T>(config);
   settle(client, state);
   return new Promise((resolve, reject) => {
-    (query as unknown as { callback: Callback }).callback = (err, result) => (err ? reject(err) : resolve(result as pg.QueryResult<T>));
+    queryInternals(query).callback = (err, result) => (err ? reject(err) : resolve(result as pg.QueryResult<T>));
     // node-postgres reads a per-statement wait from the query object.
-    if (config.query_timeout !== undefined) (query as { query_timeout?: number }).query_timeout = config.query_timeout;
+    if (config.query_timeout !== undefined) queryInternals(query).query_timeout = config.query_timeout;
     client.query(query);
   });
 }
