@@ -8,6 +8,7 @@ import { EXPOSED_HEADERS } from '../../../src/http/cors';
 import { ERROR_STATUS } from '../../../src/http/errors';
 import { buildOpenApiDocument } from '../../../src/modules/docs/openapi-document';
 import { api } from '../../helpers/api';
+import { createUser } from '../../helpers/factories';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -64,6 +65,16 @@ describe('GET /api/openapi.json', () => {
       const needsToken = op.security?.some((s) => 'bearerAuth' in s) ?? false;
       expect([name, needsToken && !('401' in op.responses)]).toEqual([name, false]);
       expect([name, op.requestBody !== undefined && !['400', '413', '415'].every((s) => s in op.responses)]).toEqual([name, false]);
+    }
+  });
+
+  test('every operation of the document is a route of the app: an admin gets an answer or a refusal, never "no such route"', async () => {
+    const admin = await createUser({ role: 'admin' });
+    for (const [name] of operations()) {
+      const [method, path] = name.split(' ') as [string, string];
+      // An id no row has: nothing is changed or deleted.
+      const res = await api()[method.toLowerCase() as 'get'](path.replace(/\{[a-z_]+\}/g, String(Number.MAX_SAFE_INTEGER))).set('Authorization', admin.auth);
+      expect([name, res.status === 404 && res.body?.error?.message === 'No such route']).toEqual([name, false]);
     }
   });
 
