@@ -81,6 +81,15 @@ describe('GET /api/openapi.json', () => {
     }
   });
 
+  test("docs/api.md §1's example error is what the API sends for a bad email", async () => {
+    const example = /## 1\. Errors[^]*?```json\n([^]*?)```/.exec(CONTRACT)![1]!.replace('"request_id": "..."', '"request_id": "x"');
+    const { error } = JSON.parse(example) as { error: { details: { path: string }[] } };
+    const admin = await createUser({ role: 'admin' });
+    const res = await api().post('/api/customers').set('Authorization', admin.auth).send({ name: 'Example', [error.details[0]!.path]: 'not-an-email' });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toEqual(error);
+  });
+
   test('describes the bearer scheme, the list parameters and examples', () => {
     const document = buildOpenApiDocument() as unknown as {
       components: { securitySchemes: Record<string, object>; schemas: Record<string, { properties?: Record<string, { example?: unknown }> }> };
