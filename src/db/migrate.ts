@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { getDbConfig, type DbConfig } from '../config/config';
+import { backoffMs } from '../lib/backoff';
 import { getLogger } from '../logging/logger';
 import { errorCode, isConnectionLevelError, lockConflict } from './db-errors';
 import { concurrentIndexOf, readMigrations, splitStatements, type Migration } from './migration-files';
@@ -11,7 +12,8 @@ export { MIGRATIONS_DIR, NO_TRANSACTION_MARKER, readMigrations, toMigration, typ
 
 // An arbitrary constant: every instance of this service takes the same lock.
 const MIGRATION_LOCK_KEY = 7_245_104_981;
-const MAX_BACKOFF_MS = 10_000;
+// 1 s, 2 s, 4 s … at most 10 s, ±20 %: instances that met the same lock do not come back together.
+const BACKOFF = { baseMs: 1000, maxMs: 10_000, jitter: 0.2 };
 
 export class MigrationError extends Error {
   override name = 'MigrationError';
@@ -176,7 +178,6 @@ async function applyWithoutTransaction(client: pg.ClientBase, m: Migration, lock
   await client.query('INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)', [m.name, m.checksum]);
 }
 
-const backoff = (attempt: number): number => Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (attempt - 1)) * (0.8 + Math.random() * 0.4);
 
 /**
  * One migration, tried again (with backoff) when it gave up waiting for a lock, met a deadlock, or lost
@@ -206,7 +207,7 @@ async function applyWithRetries(st: PoolState, m: Migration, db: DbConfig): Prom
       if (!retryable || attempt > db.migrationRetries) {
         throw new MigrationError(`migration ${m.name} failed${attempt > 1 ? ` after ${attempt} attempts` : ''}: ${(cause as Error).message}`, { cause });
       }
-      const delay = Math.round(backoff(attempt));
+      const delay = backoffMs(attempt, BACKOFF);
       getLogger().warn(
         { migration: m.name, attempt, of: db.migrationRetries + 1, retryInMs: delay, code, lockTimeoutMs: db.migrationLockTimeoutMs },
         lockConflict(code) === 'timeout'

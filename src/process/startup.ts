@@ -2,11 +2,12 @@ import cluster from 'node:cluster';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/config';
 import { applySessionSettingsToRole, migrate, prepareDatabase, readConnectionLimits, startupSettingsRefused, warmPool } from '../db';
+import { backoffMs } from '../lib/backoff';
 import { getLogger } from '../logging/logger';
 import { seedDemoCustomers } from '../modules/customers';
 import { DEFAULT_ADMIN_EMAIL, ensureAdmin } from '../modules/users';
 
-const MAX_BACKOFF_MS = 5000;
+const BACKOFF = { baseMs: 250, maxMs: 5000 };
 
 /** Opens the minimum connections, retrying with exponential backoff per DB_STARTUP_RETRIES. */
 async function warmPoolWithRetries(config: Config): Promise<void> {
@@ -20,7 +21,7 @@ async function warmPoolWithRetries(config: Config): Promise<void> {
       if (attempt >= config.db.startupRetries) {
         throw new Error(`cannot reach the database after ${attempt} attempt(s): ${reason}`, { cause: err });
       }
-      const delay = Math.min(MAX_BACKOFF_MS, 250 * 2 ** (attempt - 1));
+      const delay = backoffMs(attempt, BACKOFF);
       log.warn({ attempt, of: config.db.startupRetries, retryInMs: delay, reason }, 'database not reachable yet');
       await sleep(delay);
     }
