@@ -60,6 +60,8 @@ interface SqlStateMeaning {
   readonly nothingRan?: true;
   /** A lock was not had: waited past lock_timeout, or chosen as a deadlock's victim. */
   readonly lock?: 'timeout' | 'deadlock';
+  /** On a standby: recovery removed rows the statement could still see (the same read can go to the primary). */
+  readonly recoveryConflictOnStandby?: true;
 }
 
 /**
@@ -91,7 +93,7 @@ const SQLSTATES: Readonly<Record<string, SqlStateMeaning>> = {
   '26000': { kind: 'unavailable', nothingRan: true },
   '42P05': { kind: 'unavailable', nothingRan: true },
   // serialization_failure: on a standby (where SERIALIZABLE cannot run), always a recovery conflict.
-  '40001': {},
+  '40001': { recoveryConflictOnStandby: true },
   // lock_not_available (lock_timeout) and deadlock_detected: nothing was done; a migration tries again.
   '55P03': { nothingRan: true, lock: 'timeout' },
   '40P01': { nothingRan: true, lock: 'deadlock' },
@@ -116,6 +118,12 @@ function meaningOf(state: string): SqlStateMeaning {
 
 /** True for the SQLSTATEs after which nothing of the statement ran (see SQLSTATES). */
 export const nothingRan = (state: string | undefined): boolean => state !== undefined && meaningOf(state).nothingRan === true;
+
+/** A statement a standby cancelled because recovery removed rows it could still see. */
+export const isRecoveryConflict = (err: unknown): boolean => {
+  const state = errorCode(err);
+  return state !== undefined && meaningOf(state).recoveryConflictOnStandby === true;
+};
 
 /** Whether an SQLSTATE says a lock was not had, and how. */
 export const lockConflict = (state: string | undefined): SqlStateMeaning['lock'] => (state === undefined ? undefined : meaningOf(state).lock);

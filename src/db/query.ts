@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { getDbConfig } from '../config/config';
 import { getLogger } from '../logging/logger';
 import { isPgError } from './pg-internals';
-import { DatabaseUnavailableError, PoolExhaustedError, errorCode, isLostPreparedStatement, nothingRan, toTypedDbError } from './db-errors';
+import { DatabaseUnavailableError, PoolExhaustedError, errorCode, isLostPreparedStatement, isRecoveryConflict, nothingRan, toTypedDbError } from './db-errors';
 import { currentTelemetry, discardOnRelease, withClient } from './pool';
 import type { PoolState } from './pool-factory';
 import { pickReplica, replicaFailed } from './replicas';
@@ -137,9 +137,6 @@ async function runOnPrimary<T extends pg.QueryResultRow>(sql: Sql, params: reado
   }
 }
 
-/** Recovery on a replica cancelled the statement (it removed rows the statement could still see). */
-// serialization_failure: a standby runs no SERIALIZABLE transaction, so there it is a recovery conflict.
-const isRecoveryConflict = (err: unknown): boolean => errorCode(err) === '40001';
 
 /**
  * A read on a healthy replica; when the replica cannot answer (down, its pool full, a recovery

@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { classifyDbError, isConnectionLevelError, lockConflict, nothingRan, sqlState, toTypedDbError } from '../../../src/db/db-errors';
 import { toAppErrorFromDb } from '../../../src/http/db-error-answers';
 
@@ -57,4 +60,11 @@ describe('the SQLSTATE table', () => {
     expect(sqlState(pgError('ECONNRESET'))).toBeUndefined();
     expect(classifyDbError(new Error('wrapped', { cause: pgError('23503') }))).toBe('missing_reference');
   });
+});
+
+test('no SQLSTATE is written outside db-errors.ts (the one table of what each means)', () => {
+  const root = join(__dirname, '..', '..', '..');
+  const files = execFileSync('git', ['ls-files', 'src'], { cwd: root }).toString().trim().split('\n').filter((f) => f.endsWith('.ts') && f !== 'src/db/db-errors.ts');
+  const sqlState = /'(?:0[0-9A-Z]|2[0-9A-Z]|4[0-9A-Z]|5[0-9A-Z])[0-9A-Z]{3}'/;
+  expect(files.filter((f) => sqlState.test(readFileSync(join(root, f), 'utf8')))).toEqual([]);
 });
