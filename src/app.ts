@@ -9,7 +9,7 @@ import { requireAuth } from './http/authenticate';
 import { staticResponseHeaders } from './http/security-headers';
 import { installJsonResponse } from './http/send-json';
 import { authRouter } from './modules/auth';
-import { IMPORT_MEDIA_TYPES, customersRouter } from './modules/customers';
+import { IMPORT_ROUTE, customersRouter } from './modules/customers';
 import { dashboardRouter } from './modules/dashboard';
 import { docsRouter, openApiHandler } from './modules/docs';
 import { healthRouter } from './modules/health';
@@ -34,7 +34,8 @@ export function createApp(options: { middleware?: RequestHandler[] } = {}): Requ
 
   // Request id, log line and metrics, security headers, CORS, 415 for non-JSON bodies, the JSON body.
   // The import reads its CSV or NDJSON body itself, as a stream.
-  const streamedBodies = [{ method: 'POST', path: '/api/customers/import', types: IMPORT_MEDIA_TYPES }];
+  const customers = '/api/customers';
+  const streamedBodies = [{ ...IMPORT_ROUTE, path: `${customers}${IMPORT_ROUTE.path}` }];
   app.use(requestPrelude({ observe, headers, cors, bodyLimit: config.http.bodyLimit, streamedBodies }));
   // A concern added here (an audit line, a tenant check) applies to every route: there is one path.
   for (const m of options.middleware ?? []) app.use(m);
@@ -52,7 +53,7 @@ export function createApp(options: { middleware?: RequestHandler[] } = {}): Requ
   // Everything below needs a valid token of an active user.
   const authenticated = requireAuth(resolveCurrentUser);
   app.use('/api/users', mount(usersRouter(), authenticated));
-  app.use('/api/customers', mount(customersRouter(), authenticated));
+  app.use(customers, mount(customersRouter(), authenticated));
   app.use('/api/dashboard', mount(dashboardRouter(), authenticated));
   app.use('/api/history', mount(historyRouter(), authenticated));
 

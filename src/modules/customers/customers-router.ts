@@ -18,7 +18,7 @@ import {
   type IfMatch,
 } from './customers-schemas';
 import { exportCustomers } from './customers-export';
-import { importCustomers } from './customers-import';
+import { IMPORT_ROUTE, importCustomers } from './customers-import';
 import { applyUpdate, removeCustomer } from './customers-service';
 
 /** A customer's entity tag is its version (If-Match compares against it). */
@@ -66,7 +66,7 @@ export function customersRouter(): Router {
   });
 
   // Customers from a CSV or NDJSON body, streamed into COPY (docs/api.md §5).
-  router.post('/import', requireRole('admin'), importCustomers);
+  router.post(IMPORT_ROUTE.path, requireRole('admin'), importCustomers);
 
   // Every match, streamed (docs/api.md §5); before /:id, which would take "export" for an id.
   router.get('/export', exportCustomers);

@@ -4,4 +4,4 @@ export { registerCustomersPaths } from './customers-openapi';
 export { seedDemoCustomers } from './customers-demo';
 export { CUSTOMER_SELECT, toCustomer, type Customer, type CustomerRow } from './customers-repository';
 export { CUSTOMER_LIST_FILTERS, CUSTOMER_STATUSES, CustomerSchema, type CustomerStatus } from './customers-schemas';
-export { IMPORT_MEDIA_TYPES } from './customers-import';
+export { IMPORT_ROUTE } from './customers-import';
