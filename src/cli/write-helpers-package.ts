@@ -36,7 +36,7 @@ function typesPackage(name: string): string | undefined {
 }
 
 /** The files reached from `entry` by static require(), and the packages they require. */
-export function requireClosure(entry: string): { files: string[]; packages: string[] } {
+function requireClosure(entry: string): { files: string[]; packages: string[] } {
   const files = new Set<string>();
   const packages = new Set<string>();
   const builtins = new Set(builtinModules);

@@ -171,7 +171,7 @@ export interface LibraryConfig {
 }
 
 /** What the logger needs. */
-export interface LogConfig {
+interface LogConfig {
   readonly level: Env['LOG_LEVEL'];
   readonly pretty: boolean | undefined;
   /** Each line written at once (LOG_SYNC) instead of buffered. */
@@ -180,7 +180,7 @@ export interface LogConfig {
 }
 
 /** Validates only the data layer's variables (DATABASE_URL, PG*, DB_*, replicas, LOG_*). Throws ConfigError. */
-export function loadDbConfig(processEnv: RawEnv = process.env): LibraryConfig {
+function loadDbConfig(processEnv: RawEnv = process.env): LibraryConfig {
   const { values } = parseEnv(DbEnvSchema, processEnv);
   return deepFreeze({ db: toDbConfig(values), log: toLogConfig(values) });
 }

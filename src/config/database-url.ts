@@ -13,7 +13,7 @@ export interface HostPort {
   readonly port: number;
 }
 
-export interface DatabaseUrl {
+interface DatabaseUrl {
   /** Every host, in the URL's order; empty when the URL names none (node-postgres then reads PGHOST). */
   readonly hosts: readonly HostPort[];
   /** The same URL with only the first host, as node-postgres and WHATWG's URL take it. */

@@ -3,7 +3,7 @@ import { describeDatabaseUrl } from '../config/database-url';
 import { getLogger } from '../logging/logger';
 import { startEmbeddedDatabase } from './embedded';
 
-export interface DatabaseTarget {
+interface DatabaseTarget {
   readonly config: Config;
   /** Where it is, for a person: host:port/database (never a password), and the embedded server's files. */
   readonly where: string;

@@ -24,7 +24,7 @@ export interface RunAs {
   name: string;
 }
 
-export interface Binaries {
+interface Binaries {
   initdb: string;
   postgres: string;
 }

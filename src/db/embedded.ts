@@ -8,7 +8,7 @@ import pg from 'pg';
 import { EmbeddedDatabaseError, initCluster, loadBinaries, serverUser, sharedBaseDir, startServer, stopServer, userCan, type RunAs } from './embedded-process';
 
 /** A running embedded PostgreSQL, owned by this process. */
-export interface EmbeddedDatabase {
+interface EmbeddedDatabase {
   readonly url: string;
   readonly dataDir: string;
   readonly port: number;

@@ -6,7 +6,7 @@ import type { HostPort } from '../config/database-url';
  * answers costs one connect timeout per recheck interval instead of one per connection. A host is
  * `up` once a connection reached it (whatever its role), `unknown` before anyone tried.
  */
-export type HostHealth = 'up' | 'down' | 'unknown';
+type HostHealth = 'up' | 'down' | 'unknown';
 
 export interface HostStatus {
   /** host:port, never a password. */
@@ -24,7 +24,7 @@ interface Entry {
 }
 
 /** Called once when a host goes down, and once when it is back. */
-export type HostChangeListener = (key: string, state: 'up' | 'down', reason: string | undefined) => void;
+type HostChangeListener = (key: string, state: 'up' | 'down', reason: string | undefined) => void;
 
 export class HostMemory {
   private readonly entries = new Map<string, Entry>();

@@ -19,7 +19,7 @@ import type { HostMemory } from './host-memory';
  */
 
 /** What a server said about itself: undefined where it did not say. */
-export interface ServerRole {
+interface ServerRole {
   readonly hotStandby: boolean | undefined;
   readonly readOnly: boolean | undefined;
 }
@@ -48,7 +48,7 @@ export interface WalkContext {
 }
 
 /** No host fitted: each host's reason, never a password. */
-export class NoFittingHostError extends Error {
+class NoFittingHostError extends Error {
   constructor(target: TargetSessionAttrs, reasons: string[]) {
     super(`no database host fits target_session_attrs=${target}: ${reasons.join('; ')}`);
     this.name = 'NoFittingHostError';

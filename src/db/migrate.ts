@@ -19,7 +19,7 @@ export class MigrationError extends Error {
   override name = 'MigrationError';
 }
 
-export interface MigrationStatus {
+interface MigrationStatus {
   applied: { name: string; applied_at: string }[];
   pending: string[];
   /** Applied migrations whose file changed or vanished: an error to fix before migrating. */

@@ -1,7 +1,7 @@
 import { executeQuery, type DbTarget } from './query';
 
 /** docs/api.md §5: how a list counts its matches. */
-export type CountMode = 'estimated' | 'exact' | 'none';
+type CountMode = 'estimated' | 'exact' | 'none';
 
 /** In `estimated` mode counting stops past this many matches; the planner's estimate stands in above it. */
 export const COUNT_CAP = 10_000;
@@ -12,7 +12,7 @@ export const COUNT_CAP = 10_000;
  * walking the sort index to the page costs. Beyond, the page walks the sort index and the total is the
  * estimate (docs/api.md §5). 4,583 at a million rows for a first page of 20; 14,491 at ten million.
  */
-export const EXACT_MIN = 1_000;
+const EXACT_MIN = 1_000;
 
 /** A filter served in order is first counted this far in its index (no estimate needed below). */
 const FEW = 100;

@@ -8,7 +8,7 @@ import pg from 'pg';
  */
 
 /** The socket-level connection of a client (pg's Connection), with the keepalive settings the pool gave it. */
-export type ClientConnection = pg.Connection & { stream: { destroyed: boolean; destroy(): void }; _keepAlive: boolean; _keepAliveInitialDelayMillis: number };
+type ClientConnection = pg.Connection & { stream: { destroyed: boolean; destroy(): void }; _keepAlive: boolean; _keepAliveInitialDelayMillis: number };
 
 interface ClientInternals {
   connection: ClientConnection;
@@ -32,7 +32,7 @@ export const CONNECTION_FIELDS = ['stream', '_keepAlive', '_keepAliveInitialDela
 const clientInternals = (client: pg.ClientBase): ClientInternals => client as unknown as ClientInternals;
 
 /** The client's connection (its socket, and the messages the server sends on it). */
-export const connectionOf = (client: pg.ClientBase): ClientConnection => clientInternals(client).connection;
+const connectionOf = (client: pg.ClientBase): ClientConnection => clientInternals(client).connection;
 
 /** Calls `listener` for each ParameterStatus the server sends on this client's connection (a setting it reports). */
 export function onParameterStatus(client: pg.ClientBase, listener: (name: string, value: string) => void): void {
@@ -104,7 +104,7 @@ export function retireClients(pool: pg.Pool, clients: readonly pg.PoolClient[]):
 }
 
 /** node-postgres' Query, with the parts it has but its types do not declare (a subclass overrides them). */
-export interface QueryInternals {
+interface QueryInternals {
   prepare(connection: unknown): void;
   handleDataRow(msg: unknown): void;
   handleCommandComplete(msg: unknown, connection: unknown): void;

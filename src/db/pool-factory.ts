@@ -36,7 +36,7 @@ export interface PoolState {
 }
 
 /** Where the pool's newest connection went, and when that last changed (how often: telemetry.counters.hostSwitches). */
-export interface HostState {
+interface HostState {
   current: ConnectedServer | undefined;
   switchedAt: Date | undefined;
 }

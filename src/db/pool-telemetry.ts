@@ -1,5 +1,5 @@
 /** Counters since start and a window of recent acquire times, read by poolStats() and /metrics. */
-export interface PoolCounters {
+interface PoolCounters {
   acquisitions: number;
   acquireTimeouts: number;
   queueFullRejections: number;

@@ -12,7 +12,7 @@ import { buildPool, hostStatsOf, type PoolState } from './pool-factory';
  * yet replayed (0 once it has replayed the newest). Resolution: one tick.
  */
 
-export type ReplicaState = 'unknown' | 'healthy' | 'lagging' | 'down';
+type ReplicaState = 'unknown' | 'healthy' | 'lagging' | 'down';
 
 interface Replica {
   readonly st: PoolState;
@@ -109,7 +109,7 @@ async function closeReplicas(timeoutMs: number): Promise<void> {
 }
 
 /** One check of every replica; a check still running is not overlapped. */
-export function checkReplicas(): Promise<void> {
+function checkReplicas(): Promise<void> {
   const current = set;
   if (!current) return Promise.resolve();
   current.checking ??= runCheck(current).finally(() => (current.checking = undefined));

@@ -68,7 +68,7 @@ function keyIdOfToken(token: string): string | undefined {
 
 const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-export type TokenProblem = 'expired' | 'invalid';
+type TokenProblem = 'expired' | 'invalid';
 
 // Verifying a token (two base64 decodes, two JSON parses, an HMAC) was the largest cost of an
 // authenticated read after Express. A token that verified is remembered by its exact text until

@@ -9,7 +9,7 @@ import type { CurrentUser, TokenClaims } from './request-context';
  * module's resolveCurrentUser: http/ imports no module). A cached answer may come back as is, a
  * looked-up one as a promise.
  */
-export type CurrentUserResolver = (claims: TokenClaims) => CurrentUser | null | Promise<CurrentUser | null>;
+type CurrentUserResolver = (claims: TokenClaims) => CurrentUser | null | Promise<CurrentUser | null>;
 
 // The scheme is case-insensitive (RFC 7235); the token is a JWT (base64url parts).
 const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*)$/i;

@@ -10,7 +10,7 @@ import type { RequestHandler } from 'express';
 export const EXPOSED_HEADERS = ['ETag', 'Location', 'X-Request-Id', 'Retry-After', 'Idempotent-Replayed', 'Content-Disposition', 'WWW-Authenticate', 'traceparent'] as const;
 
 /** The request headers a page may send besides the safelisted ones (the preflight's answer). */
-export const ALLOWED_REQUEST_HEADERS = [
+const ALLOWED_REQUEST_HEADERS = [
   'Authorization',
   'Content-Type',
   'Accept-Language',

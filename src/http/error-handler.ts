@@ -61,13 +61,13 @@ export function toAppError(err: unknown): AppError {
 }
 
 /** The request id and headers an error answer needs. */
-export type AnsweredRequest = IncomingMessage & { id: string };
+type AnsweredRequest = IncomingMessage & { id: string };
 
 /**
  * The only place that turns errors into responses (docs/api.md §1) and logs them: 4xx at warn, 5xx at
  * error with the cause. Express's error handler (below) calls it.
  */
-export function sendError(err: unknown, req: AnsweredRequest, res: ServerResponse): void {
+function sendError(err: unknown, req: AnsweredRequest, res: ServerResponse): void {
   const appError = toAppError(err);
   const log = getLogger();
   const context = { reqId: req.id, code: appError.code, status: appError.status };

@@ -6,7 +6,7 @@ import { validationError } from './errors';
 import { detail } from './messages';
 
 /** `page` is for jumping: past this offset its cost would grow with the depth, and `cursor` is the way on. */
-export const MAX_OFFSET = 10_000;
+const MAX_OFFSET = 10_000;
 
 /** The query parameters every list shares (docs/api.md §5); spread into a list's own z.object. */
 export const pagingFields = {

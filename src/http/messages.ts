@@ -114,7 +114,7 @@ const DETAILS = {
   },
 } as const satisfies Record<string, Record<Locale, string>>;
 
-export type DetailKey = keyof typeof DETAILS;
+type DetailKey = keyof typeof DETAILS;
 type DetailParams = Record<string, string | number>;
 
 // A keyed detail travels as "KEY" or "KEY {json params}" (a zod message is a string) until it is rendered.

@@ -8,7 +8,7 @@ import { acceptableRequestId } from './request-context';
 export type RequestObserver = (method: string, route: string, status: number, durationMs: number) => void;
 
 /** What a request turned out to be, asked when it ends. */
-export type DescribeRequest = () => { route: string; userId: number | undefined };
+type DescribeRequest = () => { route: string; userId: number | undefined };
 
 function levelOf(status: number, aborted: boolean): 'info' | 'warn' | 'error' {
   if (aborted || (status >= 400 && status < 500)) return 'warn';

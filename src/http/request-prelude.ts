@@ -8,7 +8,7 @@ import { setHeaders, type HeaderList } from './security-headers';
 
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 
-export interface PreludeOptions {
+interface PreludeOptions {
   observe: RequestObserver | undefined;
   headers: HeaderList;
   cors: CorsSettings;

@@ -1,5 +1,5 @@
 /** How a promise ended within its time: as Promise.allSettled says, or not at all. */
-export type Settled<T> = { status: 'fulfilled'; value: T } | { status: 'rejected'; reason: unknown } | { status: 'timeout' };
+type Settled<T> = { status: 'fulfilled'; value: T } | { status: 'rejected'; reason: unknown } | { status: 'timeout' };
 
 /**
  * Waits for `promise` at most `ms`: its outcome, or `timeout` (the promise goes on; its later outcome

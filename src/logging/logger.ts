@@ -2,7 +2,7 @@ import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'p
 import { getLibraryConfig } from '../config/config';
 
 /** Paths never written to a log line. */
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'password',
@@ -32,7 +32,7 @@ export function prettyLogs(forced: boolean | undefined, env: string, stdoutIsTer
 }
 
 /** A buffered destination writes once it holds this much, */
-export const LOG_BUFFER_BYTES = 4096;
+const LOG_BUFFER_BYTES = 4096;
 /** and at least this often while it holds anything. */
 export const LOG_FLUSH_MS = 100;
 

@@ -3,7 +3,7 @@ import { BoundHistogram, type BoundObserver } from './bound-histogram';
 import { getConfig } from '../config/config';
 import { addTelemetryListener, currentTelemetry, poolStats, primaryHostStats, replicaPoolName, replicaStats } from '../db';
 
-export interface Metrics {
+interface Metrics {
   readonly registry: Registry;
   readonly httpDuration: BoundHistogram<'http_request_method' | 'http_route' | 'http_response_status_code'>;
   /** Requests let through without the shared rate limit because its store (Redis) failed. */

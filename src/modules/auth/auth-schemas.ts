@@ -47,7 +47,7 @@ export const LoginResponseSchema = z
   })
   .meta({ id: 'Login' });
 
-export const SessionSchema = z
+const SessionSchema = z
   .object({
     id: z.uuid(),
     created_at: timestampSchema,

@@ -8,7 +8,7 @@ import type { IssuedSession } from '../sessions';
 import type { RefreshTokenIn } from './auth-schemas';
 
 /** The refresh token's cookie: HttpOnly, SameSite=Strict (or None: REFRESH_COOKIE_SAMESITE), sent only to /api/auth. */
-export const REFRESH_COOKIE = 'refresh_token';
+const REFRESH_COOKIE = 'refresh_token';
 const COOKIE_PATH = '/api/auth';
 
 /**

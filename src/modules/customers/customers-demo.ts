@@ -23,7 +23,7 @@ function random(seed: number): () => number {
 }
 
 /** `count` realistic customers (Turkish names and cities), the same for the same seed. */
-export function demoCustomers(count: number, seed = 42, now = Date.now()): (CreateCustomerBody & { created_at: Date })[] {
+function demoCustomers(count: number, seed = 42, now = Date.now()): (CreateCustomerBody & { created_at: Date })[] {
   const next = random(seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)]!;
   return Array.from({ length: count }, (_, i) => {
@@ -44,7 +44,7 @@ export function demoCustomers(count: number, seed = 42, now = Date.now()): (Crea
   });
 }
 
-export const DEMO_CUSTOMER_COUNT = 150;
+const DEMO_CUSTOMER_COUNT = 150;
 
 /** Loads the demo customers into an empty table; does nothing when customers exist. */
 export async function seedDemoCustomers(count = DEMO_CUSTOMER_COUNT): Promise<number> {

@@ -83,7 +83,7 @@ const QUOTE = 0x22;
  * RFC 4180 ends records with CRLF; PostgreSQL's CSV ends them with LF. Each LF outside quotes becomes
  * CRLF (a quoted value keeps its own line breaks as they are).
  */
-export class CrlfRecords extends Transform {
+class CrlfRecords extends Transform {
   private quoted = false;
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {

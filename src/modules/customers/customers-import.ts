@@ -19,10 +19,10 @@ import { CUSTOMER_ASSIGNED, CUSTOMER_FIELDS, CreateCustomerBodySchema, writtenVa
  * counters, search indexes and history see an ordinary insert, and a failure leaves nothing.
  */
 
-export const IMPORT_MEDIA_TYPES = ['text/csv', 'application/x-ndjson'] as const;
+const IMPORT_MEDIA_TYPES = ['text/csv', 'application/x-ndjson'] as const;
 /** The import's route, under the customers router: it reads its body itself, as a stream (not the JSON parser). */
 export const IMPORT_ROUTE = { method: 'POST', path: '/import', types: IMPORT_MEDIA_TYPES } as const;
-export const IMPORT_MODES = ['all-or-nothing', 'skip-invalid'] as const;
+const IMPORT_MODES = ['all-or-nothing', 'skip-invalid'] as const;
 export const ImportCustomersQuerySchema = z.object({ mode: z.enum(IMPORT_MODES).default('all-or-nothing') });
 
 /** The fields a row may set (those of POST /api/customers). */

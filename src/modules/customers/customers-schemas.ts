@@ -8,7 +8,7 @@ export const CUSTOMER_STATUSES = ['lead', 'active', 'inactive'] as const;
 export type CustomerStatus = (typeof CUSTOMER_STATUSES)[number];
 /** A new customer's status when the body leaves it out (the column's DEFAULT says the same: migration 001). */
 export const DEFAULT_CUSTOMER_STATUS: CustomerStatus = 'lead';
-export const CUSTOMER_SORTS = ['id', 'name', 'created_at', 'updated_at', 'city', 'status'] as const;
+const CUSTOMER_SORTS = ['id', 'name', 'created_at', 'updated_at', 'city', 'status'] as const;
 
 const StatusSchema = z.enum(CUSTOMER_STATUSES);
 
@@ -70,7 +70,7 @@ export const ListCustomersQuerySchema = z
   .superRefine(checkPaging);
 export type ListCustomersQuery = z.infer<typeof ListCustomersQuerySchema>;
 
-export const EXPORT_FORMATS = ['csv', 'ndjson'] as const;
+const EXPORT_FORMATS = ['csv', 'ndjson'] as const;
 
 /** GET /api/customers/export: the list's filters and order, no paging. */
 export const ExportCustomersQuerySchema = z.object({

@@ -3,7 +3,7 @@ import { getLogger } from '../../logging/logger';
 import { readDashboard, type Dashboard } from './dashboard-repository';
 
 /** The dashboard's numbers, and when their computation started (they are at least that new). */
-export interface DashboardSnapshot {
+interface DashboardSnapshot {
   data: Dashboard;
   generatedAt: number;
 }

@@ -4,7 +4,7 @@ import { queryInt, timestampSchema, type Held } from '../../http/common-schemas'
 import { checkPaging, optionalFilters, pageSchemaOf, pagingFields } from '../../http/list-paging';
 
 /** What the history records (migration 007: the table's CHECK says the same). */
-export const HISTORY_ENTITIES = ['customer', 'user'] as const;
+const HISTORY_ENTITIES = ['customer', 'user'] as const;
 export type HistoryEntity = (typeof HISTORY_ENTITIES)[number];
 
 const instant = z.iso

@@ -58,7 +58,7 @@ export async function rotateRefreshToken(tokenHash: Buffer, successorHash: Buffe
   );
 }
 
-export interface UsedToken {
+interface UsedToken {
   session_id: string;
   user_id: string;
   expires_at: Date;

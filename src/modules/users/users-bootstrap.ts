@@ -7,7 +7,7 @@ export const DEFAULT_ADMIN_EMAIL = 'admin@example.com';
 // An arbitrary constant, one below the migrations' lock.
 const ADMIN_BOOTSTRAP_LOCK_KEY = 7_245_104_980;
 
-export interface AdminOutcome {
+interface AdminOutcome {
   email: string;
   created: boolean;
   /** Set only when a password was generated here (printed once, never stored in clear). */

@@ -12,7 +12,7 @@ const USER_COLUMNS = 'id, email, name, role, is_active, created_at, updated_at';
 export const USER_SORT_KEY: PageSort = sortKey('id', 'bigint');
 
 /** bigint ids arrive as strings; they are JSON integers in the API. */
-export function toUser(row: UserRow): User {
+function toUser(row: UserRow): User {
   return { ...row, id: Number(row.id) };
 }
 
@@ -68,7 +68,7 @@ export async function insertUser(user: NewUser, db?: DbClient): Promise<User> {
   return toUser(rows[0]!);
 }
 
-export interface UserChanges {
+interface UserChanges {
   name?: string;
   role?: Role;
   is_active?: boolean;

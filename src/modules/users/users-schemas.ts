@@ -4,7 +4,7 @@ import { emailSchema, passwordSchema, text, timestampSchema, type Held } from '.
 import { checkPaging, pageSchemaOf, pagingFields } from '../../http/list-paging';
 import { ROLES } from '../../http/request-context';
 
-export const RoleSchema = z.enum(ROLES);
+const RoleSchema = z.enum(ROLES);
 
 export const CreateUserBodySchema = z.strictObject({
   email: emailSchema,
