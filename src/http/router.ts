@@ -7,10 +7,12 @@ import type { RequestHandler, Router } from 'express';
  * req.baseUrl when an error leaves the router). An error from the guard (thrown, passed to next, or a
  * rejected promise) skips the router.
  */
-export function mount(router: Router, guard?: RequestHandler): RequestHandler {
-  return (req, res, next) => {
+export function mount(router: Router, guard?: RequestHandler): RequestHandler & { readonly router: Router } {
+  const handler: RequestHandler = (req, res, next) => {
     res.locals.mountPath = req.baseUrl;
     if (guard === undefined) return router(req, res, next);
     return guard(req, res, (err?: unknown) => (err === undefined ? router(req, res, next) : next(err)));
   };
+  // The router stays reachable, so that a test can list every route the app serves.
+  return Object.assign(handler, { router });
 }

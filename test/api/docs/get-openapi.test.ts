@@ -7,6 +7,7 @@ import { EnvSchema } from '../../../src/config/env-schema';
 import { EXPOSED_HEADERS } from '../../../src/http/cors';
 import { ERROR_STATUS } from '../../../src/http/errors';
 import { buildOpenApiDocument } from '../../../src/modules/docs/openapi-document';
+import { createApp } from '../../../src/app';
 import { api } from '../../helpers/api';
 import { createUser } from '../../helpers/factories';
 
@@ -66,6 +67,19 @@ describe('GET /api/openapi.json', () => {
       expect([name, needsToken && !('401' in op.responses)]).toEqual([name, false]);
       expect([name, op.requestBody !== undefined && !['400', '413', '415'].every((s) => s in op.responses)]).toEqual([name, false]);
     }
+  });
+
+  test('every route the app serves is an operation of the document (the routers listed from the app itself)', () => {
+    type Layer = { rawPath?: string; handle: { router?: { stack: Layer[] } }; route?: { path: string; methods: Record<string, boolean> } };
+    const app = createApp() as unknown as { router: { stack: Layer[] } };
+    const served = app.router.stack.flatMap((mounted) =>
+      (mounted.handle.router?.stack ?? []).flatMap((layer) =>
+        Object.keys(layer.route?.methods ?? {}).map((method) => `${method.toUpperCase()} ${`${mounted.rawPath}${layer.route!.path}`.replace(/\/$/, '').replace(/:([a-z_]+)/g, '{$1}')}`),
+      ),
+    );
+    const documented = new Set(operations().map(([name]) => name));
+    expect(served.length).toBeGreaterThanOrEqual(20);
+    expect(served.filter((route) => !documented.has(route) && !/ \/api\/docs/.test(route))).toEqual([]);
   });
 
   test('every operation of the document is a route of the app: an admin gets an answer or a refusal, never "no such route"', async () => {
