@@ -1,5 +1,10 @@
 import { isPgError } from './pg-internals';
 
+// The SQLSTATEs that also name a typed error or a test below; the table (SQLSTATES) says what each means.
+const UNIQUE_VIOLATION = '23505';
+const QUERY_CANCELED = '57014';
+const READ_ONLY_SQL_TRANSACTION = '25006';
+
 /** Why a caller could not get a client: it waited past the acquire timeout, or the wait queue was full. */
 export class PoolExhaustedError extends Error {
   constructor(
@@ -29,7 +34,7 @@ export class DatabaseUnavailableError extends Error {
 
 /** The server cancelled a statement that ran past statement_timeout (SQLSTATE 57014). */
 export class QueryTimeoutError extends Error {
-  readonly code = '57014';
+  readonly code = QUERY_CANCELED;
   constructor(options?: { cause?: unknown }) {
     super('The statement ran past the statement timeout', options);
     this.name = 'QueryTimeoutError';
@@ -38,7 +43,7 @@ export class QueryTimeoutError extends Error {
 
 /** A unique constraint refused the write (SQLSTATE 23505). */
 export class UniqueViolationError extends Error {
-  readonly code = '23505';
+  readonly code = UNIQUE_VIOLATION;
   constructor(
     readonly constraint: string | undefined,
     options?: { cause?: unknown },
@@ -62,14 +67,16 @@ interface SqlStateMeaning {
   readonly lock?: 'timeout' | 'deadlock';
   /** On a standby: recovery removed rows the statement could still see (the same read can go to the primary). */
   readonly recoveryConflictOnStandby?: true;
+  /** A named prepared statement was not where node-postgres left it (see isLostPreparedStatement). */
+  readonly lostStatement?: true;
 }
 
 /**
- * Every SQLSTATE this layer acts on, declared here only (PostgreSQL's Appendix A). Class 08
- * (connection exceptions) is matched by its class, below.
+ * Every SQLSTATE this layer acts on and what it means (PostgreSQL's Appendix A); a test fails on an
+ * SQLSTATE written anywhere else in src. Class 08 (connection exceptions) is matched by its class, below.
  */
 const SQLSTATES: Readonly<Record<string, SqlStateMeaning>> = {
-  '23505': { kind: 'conflict' }, // unique_violation
+  [UNIQUE_VIOLATION]: { kind: 'conflict' },
   '23503': { kind: 'missing_reference' }, // foreign_key_violation
   '23502': { kind: 'invalid_input' }, // not_null_violation
   '23514': { kind: 'invalid_input' }, // check_violation
@@ -79,7 +86,7 @@ const SQLSTATES: Readonly<Record<string, SqlStateMeaning>> = {
   '22003': { kind: 'invalid_input' }, // numeric_value_out_of_range
   '22007': { kind: 'invalid_input' }, // invalid_datetime_format
   '22008': { kind: 'invalid_input' }, // datetime_field_overflow
-  '57014': { kind: 'timeout' }, // query_canceled (statement_timeout)
+  [QUERY_CANCELED]: { kind: 'timeout' }, // statement_timeout
   // The server ended the session (pg_terminate_backend, a crash of another backend: admin_shutdown,
   // crash_shutdown) before running the statement, or cannot take it now (cannot_connect_now).
   '57P01': { kind: 'unavailable', connection: true, nothingRan: true },
@@ -87,11 +94,11 @@ const SQLSTATES: Readonly<Record<string, SqlStateMeaning>> = {
   '57P03': { kind: 'unavailable', connection: true },
   '53300': { kind: 'unavailable' }, // too_many_connections
   // A read-only server refused a write: a standby, during a failover (the pool walks on).
-  '25006': { kind: 'unavailable', nothingRan: true },
+  [READ_ONLY_SQL_TRANSACTION]: { kind: 'unavailable', nothingRan: true },
   // A transaction-mode pooler lost a prepared statement (26000 invalid_sql_statement_name, 42P05
   // duplicate_prepared_statement): it failed at Parse or Bind; the process now sends unnamed ones.
-  '26000': { kind: 'unavailable', nothingRan: true },
-  '42P05': { kind: 'unavailable', nothingRan: true },
+  '26000': { kind: 'unavailable', nothingRan: true, lostStatement: true },
+  '42P05': { kind: 'unavailable', nothingRan: true, lostStatement: true },
   // serialization_failure: on a standby (where SERIALIZABLE cannot run), always a recovery conflict.
   '40001': { recoveryConflictOnStandby: true },
   // lock_not_available (lock_timeout) and deadlock_detected: nothing was done; a migration tries again.
@@ -167,7 +174,7 @@ export function errorCode(err: unknown): string | undefined {
  */
 export function isLostPreparedStatement(err: unknown): boolean {
   const code = errorCode(err);
-  return code === '26000' || code === '42P05';
+  return code !== undefined && meaningOf(code).lostStatement === true;
 }
 
 /**
@@ -185,7 +192,7 @@ export function isConnectionLevelError(err: unknown): boolean {
 
 /** SQLSTATE 25006 (read_only_sql_transaction), on the error or its cause: the server refused a write as read-only. */
 export function isReadOnlyRefusal(err: unknown): boolean {
-  for (let e: unknown = err; e instanceof Error; e = e.cause) if (errorCode(e) === '25006') return true;
+  for (let e: unknown = err; e instanceof Error; e = e.cause) if (errorCode(e) === READ_ONLY_SQL_TRANSACTION) return true;
   return false;
 }
 
@@ -193,9 +200,9 @@ export function isReadOnlyRefusal(err: unknown): boolean {
 export function toTypedDbError(err: unknown): unknown {
   if (err instanceof PoolExhaustedError || err instanceof DatabaseUnavailableError) return err;
   const code = errorCode(err);
-  if (code === '25006') return new DatabaseUnavailableError('The database server is read-only (a standby, or failing over)', { cause: err }, 'read_only');
-  if (code === '57014') return new QueryTimeoutError({ cause: err });
-  if (code === '23505') return new UniqueViolationError((err as { constraint?: string }).constraint, { cause: err });
+  if (code === READ_ONLY_SQL_TRANSACTION) return new DatabaseUnavailableError('The database server is read-only (a standby, or failing over)', { cause: err }, 'read_only');
+  if (code === QUERY_CANCELED) return new QueryTimeoutError({ cause: err });
+  if (code === UNIQUE_VIOLATION) return new UniqueViolationError((err as { constraint?: string }).constraint, { cause: err });
   if (isConnectionLevelError(err)) return new DatabaseUnavailableError(undefined, { cause: err });
   return err;
 }

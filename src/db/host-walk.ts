@@ -3,7 +3,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { hostKey, type HostPort, type TargetSessionAttrs } from '../config/database-url';
 import type { ConnectionTarget } from './connection-options';
 import { isConnectionLevelError } from './db-errors';
-import { abandonAttempt, onParameterStatus, resetForAttempt } from './pg-internals';
+import { abandonAttempt, isPgError, onParameterStatus, resetForAttempt } from './pg-internals';
 import type { HostMemory } from './host-memory';
 
 /**
@@ -160,7 +160,7 @@ export async function connectToFittingHost(client: pg.Client, ctx: WalkContext):
         abandonAttempt(client);
         if (ctx.isFatal(err)) throw err;
         // sslmode=prefer: a server without TLS is tried again in plain, as libpq does.
-        if (tls !== false && target.fallBackToPlain && reasonOf(err).includes('does not support SSL')) {
+        if (tls !== false && target.fallBackToPlain && isPgError(err, 'noTls')) {
           ctx.plainHosts.add(key);
           ctx.onPlainFallback(key);
           tls = false;

@@ -93,7 +93,7 @@ export const poolIsEnding = (pool: pg.Pool): boolean => poolInternals(pool).endi
 /** Every client the pool holds, idle or busy. */
 export const clientsOf = (pool: pg.Pool): readonly pg.PoolClient[] => poolInternals(pool)._clients;
 
-/** Closes these clients of the pool: idle ones now, busy ones when released. Returns how many. */
+/** Closes these clients of the pool: idle ones now, busy ones when released. */
 export function retireClients(pool: pg.Pool, clients: readonly pg.PoolClient[]): void {
   const p = poolInternals(pool);
   const idle = new Set(p._idle.map((item) => item.client));
@@ -102,6 +102,24 @@ export function retireClients(pool: pg.Pool, clients: readonly pg.PoolClient[]):
     else p._expired.add(client);
   }
 }
+
+/**
+ * node-postgres arms its client-side read timeout on any submitted object from its `query_timeout`
+ * field, and clears it only through the object's `callback` (client.js, query()). A COPY stream or a
+ * cursor has no callback of its own: submitWithReadTimeout() sets the field, settleSubmitted() calls the
+ * callback node-postgres put there once the statement has ended.
+ */
+export const READ_TIMEOUT_SOURCE = { file: 'pg/lib/client.js', texts: ['config.query_timeout', 'clearTimeout(readTimeoutTimer)'] } as const;
+
+/** Sends `submittable` (a cursor, a COPY stream) on `client` with a read timeout of `timeoutMs`. */
+export function submitWithReadTimeout<Q extends object>(client: pg.ClientBase, submittable: Q, timeoutMs: number): Q {
+  Object.assign(submittable, { query_timeout: timeoutMs });
+  void client.query(submittable as never);
+  return submittable;
+}
+
+/** Clears the read timeout of a submitted cursor or COPY stream that has ended. */
+export const settleSubmitted = (submittable: object): void => (submittable as { callback?: (err: null) => void }).callback?.(null);
 
 /** node-postgres' Query, with the parts it has but its types do not declare (a subclass overrides them). */
 interface QueryInternals {

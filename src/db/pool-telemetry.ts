@@ -1,4 +1,4 @@
-/** Counters since start and a window of recent acquire times, read by poolStats() and /metrics. */
+/** Counters since the pool was built and a window of recent acquire times, read by /api/health/db and /metrics. */
 interface PoolCounters {
   acquisitions: number;
   acquireTimeouts: number;

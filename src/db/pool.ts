@@ -10,7 +10,7 @@ import type { PoolTelemetry } from './pool-telemetry';
 
 // The process's primary pool, and checking clients out and in (any pool's); pool-factory.ts builds pools.
 
-/** Numbers of docs/api.md §2, plus counters since the pool was built. */
+/** The numbers of docs/api.md §2 (pool_stats); health-schemas.ts describes the same shape, held to this one. */
 export interface PoolStats {
   min_connections: number;
   max_connections: number;

@@ -5,7 +5,7 @@ import Cursor from 'pg-cursor';
 import { from as copyFromStdin, to as copyToStdout } from 'pg-copy-streams';
 import { getDbConfig } from '../config/config';
 import { DatabaseUnavailableError, PoolExhaustedError, toTypedDbError } from './db-errors';
-import { destroySocket } from './pg-internals';
+import { destroySocket, settleSubmitted, submitWithReadTimeout } from './pg-internals';
 import { discardOnRelease, lease, type Lease } from './pool';
 import { CLIENT_TIMEOUT_MARGIN_MS } from './pool-factory';
 import { pickReplica, replicaFailed } from './replicas';
@@ -118,16 +118,12 @@ function guard(held: Lease, options: LongStatementOptions, onStop: (reason: Erro
 }
 
 /**
- * node-postgres arms its client-side query timeout on any submitted query but clears it only through
- * the query's callback, which a COPY or cursor never calls: the limit is set to the statement's own,
- * and the callback called when it ends.
+ * A COPY or cursor gets the statement's own limit as its client-side read timeout (none: the longest
+ * timer there is), cleared when it ends (settle).
  */
-function submit<Q extends object>(client: DbClient, query: Q, timeoutMs: number): Q {
-  Object.assign(query, { query_timeout: timeoutMs > 0 ? timeoutMs + CLIENT_TIMEOUT_MARGIN_MS : 2 ** 31 - 1 });
-  void client.query(query as never);
-  return query;
-}
-const settle = (query: object): void => (query as { callback?: (err?: unknown) => void }).callback?.(null);
+const submit = <Q extends object>(client: DbClient, query: Q, timeoutMs: number): Q =>
+  submitWithReadTimeout(client, query, timeoutMs > 0 ? timeoutMs + CLIENT_TIMEOUT_MARGIN_MS : 2 ** 31 - 1);
+const settle = settleSubmitted;
 
 async function finish(held: Lease, failure: unknown): Promise<void> {
   if (failure === undefined) {

@@ -5,7 +5,7 @@ import { getConfig } from '../config/config';
 import { getLogger } from '../logging/logger';
 import { toAppErrorFromDb } from './db-error-answers';
 import { AppError, type ErrorDetail } from './errors';
-import { renderDetail, translate, type Locale } from './messages';
+import { detail, renderDetail, translate, type Locale } from './messages';
 import { localeOf } from './request-context';
 import { sendJson } from './send-json';
 
@@ -33,8 +33,7 @@ function issueMessage(issue: ZodError['issues'][number], locale: Locale): string
   const ours = renderDetail(issue.message, locale);
   if (ours !== undefined) return ours;
   if (locale === 'en') return issue.message;
-  // zod's Turkish text for a wrong type names the received value, which a final issue no longer has.
-  if (issue.code === 'invalid_type') return `Geçersiz değer: beklenen ${issue.expected}`;
+  if (issue.code === 'invalid_type') return renderDetail(detail('WRONG_TYPE', { expected: issue.expected }), locale)!;
   const theirs = zodTurkish(issue as Parameters<typeof zodTurkish>[0]);
   return (typeof theirs === 'string' ? theirs : theirs?.message) ?? issue.message;
 }

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { MessageKey } from './messages';
 
 /** The closed list of error codes of docs/api.md §1, with their HTTP status. */
@@ -25,10 +26,9 @@ export const ERROR_STATUS = {
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
-export interface ErrorDetail {
-  path: string;
-  message: string;
-}
+/** One bad field of a VALIDATION_ERROR (docs/api.md §1); ErrorBodySchema's details are these. */
+export const ErrorDetailSchema = z.object({ path: z.string(), message: z.string() });
+export type ErrorDetail = z.output<typeof ErrorDetailSchema>;
 
 interface AppErrorOptions {
   /** Which localized message to show; the code's own by default. */

@@ -96,7 +96,7 @@ const PaginationSchema = z
 export const pageSchemaOf = (item: z.ZodType, id: string) => z.object({ data: z.array(item), pagination: PaginationSchema }).meta({ id });
 
 /** docs/api.md's list shape: the page, and how to get the next one. */
-export function paginated<T>(data: T[], page: Page<unknown>, q: Paging, scope: string) {
+export function paginated<T>(data: T[], page: Page<unknown>, q: Paging, scope: string): { data: T[]; pagination: z.output<typeof PaginationSchema> } {
   return {
     data,
     pagination: {

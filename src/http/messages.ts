@@ -4,6 +4,7 @@ const MESSAGES = {
   VALIDATION_ERROR: { en: 'Request is invalid', tr: 'İstek geçersiz' },
   VALIDATION_QUERY: { en: 'Query parameters are invalid', tr: 'Sorgu parametreleri geçersiz' },
   VALIDATION_HEADER: { en: 'A request header is invalid', tr: 'Bir istek başlığı geçersiz' },
+  MALFORMED_REQUEST: { en: 'Malformed HTTP request', tr: 'Hatalı biçimlendirilmiş HTTP isteği' },
   UNAUTHORIZED: { en: 'Authentication required', tr: 'Kimlik doğrulaması gerekli' },
   TOKEN_EXPIRED: { en: 'Token has expired', tr: 'Belirtecin süresi doldu' },
   TOKEN_INVALID: { en: 'Token is invalid', tr: 'Belirteç geçersiz' },
@@ -86,6 +87,9 @@ const DETAILS = {
   AFTER_SINCE: { en: 'must be after since', tr: 'since değerinden sonra olmalı' },
   CHANGE_ONE: { en: 'must change at least one field', tr: 'en az bir alanı değiştirmeli' },
   WRONG: { en: 'is wrong', tr: 'yanlış' },
+  SESSION_ID: { en: 'must be a session id (a UUID)', tr: 'bir oturum kimliği (UUID) olmalı' },
+  // zod's own English names the value received, which a final issue no longer has: Turkish says less.
+  WRONG_TYPE: { en: 'Invalid input: expected {expected}', tr: 'Geçersiz değer: beklenen {expected}' },
   ENTITY_TAG: { en: 'must be an entity tag such as "3"', tr: '"3" gibi bir varlık etiketi olmalı' },
   IDEMPOTENCY_KEY: { en: 'must be 1-255 printable ASCII characters', tr: '1-255 yazdırılabilir ASCII karakter olmalı' },
   NOT_A_REFRESH_TOKEN: { en: 'is not a refresh token', tr: 'bir yenileme belirteci değil' },

@@ -1,6 +1,6 @@
 import type { ResponseConfig, RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { ERROR_STATUS, type ErrorCode } from './errors';
+import { ERROR_STATUS, ErrorDetailSchema, type ErrorCode } from './errors';
 
 /**
  * Building blocks of the OpenAPI document (src/modules/docs): the §1 error shape and the error
@@ -13,7 +13,7 @@ export const ErrorBodySchema = z
     error: z.object({
       code: z.enum(Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]]).meta({ description: 'Stable, never localized' }),
       message: z.string().meta({ description: 'Human-readable, localized (Accept-Language: en or tr)' }),
-      details: z.array(z.object({ path: z.string(), message: z.string() })).optional().meta({ description: 'One entry per bad field (VALIDATION_ERROR)' }),
+      details: z.array(ErrorDetailSchema).optional().meta({ description: 'One entry per bad field (VALIDATION_ERROR)' }),
     }),
     request_id: z.string().meta({ description: 'Also in the X-Request-Id header' }),
   })

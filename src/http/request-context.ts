@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import accepts from 'accepts';
 import type { Request } from 'express';
+import { z } from 'zod';
 import type { TransactionActor } from '../db';
 import type { Locale } from './messages';
 
@@ -18,12 +19,8 @@ export interface TokenClaims {
 }
 
 /** The caller as the database knows it now (role in effect, not the one frozen in the token). */
-export interface CurrentUser {
-  id: number;
-  email: string;
-  name: string;
-  role: Role;
-}
+export const CurrentUserSchema = z.object({ id: z.number().int(), email: z.string(), name: z.string(), role: z.enum(ROLES) });
+export type CurrentUser = z.output<typeof CurrentUserSchema>;
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace

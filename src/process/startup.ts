@@ -29,7 +29,7 @@ async function warmPoolWithRetries(config: Config): Promise<void> {
 }
 
 /**
- * The seed's sizing rule, across the deployment: instances × WEB_CONCURRENCY × max per process must stay
+ * The sizing rule of docs/operations.md, across the deployment: instances × WEB_CONCURRENCY × max per process must stay
  * below the server's budget. Behind a pooler the API's connections end at the pooler, which holds its
  * own, smaller set: the rule is then the pooler's to keep (docs/operations.md: Behind PgBouncer).
  */

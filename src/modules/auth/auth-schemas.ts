@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { detail } from '../../http/messages';
-import { passwordSchema, timestampSchema } from '../../http/common-schemas';
-import { ROLES } from '../../http/request-context';
+import { passwordSchema } from '../../http/common-schemas';
+import { CurrentUserSchema } from '../../http/request-context';
+import { SessionSchema } from '../sessions';
 
 /** Where the refresh token travels: in the JSON body (any client), or only in an HttpOnly cookie (a browser frontend). */
 const RefreshTokenInSchema = z.enum(['body', 'cookie']);
@@ -29,7 +30,7 @@ export const ChangePasswordBodySchema = z.strictObject({
 });
 
 export const SessionIdParamsSchema = z.object({
-  id: z.uuid('must be a session id (a UUID)'),
+  id: z.uuid(detail('SESSION_ID')),
 });
 
 export const LoginResponseSchema = z
@@ -43,19 +44,10 @@ export const LoginResponseSchema = z
       .meta({ description: 'Opaque; one use: POST /api/auth/refresh gives the next pair. Absent when it went into the cookie (refresh_token_in=cookie)' }),
     refresh_expires_in: z.number().int().meta({ description: 'Seconds until the refresh token expires unless used (REFRESH_TOKEN_TTL_S, within SESSION_MAX_AGE_S)' }),
     session_id: z.uuid(),
-    user: z.object({ id: z.number().int(), email: z.string(), name: z.string(), role: z.enum(ROLES) }),
+    user: CurrentUserSchema,
   })
   .meta({ id: 'Login' });
 
-const SessionSchema = z
-  .object({
-    id: z.uuid(),
-    created_at: timestampSchema,
-    last_used_at: timestampSchema.meta({ description: 'The login, or the last refresh' }),
-    expires_at: timestampSchema.meta({ description: 'When it ends unless refreshed' }),
-    user_agent: z.string().nullable(),
-    current: z.boolean().meta({ description: 'The session of the token asking' }),
-  })
-  .meta({ id: 'Session' });
+const SessionListEntrySchema = SessionSchema.extend({ current: z.boolean().meta({ description: 'The session of the token asking' }) }).meta({ id: 'Session' });
 
-export const SessionListSchema = z.object({ data: z.array(SessionSchema) }).meta({ id: 'SessionList' });
+export const SessionListSchema = z.object({ data: z.array(SessionListEntrySchema) }).meta({ id: 'SessionList' });

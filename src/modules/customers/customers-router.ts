@@ -44,7 +44,7 @@ function parseIfMatch(header: string | undefined): IfMatch {
   return parsed.data;
 }
 
-/** docs/api.md §5: any authenticated user; delete is admin-only. */
+/** docs/api.md §5: any authenticated user; delete, import and a deleted customer's history are admin-only. */
 export function customersRouter(): Router {
   const router = Router();
 

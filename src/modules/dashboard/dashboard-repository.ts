@@ -1,12 +1,10 @@
+import type { z } from 'zod';
 import { READ_REPLICA, executeQueryOne } from '../../db';
-import { CUSTOMER_SELECT, toCustomer, type Customer, type CustomerRow, type CustomerStatus } from '../customers';
+import { CUSTOMER_SELECT, CUSTOMER_STATUSES, toCustomer, type Customer, type CustomerRow } from '../customers';
+import type { DashboardSchema } from './dashboard-schemas';
 
-export interface Dashboard {
-  customers: { total: number; by_status: Record<CustomerStatus, number>; new_last_30_days: number };
-  users: { total: number; active: number };
-  top_cities: { city: string; count: number }[];
-  recent_customers: Customer[];
-}
+/** The dashboard's numbers as read (DashboardSchema without generated_at, which the service adds). */
+export type Dashboard = Omit<z.output<typeof DashboardSchema>, 'generated_at' | 'recent_customers'> & { recent_customers: Customer[] };
 
 interface DashboardRow {
   customers: Dashboard['customers'];
@@ -20,16 +18,14 @@ interface DashboardRow {
   })[];
 }
 
-// The seed's "fix dashboard multiple queries": everything in one round trip, as one JSON row. Customer
-// numbers are sums of the counters migration 002 keeps in step with every write (a few rows per
-// status, day and city, however many customers there are), never a scan of the customers table.
+// Everything in one round trip, as one JSON row. Customer numbers are sums of the counters migration
+// 002 keeps in step with every write (a few rows per status, day and city, however many customers
+// there are), never a scan of the customers table.
 export const DASHBOARD = {
   name: 'dashboard',
   text: `WITH c AS (
       SELECT coalesce(sum(n), 0)::int AS total,
-             coalesce(sum(n) FILTER (WHERE status = 'lead'), 0)::int AS lead,
-             coalesce(sum(n) FILTER (WHERE status = 'active'), 0)::int AS active,
-             coalesce(sum(n) FILTER (WHERE status = 'inactive'), 0)::int AS inactive
+             ${CUSTOMER_STATUSES.map((s) => `coalesce(sum(n) FILTER (WHERE status = '${s}'), 0)::int AS ${s}`).join(',\n             ')}
         FROM customer_status_counts
     ), since AS (
       SELECT NOW() - INTERVAL '30 days' AS t, ((NOW() - INTERVAL '30 days') AT TIME ZONE 'UTC')::date AS day
@@ -48,7 +44,7 @@ export const DASHBOARD = {
     )
     SELECT json_build_object(
              'total', c.total,
-             'by_status', json_build_object('lead', c.lead, 'active', c.active, 'inactive', c.inactive),
+             'by_status', json_build_object(${CUSTOMER_STATUSES.map((s) => `'${s}', c.${s}`).join(', ')}),
              'new_last_30_days', new30.n::int) AS customers,
            json_build_object('total', u.total, 'active', u.active) AS users,
            COALESCE((SELECT json_agg(json_build_object('city', city, 'count', count) ORDER BY count DESC, city) FROM cities), '[]'::json) AS top_cities,

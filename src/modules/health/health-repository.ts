@@ -8,7 +8,7 @@ export async function pingDatabase(): Promise<void> {
   await executeQueryOne(PING);
 }
 
-/** The seed's connection test row. */
+/** The connection test's row (GET /api/health/db/test): 1 and the server's time. */
 export async function selectTestRow(): Promise<{ test: number; current_time: Date }> {
   const row = await executeQueryOne<{ test: number; current_time: Date }>(TEST);
   if (!row) throw new Error('SELECT 1 returned no row');

@@ -41,7 +41,7 @@ function telemetryFields() {
 
 const locale = (req: Request): Locale => localeOf(req, getConfig().http.defaultLocale);
 
-/** The seed's three health routes plus readiness (docs/api.md §2). */
+/** The three health routes of the original design plus readiness (docs/api.md §2). */
 export function healthRouter(): Router {
   const router = Router();
 

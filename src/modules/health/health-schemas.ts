@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { PoolStats, ReplicaStats, primaryHostStats } from '../../db';
 
 const int = z.number().int();
 
@@ -41,6 +42,15 @@ const PoolEntrySchema = z.object({
     )
     .meta({ description: 'Every host of the pool\'s URL, in its order' }),
 });
+
+// The data layer declares the pool's numbers (poolStats() is one of its public helpers) and each pool's
+// entry; these schemas describe the same shapes for the API. The checks below fail to compile when the
+// two part: a field added, removed or retyped on one side only.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Entry = z.output<typeof PoolEntrySchema>;
+type PrimaryEntry = PoolStats & ReturnType<typeof primaryHostStats> & { pool_name: string; role: 'primary' };
+const heldTogether: [Same<z.output<z.ZodObject<typeof poolNumbers>>, PoolStats>, Same<keyof ReplicaStats, keyof Entry>, ReplicaStats extends Entry ? true : false, PrimaryEntry extends Entry ? true : false] = [true, true, true, true];
+void heldTogether;
 
 /** GET /api/health/db (docs/api.md §2), 200 and 503 alike. */
 export const PoolHealthSchema = z

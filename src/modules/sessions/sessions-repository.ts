@@ -1,16 +1,10 @@
 import { executeQuery, executeQueryOne, executeWrite, type DbClient } from '../../db';
 import type { CurrentUser } from '../../http/request-context';
+import type { SessionSummary } from './sessions-schemas';
 
 /** Two refreshes with one token within this many seconds are two tabs, not a theft. */
 export const REFRESH_GRACE_SECONDS = 10;
 
-export interface SessionSummary {
-  id: string;
-  created_at: Date;
-  last_used_at: Date;
-  expires_at: Date;
-  user_agent: string | null;
-}
 
 /** Opens a session and records its first refresh token, in one statement. */
 export async function insertSession(

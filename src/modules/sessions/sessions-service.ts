@@ -2,7 +2,8 @@ import { getConfig } from '../../config/config';
 import type { DbClient } from '../../db';
 import { getLogger } from '../../logging/logger';
 import { forgetCurrentUser, forgetSession } from './sessions-current-user';
-import { findUsedToken, insertSession, listUserSessions, revokeSession, revokeUserSessions, rotateRefreshToken, type SessionSummary } from './sessions-repository';
+import { findUsedToken, insertSession, listUserSessions, revokeSession, revokeUserSessions, rotateRefreshToken } from './sessions-repository';
+import type { SessionSummary } from './sessions-schemas';
 import { hashOfToken, newRefreshToken, successorOf } from './sessions-refresh-tokens';
 
 /** A session and the refresh token just issued for it (the only time it is known in plain). */

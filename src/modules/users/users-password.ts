@@ -5,7 +5,7 @@ import { AppError } from '../../http/errors';
 
 /**
  * Passwords: argon2id at OWASP's first recommendation (m = 19 MiB, t = 2, p = 1), chosen by measured
- * login latency and memory on this machine kind (README, "Passwords"). The parameters are stored with
+ * login latency and memory on this machine kind (docs/api.md §3, "Passwords"; docs/operations.md). The parameters are stored with
  * each hash (the PHC string), so a hash made with older ones — argon2id with other parameters, or the
  * scrypt hashes of earlier versions — still verifies, and is replaced on the next successful login.
  */

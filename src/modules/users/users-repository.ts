@@ -1,13 +1,14 @@
 import { READ_REPLICA, executeQuery, executeQueryOne, executeWrite, queryPage, sortKey, type DbClient, type Page, type PageSort, type PageStart } from '../../db';
 import type { Role } from '../../http/request-context';
-import type { ListUsersQuery, User } from './users-schemas';
+import { UserSchema, type ListUsersQuery, type UpdateUserBody, type User } from './users-schemas';
 
 export type { User };
 
 /** A row as node-postgres returns it: bigint ids arrive as strings. */
 type UserRow = Omit<User, 'id'> & { id: string };
 
-const USER_COLUMNS = 'id, email, name, role, is_active, created_at, updated_at';
+/** The columns of a user as answered: UserSchema's fields, in its order. */
+const USER_COLUMNS = Object.keys(UserSchema.shape).join(', ');
 
 export const USER_SORT_KEY: PageSort = sortKey('id', 'bigint');
 
@@ -68,12 +69,8 @@ export async function insertUser(user: NewUser, db?: DbClient): Promise<User> {
   return toUser(rows[0]!);
 }
 
-interface UserChanges {
-  name?: string;
-  role?: Role;
-  is_active?: boolean;
-  passwordHash?: string;
-}
+/** An update's fields (the body's, the password already hashed). */
+type UserChanges = Omit<UpdateUserBody, 'password'> & { passwordHash?: string };
 
 const CHANGE_COLUMNS: Record<keyof UserChanges, string> = { name: 'name', role: 'role', is_active: 'is_active', passwordHash: 'password_hash' };
 

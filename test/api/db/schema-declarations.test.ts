@@ -40,4 +40,10 @@ describe('the schema says what the code declares', () => {
     expect(columns.filter((c) => (CUSTOMER_FIELDS as string[]).includes(c.name) && c.has_default).map((c) => c.name)).toEqual(['status']);
     expect(columns.filter((c) => (CUSTOMER_ASSIGNED as string[]).includes(c.name) && !c.has_default).map((c) => c.name)).toEqual(['created_by']);
   });
+
+  test("the history's record of a created customer leaves out exactly the assigned columns (migration 007's trigger)", async () => {
+    const [fn] = await executeQuery<{ source: string }>(`SELECT prosrc AS source FROM pg_proc WHERE proname = 'customers_history_track'`);
+    const left = /to_jsonb\(n\) - '\{([^}]*)\}'::text\[\]/.exec(fn!.source);
+    expect(left?.[1]?.split(',').sort()).toEqual([...CUSTOMER_ASSIGNED].sort());
+  });
 });
