@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { CLIENT_FIELDS, CONNECTION_FIELDS, PG_ERROR_TEXTS, POOL_FIELDS, QUERY_METHODS, WIRE_METHODS } from '../../../src/db/pg-internals';
+import { CLIENT_FIELDS, CONNECTION_FIELDS, PG_ERROR_TEXTS, POOL_FIELDS, QUERY_METHODS, READ_TIMEOUT_SOURCE, WIRE_METHODS } from '../../../src/db/pg-internals';
 
 // Every node-postgres internal the data layer relies on (src/db/pg-internals.ts), checked against the
 // installed pg: an upgrade that renames or removes one fails here, by name.
@@ -40,5 +40,9 @@ describe('the node-postgres internals the data layer relies on are where it expe
 
   test.each(Object.entries(PG_ERROR_TEXTS))('the code-less error "%s" is still written by its source', (_name, { text, source }) => {
     expect(readFileSync(join(ROOT, 'node_modules', source), 'utf8')).toContain(text);
+  });
+
+  test.each(READ_TIMEOUT_SOURCE.texts)("client.query() still reads a submitted object's read timeout and clears it through its callback (%s)", (text) => {
+    expect(readFileSync(join(ROOT, 'node_modules', READ_TIMEOUT_SOURCE.file), 'utf8')).toContain(text);
   });
 });
