@@ -41,6 +41,12 @@ export interface PageQuery {
    * the order and stops at the page instead of reading every match to sort them.
    */
   matchIndex?: string;
+  /**
+   * A cheap condition that every row `where` keeps also passes, over columns an index on the sort
+   * carries (a stored search text in its INCLUDE): the walk tests it on the index entries alone and
+   * reads the row, to test `where`, only where it holds. Without it the walk reads every row it passes.
+   */
+  walkPrefilter?: string;
   filterParams: string[];
   /**
    * Conditions over the same $1..$n that the planner estimates well, standing in for `where` when the
@@ -199,8 +205,14 @@ function decidedSql({ q, conditions }: Shape, params: Params, b: Bound): string 
   const e = `e AS MATERIALIZED (SELECT x.est, x.est > greatest(${EXACT_MIN}, sqrt(${b.need}::float8 * x.n)) AS walk,
       least(x.n + 1, greatest(16 * ${b.need}::float8, 4 * ${b.need}::float8 * x.n / greatest(x.est, 1)))::bigint AS budget
       FROM (SELECT ${estimate}::float8 AS est, greatest(reltuples, 0)::float8 AS n FROM pg_class WHERE oid = '${q.table}'::regclass) x)`;
-  const walk = `SELECT id, k FROM (SELECT id, ${key} AS k, (${q.where.join(' AND ')}) AS hit FROM ${q.table} ${whereOf(['(SELECT walk FROM e)', b.seek(key, 'id')])}
-          ${b.orderBy(key, 'id')} LIMIT (SELECT budget FROM e)) r WHERE hit LIMIT ${b.need}`;
+  const walked = (test: string): string => `SELECT id, ${key} AS k, (${test}) AS hit FROM ${q.table} ${whereOf(['(SELECT walk FROM e)', b.seek(key, 'id')])}
+          ${b.orderBy(key, 'id')} LIMIT (SELECT budget FROM e)`;
+  const walk =
+    q.walkPrefilter === undefined
+      ? `SELECT id, k FROM (${walked(q.where.join(' AND '))}) r WHERE hit LIMIT ${b.need}`
+      : // A scalar subquery, one row by id each: an EXISTS would be planned as a join over the table.
+        `SELECT id, k FROM (${walked(q.walkPrefilter)}) r
+          WHERE hit AND (SELECT ${q.where.join(' AND ')} FROM ${q.table} x WHERE x.id = r.id) LIMIT ${b.need}`;
   // Unless the walk filled the page: every match (few were expected), or, when a walk was chosen and
   // came back short, the matches past the cursor (a common filter whose matches are elsewhere in the order).
   const seek = b.seek(key, 'id');

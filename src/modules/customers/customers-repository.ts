@@ -69,6 +69,8 @@ const searchIndexOf = (q: string): 'g' | 't' | 'q' => {
 interface FilterSql {
   where: string;
   matchIndex?: string;
+  /** What the walk tests on the sort index's entries before reading a row (see PageQuery.walkPrefilter). */
+  walkPrefilter?: string;
   /** What the planner estimates well in its place (default: `where`). */
   estimate?: string;
 }
@@ -91,9 +93,12 @@ const CUSTOMER_FILTERS: { [K in keyof CustomerListFilters]: { letter: (value: Cu
       // The planner knows the combined text (statistics of the trigram index's expression, migration
       // 004) and nothing of the per-field tests: it estimates the matches from the former.
       // The stored text first (a row it has not been written for yet is tested on its fields), then
-      // the fields: a match that spans two of them in the stored text is none.
+      // the fields: a match that spans two of them in the stored text is none. The default order's
+      // index carries the stored text (migration 010): a walk tests it there, reading only the rows it keeps.
+      const stored = `(${SEARCH_TEXT_COLUMN} LIKE ${p} OR ${SEARCH_TEXT_COLUMN} IS NULL)`;
       return {
-        where: `(${SEARCH_TEXT_COLUMN} LIKE ${p} OR ${SEARCH_TEXT_COLUMN} IS NULL) AND (lower(name) LIKE ${p} OR lower(coalesce(email, '')) LIKE ${p} OR lower(coalesce(company, '')) LIKE ${p} OR lower(coalesce(phone, '')) LIKE ${p})`,
+        walkPrefilter: stored,
+        where: `${stored} AND (lower(name) LIKE ${p} OR lower(coalesce(email, '')) LIKE ${p} OR lower(coalesce(company, '')) LIKE ${p} OR lower(coalesce(phone, '')) LIKE ${p})`,
         matchIndex,
         estimate: `${SEARCH_EXPRESSION} LIKE ${p}`,
       };
@@ -122,6 +127,7 @@ export function customersPageQuery(query: ListCustomersQuery, start: PageStart):
   const filterParams: string[] = [];
   const bind = (value: string): string => `$${filterParams.push(value)}`;
   let matchIndex: string | undefined;
+  let walkPrefilter: string | undefined;
   let shape = '';
   for (const name of Object.keys(CUSTOMER_LIST_FILTERS) as (keyof CustomerListFilters)[]) {
     const value = query[name];
@@ -131,6 +137,7 @@ export function customersPageQuery(query: ListCustomersQuery, start: PageStart):
     where.push(sql.where);
     estimateWhere.push(sql.estimate ?? sql.where);
     matchIndex ??= sql.matchIndex;
+    walkPrefilter ??= sql.walkPrefilter;
     shape += filter.letter(value);
   }
   return {
@@ -141,6 +148,7 @@ export function customersPageQuery(query: ListCustomersQuery, start: PageStart):
     where,
     estimateWhere,
     matchIndex,
+    walkPrefilter,
     filterParams,
     sort: { ...CUSTOMER_SORT_KEYS[query.sort], descending: query.order === 'desc' },
     ...start,

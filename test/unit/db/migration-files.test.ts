@@ -11,7 +11,7 @@ describe('migration files', () => {
     expect(toMigration('a.sql', `${NO_TRANSACTION_MARKER}\nCREATE INDEX CONCURRENTLY i ON t (c);`).transaction).toBe(false);
     expect(toMigration('b.sql', `SELECT 1;\n${NO_TRANSACTION_MARKER}\n`).transaction).toBe(true);
     expect(toMigration('c.sql', 'ALTER TABLE t ADD COLUMN c text;').transaction).toBe(true);
-    expect(readMigrations().every((m) => m.transaction)).toBe(true);
+    expect(readMigrations().filter((m) => !m.transaction).map((m) => m.name)).toEqual(['009-search-text.sql', '010-search-walk-index.sql']);
   });
 
   test('statements split at semicolons outside strings, quoted names, dollar quotes and comments', () => {
