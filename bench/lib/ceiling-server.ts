@@ -5,14 +5,16 @@
 // send the SQL unnamed, or the by-id SQL as a named prepared statement with `prepared`.
 // `simple`: the app a user would write to compare with — the same minimal Express 5 + pg.Pool, but its
 // own plain SQL, unnamed: `SELECT * FROM customers WHERE id = $1`, and a list page `… ORDER BY id LIMIT
-// $1 OFFSET $2` with no total (whatever the query string asks).
+// $1 OFFSET $2` with no total (whatever the query string asks). Its `*` is the customer's own columns
+// (CUSTOMER_COLUMNS): the table's search text (migration 009) is the API's, and the simple app must not
+// pay for carrying it.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import express from 'express';
 import pg from 'pg';
 import { buildPageQuery } from '../../src/db/page-query';
 import { FIND_CUSTOMER_BY_ID, INSERT_CUSTOMER, customersPageQuery } from '../../src/modules/customers/customers-repository';
 import { DASHBOARD } from '../../src/modules/dashboard/dashboard-repository';
-import type { ListCustomersQuery } from '../../src/modules/customers/customers-schemas';
+import { CUSTOMER_COLUMNS, type ListCustomersQuery } from '../../src/modules/customers/customers-schemas';
 
 const [port, databaseUrl, mode, prepared] = process.argv.slice(2);
 // sslmode=require (bench --tls): encrypted without verifying, as libpq's require and the API's.
@@ -103,19 +105,21 @@ function expressServer() {
   return createServer(app);
 }
 
+const STAR = CUSTOMER_COLUMNS.join(', ');
+
 function simpleServer() {
   const app = express();
   app.use(express.json());
   app.get(
     '/api/customers/:id',
     route(async (req) => {
-      const { rows } = await pool.query('SELECT * FROM customers WHERE id = $1', [Number(req.params.id)]);
+      const { rows } = await pool.query(`SELECT ${STAR} FROM customers WHERE id = $1`, [Number(req.params.id)]);
       return rows[0] ? { status: 200, body: rows[0] } : { status: 404, body: null };
     }),
   );
   app.get(
     '/api/customers',
-    route(async (req) => ({ status: 200, body: { data: (await pool.query('SELECT * FROM customers ORDER BY id LIMIT $1 OFFSET $2', [Number(req.query.limit ?? 20), 0])).rows } })),
+    route(async (req) => ({ status: 200, body: { data: (await pool.query(`SELECT ${STAR} FROM customers ORDER BY id LIMIT $1 OFFSET $2`, [Number(req.query.limit ?? 20), 0])).rows } })),
   );
   return createServer(app);
 }
