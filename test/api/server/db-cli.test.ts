@@ -4,11 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeDatabaseUrl } from '../../../src/config/database-url';
 import { executeQuery, executeWrite } from '../../../src/db';
+import { readMigrations } from '../../../src/db/migration-files';
 
 // npm run db:migrate [-- --status] and npm run db:seed [-- --demo], as a person runs them: on the
 // external database (DATABASE_URL) and on the embedded default (no DATABASE_URL), each from its own process.
 const ROOT = join(__dirname, '..', '..', '..');
 const CLI = (name: string) => join(ROOT, 'dist', 'cli', `${name}.js`);
+/** The migrations this version ships. */
+const SHIPPED = readMigrations().length;
 
 interface Run {
   code: number | null;
@@ -43,7 +46,7 @@ describe('the database CLIs on the external database (DATABASE_URL)', () => {
     const res = await run('npm', ['run', '--silent', 'db:migrate', '--', '--status'], env());
     expect(res.out).toContain(`database: ${describeDatabaseUrl(process.env.DATABASE_URL!)}`);
     expect(res.out).toMatch(/^applied {2}001-initial-schema\.sql {2}\d{4}-/m);
-    expect(res.out).toMatch(/^8 applied, 0 pending$/m);
+    expect(res.out).toMatch(new RegExp(`^${SHIPPED} applied, 0 pending$`, 'm'));
     expect(res.out).not.toContain(new URL(process.env.DATABASE_URL!).password || 'no password in the URL');
     expect(res.code).toBe(0);
   }, 120_000);
@@ -59,7 +62,7 @@ describe('the database CLIs on the external database (DATABASE_URL)', () => {
     expect(await executeQuery("SELECT to_regclass('cli_probe') IS NOT NULL AS made")).toEqual([{ made: true }]);
 
     const after = await node('db-migrate', ['--status', '--with', extra], env());
-    expect(after.out).toMatch(/^9 applied, 0 pending$/m);
+    expect(after.out).toMatch(new RegExp(`^${SHIPPED + 1} applied, 0 pending$`, 'm'));
     expect(after.code).toBe(0);
     // Without the folder, the applied migration's file is missing: an error, exit 1.
     const missing = await node('db-migrate', ['--status'], env());
@@ -95,12 +98,12 @@ describe('the database CLIs on the embedded default (no DATABASE_URL)', () => {
   test('db:migrate applies every migration to the embedded PostgreSQL, --status then says none is pending, and db:seed -- --demo loads the data there', async () => {
     const migrated = await node('db-migrate', [], env());
     expect(migrated.out).toMatch(/using the embedded PostgreSQL on 127\.0\.0\.1:\d+/);
-    expect(migrated.out).toContain('applied 8 migration(s)');
+    expect(migrated.out).toContain(`applied ${SHIPPED} migration(s)`);
     expect(migrated.code).toBe(0);
 
     const status = await node('db-migrate', ['--status'], env());
     expect(status.out).toMatch(/^database: the embedded PostgreSQL on 127\.0\.0\.1:\d+ \(files in .*pg\)$/m);
-    expect(status.out).toMatch(/^8 applied, 0 pending$/m);
+    expect(status.out).toMatch(new RegExp(`^${SHIPPED} applied, 0 pending$`, 'm'));
     expect(status.code).toBe(0);
 
     const seeded = await node('db-seed', ['--demo'], { ...env(), ADMIN_EMAIL: 'embedded-admin@example.com' });
