@@ -119,11 +119,10 @@ function guard(held: Lease, options: LongStatementOptions, onStop: (reason: Erro
 
 /**
  * A COPY or cursor gets the statement's own limit as its client-side read timeout (none: the longest
- * timer there is), cleared when it ends (settle).
+ * timer there is), cleared when it ends (settleSubmitted).
  */
 const submit = <Q extends object>(client: DbClient, query: Q, timeoutMs: number): Q =>
   submitWithReadTimeout(client, query, timeoutMs > 0 ? timeoutMs + CLIENT_TIMEOUT_MARGIN_MS : 2 ** 31 - 1);
-const settle = settleSubmitted;
 
 async function finish(held: Lease, failure: unknown): Promise<void> {
   if (failure === undefined) {
@@ -176,7 +175,7 @@ export async function* queryBatches<T extends pg.QueryResultRow = pg.QueryResult
     // closed first (it is idle between batches), then COMMIT or ROLLBACK.
     unguard();
     if (cursor) {
-      settle(cursor);
+      settleSubmitted(cursor);
       if (failure === undefined && stopped === undefined) await cursor.close().catch((err: unknown) => (failure = err));
     }
     await finish(held, failure ?? stopped);
@@ -224,7 +223,7 @@ export function copyTo(text: string, params: readonly unknown[] = [], options: R
       try {
         await pipeline(copy, out, { end: false });
       } finally {
-        settle(copy);
+        settleSubmitted(copy);
       }
     } catch (err) {
       failure = stopped ?? err;

@@ -25,7 +25,7 @@ export const CUSTOMER_SORT_KEYS: Record<ListCustomersQuery['sort'], PageSort> = 
   status: sortKey('status', 'text'),
 };
 
-const SEARCH_EXPRESSION = "lower(name || ' ' || coalesce(email, '') || ' ' || coalesce(company, '') || ' ' || coalesce(phone, ''))";
+export const SEARCH_EXPRESSION = "lower(name || ' ' || coalesce(email, '') || ' ' || coalesce(company, '') || ' ' || coalesce(phone, ''))";
 /**
  * The same text, stored in each row by a trigger (migration 009); not a field of the customer. A search
  * tests it first, one LIKE on plain text, and the fields' own lower() only on the rows it keeps.

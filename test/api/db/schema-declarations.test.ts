@@ -1,6 +1,6 @@
 import { executeQuery } from '../../../src/db';
 import { ROLES } from '../../../src/http/request-context';
-import { SEARCH_TEXT_COLUMN } from '../../../src/modules/customers/customers-repository';
+import { SEARCH_EXPRESSION, SEARCH_TEXT_COLUMN } from '../../../src/modules/customers/customers-repository';
 import { CUSTOMER_ASSIGNED, CUSTOMER_COLUMNS, CUSTOMER_FIELDS, CUSTOMER_STATUSES, DEFAULT_CUSTOMER_STATUS } from '../../../src/modules/customers/customers-schemas';
 
 // Values the code declares once and the SQL schema must say again (a DEFAULT, a CHECK): held together here.
@@ -47,5 +47,13 @@ describe('the schema says what the code declares', () => {
     const [fn] = await executeQuery<{ source: string }>(`SELECT prosrc AS source FROM pg_proc WHERE proname = 'customers_history_track'`);
     const left = /to_jsonb\(n\) - '\{([^}]*)\}'::text\[\]/.exec(fn!.source);
     expect(left?.[1]?.split(',').sort()).toEqual([...CUSTOMER_ASSIGNED, SEARCH_TEXT_COLUMN].sort());
+  });
+
+  test("the stored search text (migration 009's trigger and backfill) is the search's expression (SEARCH_EXPRESSION), on insert and on update", async () => {
+    await executeQuery(`INSERT INTO customers (name, email, company, phone) VALUES ('Işıl ÇAKIR', 'isil@example.com', NULL, '+90 1')`);
+    await executeQuery(`UPDATE customers SET company = 'Çakır Gıda' WHERE email = 'isil@example.com'`);
+    const [row] = await executeQuery<{ n: number }>(`SELECT count(*)::int AS n FROM customers WHERE ${SEARCH_TEXT_COLUMN} IS DISTINCT FROM ${SEARCH_EXPRESSION}`);
+    const [all] = await executeQuery<{ n: number }>('SELECT count(*)::int AS n FROM customers');
+    expect([all!.n > 0, row!.n]).toEqual([true, 0]);
   });
 });
