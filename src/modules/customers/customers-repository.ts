@@ -85,11 +85,12 @@ const CUSTOMER_FILTERS: { [K in keyof CustomerListFilters]: { letter: (value: Cu
     letter: searchIndexOf,
     sql: (q, bind) => {
       const p = bind(likePattern(q));
+      const lowered = bind(q.toLowerCase());
       const index = searchIndexOf(q);
       // An index narrows on the combined text (its 4-grams, or its trigrams for a q of three: migration
       // 005 says why); the per-field test decides, and keeps matches within one field.
       const matchIndex =
-        index === 'g' ? `search_grams(${SEARCH_EXPRESSION}) @> search_grams(${bind(q.toLowerCase())})` : index === 't' ? `${SEARCH_EXPRESSION} LIKE ${p}` : undefined;
+        index === 'g' ? `search_grams(${SEARCH_EXPRESSION}) @> search_grams(${lowered})` : index === 't' ? `${SEARCH_EXPRESSION} LIKE ${p}` : undefined;
       // The planner knows the combined text (the stored search text's statistics) and nothing of the
       // per-field tests: it estimates the matches from the former. Asked of the column, not of the
       // trigram index's expression (the same text, migration 004's statistics), the estimate plans no
@@ -97,9 +98,12 @@ const CUSTOMER_FILTERS: { [K in keyof CustomerListFilters]: { letter: (value: Cu
       // The stored text first (a row it has not been written for yet is tested on its fields), then
       // the fields: a match that spans two of them in the stored text is none. The default order's
       // index carries the stored text (migration 010): a walk tests it there, reading only the rows it keeps.
+      // There it is strpos of the lower-case q, the same test as LIKE '%q%' with q's % and _ escaped,
+      // found with a substring search instead of a pattern match: the walk of `ahmet kaya` at a million
+      // rows (2,451 entries for a page) cost 17 % less than with LIKE (docs/performance.md).
       const stored = `(${SEARCH_TEXT_COLUMN} LIKE ${p} OR ${SEARCH_TEXT_COLUMN} IS NULL)`;
       return {
-        walkPrefilter: stored,
+        walkPrefilter: `(strpos(${SEARCH_TEXT_COLUMN}, ${lowered}) > 0 OR ${SEARCH_TEXT_COLUMN} IS NULL)`,
         where: `${stored} AND (lower(name) LIKE ${p} OR lower(coalesce(email, '')) LIKE ${p} OR lower(coalesce(company, '')) LIKE ${p} OR lower(coalesce(phone, '')) LIKE ${p})`,
         matchIndex,
         estimate: `${SEARCH_TEXT_COLUMN} LIKE ${p}`,
