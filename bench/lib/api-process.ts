@@ -14,12 +14,33 @@ export interface ApiProcess {
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
 }
 
+/** The APIs this benchmark started and has not stopped: a benchmark that is interrupted takes them with it. */
+const running = new Set<ChildProcess>();
+let reaping = false;
+function reapOnExit(): void {
+  if (reaping) return;
+  reaping = true;
+  const killAll = () => {
+    for (const child of running) if (child.exitCode === null) child.kill('SIGTERM');
+  };
+  process.once('exit', killAll);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      killAll();
+      process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+    });
+  }
+}
+
 /**
  * Starts the built API as `npm start` runs it, on a free loopback port, and waits for /api/health.
  * With `discardLogs`, its stdout (the JSON logs) goes to /dev/null.
  */
 export async function startApi(env: Record<string, string>, options: { discardLogs?: boolean } = {}): Promise<ApiProcess> {
   const server = startServer({ LOG_LEVEL: 'warn', ...env }, await freePort(), { nodeArgs: START_FLAGS, discardStdout: options.discardLogs });
+  running.add(server.child);
+  reapOnExit();
+  void server.exited.then(() => running.delete(server.child));
   await waitForHealth(server);
   const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
     if (server.child.exitCode === null) server.child.kill(signal);
