@@ -14,20 +14,27 @@ export interface ApiProcess {
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
 }
 
-/** The APIs this benchmark started and has not stopped: a benchmark that is interrupted takes them with it. */
-const running = new Set<ChildProcess>();
+/** The processes this benchmark started and has not stopped, each with the signal that stops it. */
+const running = new Map<ChildProcess, NodeJS.Signals>();
 let reaping = false;
-function reapOnExit(): void {
+
+/**
+ * Stops `child` when the benchmark ends, however it ends: its own exit, or an interrupt (SIGINT,
+ * SIGTERM), which otherwise left the APIs and ceilings it started running.
+ */
+export function stopWithBenchmark(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): void {
+  running.set(child, signal);
+  child.once('exit', () => running.delete(child));
   if (reaping) return;
   reaping = true;
-  const killAll = () => {
-    for (const child of running) if (child.exitCode === null) child.kill('SIGTERM');
+  const stopAll = () => {
+    for (const [c, s] of running) if (c.exitCode === null) c.kill(s);
   };
-  process.once('exit', killAll);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      killAll();
-      process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+  process.once('exit', stopAll);
+  for (const interrupt of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(interrupt, () => {
+      stopAll();
+      process.exit(128 + (interrupt === 'SIGINT' ? 2 : 15));
     });
   }
 }
@@ -38,9 +45,7 @@ function reapOnExit(): void {
  */
 export async function startApi(env: Record<string, string>, options: { discardLogs?: boolean } = {}): Promise<ApiProcess> {
   const server = startServer({ LOG_LEVEL: 'warn', ...env }, await freePort(), { nodeArgs: START_FLAGS, discardStdout: options.discardLogs });
-  running.add(server.child);
-  reapOnExit();
-  void server.exited.then(() => running.delete(server.child));
+  stopWithBenchmark(server.child);
   await waitForHealth(server);
   const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
     if (server.child.exitCode === null) server.child.kill(signal);

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { freePort } from './api-process';
+import { freePort, stopWithBenchmark } from './api-process';
 
 export interface Ceiling {
   url: string;
@@ -16,6 +16,6 @@ export async function startCeiling(databaseUrl: string, mode: 'bare' | 'express'
     child.stdout?.on('data', (c: Buffer) => c.toString().includes('listening') && resolve());
     child.once('exit', (code) => reject(new Error(`ceiling server exited ${code}`)));
   });
-  process.on('exit', () => child.kill('SIGKILL'));
+  stopWithBenchmark(child, 'SIGKILL');
   return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
 }
