@@ -313,15 +313,22 @@ export function buildPageQuery(q: PageQuery): { name: string; text: string; para
   return { name: `${q.name}_${q.count}${q.after ? '_after' : ''}`, text, params: params.values };
 }
 
-/** Runs a page query: the rows (without the helper columns), the next keyset position, and the total. */
-export async function queryPage<Row extends { id: string | number }>(q: PageQuery, db?: DbTarget): Promise<Page<Row>> {
+/**
+ * Runs a page query: the rows as `toRow` makes them (from the statement's rows, which also carry the
+ * page's helper columns: `toRow` picks the fields it answers, so each row is copied once), the next
+ * keyset position, and the total.
+ */
+export async function queryPage<Row extends { id: string | number }, Out>(q: PageQuery, toRow: (row: Row) => Out, db?: DbTarget): Promise<Page<Out>> {
   const { name, text, params } = buildPageQuery(q);
   const rows = await executeQuery<PageRow<Row>>({ name, text }, params, db);
   const first = rows[0];
-  const page = rows.filter((r) => r.id !== null);
-  const last = page.length > q.limit ? page[q.limit - 1] : undefined;
+  // An empty page is one row with the total and no customer (the LEFT JOIN LATERAL).
+  const found = first === undefined || first.id === null ? 0 : rows.length;
+  const last = found > q.limit ? rows[q.limit - 1] : undefined;
+  const page: Out[] = new Array<Out>(Math.min(found, q.limit));
+  for (let i = 0; i < page.length; i++) page[i] = toRow(rows[i]!);
   return {
-    rows: page.slice(0, q.limit).map(({ page_total: _t, page_estimated: _e, page_key: _k, ...row }) => row as unknown as Row),
+    rows: page,
     next: last ? { key: last.page_key ?? '', id: Number(last.id) } : null,
     total: first?.page_total == null ? null : Number(first.page_total),
     totalIsEstimate: first?.page_estimated ?? false,

@@ -9,9 +9,22 @@ export type CustomerRow = Omit<Customer, 'id' | 'created_by'> & { id: string; cr
 export const CUSTOMER_SELECT = CUSTOMER_COLUMNS.join(', ');
 const WRITTEN = CUSTOMER_FIELDS.join(', ');
 
-/** bigint columns arrive as strings; they are JSON integers in the API. */
+/** bigint columns arrive as strings; they are JSON integers in the API. Field by field: a page's row carries helper columns too. */
 export function toCustomer(row: CustomerRow): Customer {
-  return { ...row, id: Number(row.id), created_by: row.created_by === null ? null : Number(row.created_by) };
+  return {
+    id: Number(row.id),
+    name: row.name,
+    email: row.email,
+    phone: row.phone,
+    company: row.company,
+    city: row.city,
+    status: row.status,
+    notes: row.notes,
+    version: row.version,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+    created_by: row.created_by === null ? null : Number(row.created_by),
+  };
 }
 
 // Sort keys come from this allow-list, never from input. Each has an index on (key, id); customers
@@ -169,10 +182,8 @@ export function customersPageQuery(query: ListCustomersQuery, start: PageStart):
 }
 
 /** One page of customers and the total of the filter, in one round trip; on a read replica when there is a healthy one. */
-export async function listCustomers(query: ListCustomersQuery, start: PageStart): Promise<Page<Customer>> {
-  const page = await queryPage<CustomerRow>(customersPageQuery(query, start), READ_REPLICA);
-  return { ...page, rows: page.rows.map(toCustomer) };
-}
+export const listCustomers = (query: ListCustomersQuery, start: PageStart): Promise<Page<Customer>> =>
+  queryPage<CustomerRow, Customer>(customersPageQuery(query, start), toCustomer, READ_REPLICA);
 
 export async function insertCustomer(body: CreateCustomerBody, createdBy: number | null, db?: DbClient): Promise<Customer> {
   const { rows } = await executeWrite<CustomerRow>(

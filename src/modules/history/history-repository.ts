@@ -98,10 +98,7 @@ export function historyQuery(query: ListHistoryQuery, start: PageStart): PageQue
 // rows that do not match: the cost of a page does not grow with the history.
 const pageOfHistory = (q: Omit<PageQuery, 'table' | 'columns' | 'filter'>): PageQuery => ({ ...q, table: 'history', columns: HISTORY_COLUMNS, filter: 'ordered' });
 
-async function historyPage(q: PageQuery): Promise<Page<HistoryEntry>> {
-  const page = await queryPage<HistoryRow>(q);
-  return { ...page, rows: page.rows.map(toHistoryEntry) };
-}
+const historyPage = (q: PageQuery): Promise<Page<HistoryEntry>> => queryPage<HistoryRow, HistoryEntry>(q, toHistoryEntry);
 
 /**
  * One record's changes, newest first: a deleted record's too. Read on the primary, so that a caller

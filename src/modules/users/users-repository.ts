@@ -12,9 +12,9 @@ const USER_COLUMNS = Object.keys(UserSchema.shape).join(', ');
 
 export const USER_SORT_KEY: PageSort = sortKey('id', 'bigint');
 
-/** bigint ids arrive as strings; they are JSON integers in the API. */
+/** bigint ids arrive as strings; they are JSON integers in the API. Field by field: a page's row carries helper columns too. */
 function toUser(row: UserRow): User {
-  return { ...row, id: Number(row.id) };
+  return { id: Number(row.id), email: row.email, name: row.name, role: row.role, is_active: row.is_active, created_at: row.created_at, updated_at: row.updated_at };
 }
 
 export async function findUserById(id: number, db?: DbClient): Promise<User | null> {
@@ -38,7 +38,7 @@ export async function findPasswordHash(id: number): Promise<string | null> {
 
 /** One page of users (oldest first) and their total, in one round trip; on a read replica when there is a healthy one. */
 export async function listUsers(query: ListUsersQuery, start: PageStart): Promise<Page<User>> {
-  const page = await queryPage<UserRow>({
+  return queryPage<UserRow, User>({
     name: 'users_list',
     table: 'users',
     columns: USER_COLUMNS,
@@ -49,8 +49,7 @@ export async function listUsers(query: ListUsersQuery, start: PageStart): Promis
     limit: query.limit,
     count: query.count,
     filter: 'indexed',
-  }, READ_REPLICA);
-  return { ...page, rows: page.rows.map(toUser) };
+  }, toUser, READ_REPLICA);
 }
 
 export interface NewUser {
