@@ -17,6 +17,20 @@ const EXACT_MIN = 1_000;
 /** A filter served in order is first counted this far in its index (no estimate needed below). */
 const FEW = 100;
 
+/**
+ * Entries a probe tests (PageQuery.probeOrder) where the planner expects few matches: a share of 1 in
+ * 1,000 is 1,000 matches at a million rows, which the planner's statistics cannot see (below).
+ */
+export const PROBE_ROWS = 1_000;
+
+/**
+ * The most a probe's share may say of the whole table: the probe reads the newest entries, and a term
+ * found in none of the ~100 values of the planner's histogram is in more than 3 % of the rows with a
+ * chance of 5 % (0.97^99). A term concentrated among the newest rows (customers of one campaign) is
+ * put at no more than this, not at the share it has among them.
+ */
+const PROBE_MAX_SHARE = 0.03;
+
 /** The sort of a list: a never-NULL SQL expression, with `id` as the tie-breaker. */
 export interface PageSort {
   /** The ORDER BY expression (an allow-listed column or expression, never input). */
@@ -47,6 +61,17 @@ export interface PageQuery {
    * reads the row, to test `where`, only where it holds. Without it the walk reads every row it passes.
    */
   walkPrefilter?: string;
+  /**
+   * An order that an index carrying walkPrefilter's columns gives (`created_at DESC, id DESC`): where the
+   * planner expects too few matches to walk, the first PROBE_ROWS entries of that index are tested with
+   * walkPrefilter (on the index alone), and the share that passes, times the table's rows, stands in for
+   * the estimate when it is higher (up to PROBE_MAX_SHARE of the table). A planner's estimate of a
+   * `LIKE '%…%'` tests the pattern against the ~100 values of the column's histogram: a term in under
+   * ~1 % of the rows often matches none of them, and is then put at 0.01 % of the table (100 at a million
+   * rows, 1,000 at ten million) whatever its share; the matches of such a term (`murat yılmaz`, 9,525 at
+   * a million) were collected through its index in 24 ms where the walk takes 1.4.
+   */
+  probeOrder?: string;
   filterParams: string[];
   /**
    * Conditions over the same $1..$n that the planner estimates well, standing in for `where` when the
@@ -202,9 +227,18 @@ function decidedSql({ q, conditions }: Shape, params: Params, b: Bound): string 
     // (which costs a plan: a record's history of a few entries must not pay it).
     return `WITH e AS MATERIALIZED (SELECT ${estimate}::float8 AS est) `;
   }
-  const e = `e AS MATERIALIZED (SELECT x.est, x.est > greatest(${EXACT_MIN}, sqrt(${b.need}::float8 * x.n)) AS walk,
+  const many = (x: string) => `${x}.est > greatest(${EXACT_MIN}, sqrt(${b.need}::float8 * ${x}.n))`;
+  const planned = `SELECT ${estimate}::float8 AS est, greatest(reltuples, 0)::float8 AS n FROM pg_class WHERE oid = '${q.table}'::regclass`;
+  // The probe runs only where the planner expects few (an uncorrelated subquery in the ELSE: evaluated when
+  // reached), and once: OFFSET 0 keeps its subquery from being pulled up into each of e's three uses of est.
+  const estimated =
+    q.probeOrder === undefined || q.walkPrefilter === undefined
+      ? planned
+      : `SELECT CASE WHEN ${many('p')} THEN p.est ELSE greatest(p.est, p.n * (SELECT least(${PROBE_MAX_SHARE}, count(*) FILTER (WHERE hit)::float8 / greatest(count(*), 1))
+          FROM (SELECT ${q.walkPrefilter} AS hit FROM ${q.table} ORDER BY ${q.probeOrder} LIMIT ${PROBE_ROWS}) probe)) END AS est, p.n FROM (${planned}) p OFFSET 0`;
+  const e = `e AS MATERIALIZED (SELECT x.est, ${many('x')} AS walk,
       least(x.n + 1, greatest(16 * ${b.need}::float8, 4 * ${b.need}::float8 * x.n / greatest(x.est, 1)))::bigint AS budget
-      FROM (SELECT ${estimate}::float8 AS est, greatest(reltuples, 0)::float8 AS n FROM pg_class WHERE oid = '${q.table}'::regclass) x)`;
+      FROM (${estimated}) x)`;
   const walked = (test: string): string => `SELECT id, ${key} AS k, (${test}) AS hit FROM ${q.table} ${whereOf(['(SELECT walk FROM e)', b.seek(key, 'id')])}
           ${b.orderBy(key, 'id')} LIMIT (SELECT budget FROM e)`;
   const walk =

@@ -52,6 +52,8 @@ export const SEARCH_TEXT_COLUMN = 'search_text';
  * count has enough: a common q stops early, a rare one reads the table.
  */
 const GRAM_LENGTH = 4;
+/** The order of customers_created_at_search_idx (migration 010), whose entries carry the stored text: a search's probe reads it. */
+const SEARCH_TEXT_ORDER = 'created_at DESC, id DESC';
 const TRIGRAM_LENGTH = 3;
 
 /** `%` and `_` are taken literally in q. */
@@ -170,6 +172,7 @@ export function customersPageQuery(query: ListCustomersQuery, start: PageStart):
     estimateWhere,
     matchIndex,
     walkPrefilter,
+    probeOrder: walkPrefilter === undefined ? undefined : SEARCH_TEXT_ORDER,
     filterParams,
     sort: { ...CUSTOMER_SORT_KEYS[query.sort], descending: query.order === 'desc' },
     ...start,

@@ -311,3 +311,52 @@ describe(`GET /api/customers with ${ROWS.toLocaleString('en')} customers: the to
     expect(await pagination('count=none')).toMatchObject({ total: null, total_pages: null });
   });
 });
+
+describe(`with ${ROWS.toLocaleString('en')} customers and 3,000 more written since the last ANALYZE: a search the planner cannot see`, () => {
+  const CAMPAIGN = 3_000;
+  beforeAll(async () => {
+    // The newest customers, all from one campaign: the planner's statistics (gathered before) have never
+    // seen the word, and put it at 0.01 % of the table.
+    await executeWrite(
+      `INSERT INTO customers (name, company, status, created_at, updated_at)
+       SELECT 'Kampanya Müşterisi ' || i, 'Bahar Kampanyası', 'lead', NOW() + (i || ' seconds')::interval, NOW() + (i || ' seconds')::interval
+         FROM generate_series(1, $1::int) AS i`,
+      [CAMPAIGN],
+    );
+  });
+  afterAll(async () => {
+    await executeWrite("DELETE FROM customers WHERE company = 'Bahar Kampanyası'");
+    await executeWrite('VACUUM ANALYZE customers');
+  });
+
+  test('the probe of the newest entries finds it common: the page walks the sort index (no gram index, nothing counted), the total an estimate capped at 3 % of the table', async () => {
+    const q = pageQuery({ q: 'kampanya' });
+    const { text, params } = buildPageQuery(q);
+    const [planned] = await executeQuery<{ n: string }>("SELECT count_estimate('SELECT 1 FROM customers WHERE search_text LIKE $1', '%kampanya%') AS n");
+    expect(Number(planned!.n)).toBeLessThan(1_000);
+    for (const mode of MODES) {
+      const plan = await planOf(text, params, true, mode);
+      const ran = plan.filter((n) => (n['Actual Loops'] ?? 0) > 0);
+      expect(ran.filter((n) => n['Index Name']?.startsWith('customers_search_'))).toEqual([]);
+      // The probe's 1,000 index entries, the table's row count (pg_class), then the walk's 21 entries,
+      // each checked by id, and the page's 21 rows.
+      expect(rowsRead(plan)).toBeLessThanOrEqual(1_000 + 1 + 3 * 21);
+    }
+    const rows = await executeQuery<{ page_total: string; page_estimated: boolean; name: string }>(text, params);
+    expect(rows).toHaveLength(21);
+    expect(rows.every((r) => r.name.startsWith('Kampanya Müşterisi'))).toBe(true);
+    expect(rows[0]!.page_estimated).toBe(true);
+    const [table] = await executeQuery<{ n: string }>("SELECT reltuples AS n FROM pg_class WHERE oid = 'customers'::regclass");
+    expect(Number(rows[0]!.page_total)).toBe(Math.round(0.03 * Number(table!.n)));
+  });
+
+  test('a term the probe does not find (in no newest entry) is still collected through its index and counted exactly', async () => {
+    const q = pageQuery({ q: 'customer 4242' });
+    const { text, params } = buildPageQuery(q);
+    const rows = await executeQuery<{ page_total: string; page_estimated: boolean; id: string | null }>(text, params);
+    expect(rows[0]!.page_estimated).toBe(false);
+    const [exact] = await executeQuery<{ n: number }>("SELECT count(*)::int AS n FROM customers WHERE lower(name) LIKE '%customer 4242%'");
+    expect(Number(rows[0]!.page_total)).toBe(exact!.n);
+    expect(rows.filter((r) => r.id !== null)).toHaveLength(exact!.n);
+  });
+});
