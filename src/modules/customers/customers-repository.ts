@@ -52,7 +52,7 @@ export const SEARCH_TEXT_COLUMN = 'search_text';
  * count has enough: a common q stops early, a rare one reads the table.
  */
 const GRAM_LENGTH = 4;
-/** The order of customers_created_at_search_idx (migration 010), whose entries carry the stored text: a search's probe reads it. */
+/** The order of customers_created_at_search_idx (migration 010), whose entries carry the stored text: a search's probe reads it, and a search in that order walks it on the index alone. */
 const SEARCH_TEXT_ORDER = 'created_at DESC, id DESC';
 const TRIGRAM_LENGTH = 3;
 
@@ -173,6 +173,8 @@ export function customersPageQuery(query: ListCustomersQuery, start: PageStart):
     matchIndex,
     walkPrefilter,
     probeOrder: walkPrefilter === undefined ? undefined : SEARCH_TEXT_ORDER,
+    // Only the default order's index carries the stored text (migration 010).
+    walkOnIndex: walkPrefilter !== undefined && query.sort === 'created_at',
     filterParams,
     sort: { ...CUSTOMER_SORT_KEYS[query.sort], descending: query.order === 'desc' },
     ...start,

@@ -360,3 +360,37 @@ describe(`with ${ROWS.toLocaleString('en')} customers and 3,000 more written sin
     expect(rows.filter((r) => r.id !== null)).toHaveLength(exact!.n);
   });
 });
+
+describe(`with ${ROWS.toLocaleString('en')} customers: where few ends depends on what a walked entry costs`, () => {
+  beforeAll(async () => {
+    // The newest 1,000 customers, 12 of them with a new word: the probe puts it at 12 in 1,000, 1,200
+    // of the table — above the line in the default order (max(1,000, √(21 × 100,000 / 16)) = 1,000) and
+    // below it by name (max(1,000, √(21 × 100,000)) = 1,449).
+    await executeWrite(
+      `INSERT INTO customers (name, status, created_at, updated_at)
+       SELECT CASE WHEN i % 77 = 0 THEN 'Lavanta ' ELSE 'Dolgu ' END || i, 'lead', NOW() + (i || ' seconds')::interval, NOW() + (i || ' seconds')::interval
+         FROM generate_series(1, 1000) AS i`,
+    );
+  });
+  afterAll(async () => {
+    await executeWrite("DELETE FROM customers WHERE name LIKE 'Lavanta %' OR name LIKE 'Dolgu %'");
+    await executeWrite('VACUUM ANALYZE customers');
+  });
+
+  test.each([
+    ['created_at', true],
+    ['name', false],
+  ] as const)('sort=%s: walks first: %s; either way the 12 matches are counted exactly in the end', async (sort, walks) => {
+    const q = pageQuery({ q: 'lavanta', sort, order: sort === 'name' ? 'asc' : 'desc' });
+    const { text, params } = buildPageQuery(q);
+    const plan = await planOf(text, params, true);
+    // The walk (the subquery whose rows are kept where `hit`) read entries of the sort index only where it was chosen.
+    const walk = plan.find((n) => n['Node Type'] === 'Subquery Scan' && /\bhit\b/.test(n.Filter ?? ''));
+    const walked = nodes(walk!).filter((n) => /Index (Only )?Scan/.test(n['Node Type']) && n['Index Name'] === (sort === 'name' ? 'customers_name_id_idx' : 'customers_created_at_search_idx'));
+    expect(walked.reduce((sum, n) => sum + (n['Actual Rows'] ?? 0) * (n['Actual Loops'] ?? 0), 0) > 0).toBe(walks);
+    const rows = await executeQuery<{ page_total: string; page_estimated: boolean; name: string | null }>(text, params);
+    // The walk comes back short (12 matches, not 21), and the matches are collected through the index.
+    expect(rows.map((r) => r.name?.split(' ')[0])).toEqual(Array(12).fill('Lavanta'));
+    expect([Number(rows[0]!.page_total), rows[0]!.page_estimated]).toEqual([12, false]);
+  });
+});
