@@ -35,9 +35,10 @@ export const PROBE_ROWS = 1_000;
 
 /**
  * The most a probe's share may say of the whole table: the probe reads the newest entries, and a term
- * found in none of the ~100 values of the planner's histogram is in more than 3 % of the rows with a
- * chance of 5 % (0.97^99). A term concentrated among the newest rows (customers of one campaign) is
- * put at no more than this, not at the share it has among them.
+ * in 3 % of the rows is in none of the ~99 values of the planner's histogram with a chance of 5 %
+ * (0.97^99): the planner's silence says little below that, and not much above. A term concentrated
+ * among the newest rows (customers of one campaign) is put at no more than this, not at the share it
+ * has among them.
  */
 const PROBE_MAX_SHARE = 0.03;
 
@@ -72,9 +73,10 @@ export interface PageQuery {
    */
   walkPrefilter?: string;
   /**
-   * An order that an index carrying walkPrefilter's columns gives (`created_at DESC, id DESC`): where the
-   * planner expects too few matches to walk, the first PROBE_ROWS entries of that index are tested with
-   * walkPrefilter (on the index alone), and the share that passes, times the table's rows, stands in for
+   * An order that an index carrying walkPrefilter's columns gives (`created_at DESC, id DESC`), set only
+   * when walkPrefilter is the whole filter (the probe tests nothing else): where the planner expects too
+   * few matches to walk, the first PROBE_ROWS entries of that index are tested with walkPrefilter (on the
+   * index alone where the visibility map allows), and the share that passes, times the table's rows, stands in for
    * the estimate when it is higher (up to PROBE_MAX_SHARE of the table). A planner's estimate of a
    * `LIKE '%…%'` tests the pattern against the ~100 values of the column's histogram: a term in under
    * ~1 % of the rows often matches none of them, and is then put at 0.01 % of the table (100 at a million
@@ -244,14 +246,16 @@ function decidedSql({ q, conditions }: Shape, params: Params, b: Bound): string 
     return `WITH e AS MATERIALIZED (SELECT ${estimate}::float8 AS est) `;
   }
   const perMatch = q.walkOnIndex === true && q.walkPrefilter !== undefined ? WALKED_PER_MATCH : 1;
-  const many = (x: string) => `${x}.est > greatest(${EXACT_MIN}, sqrt(${b.need}::float8 * ${x}.n${perMatch > 1 ? ` / ${perMatch}` : ''}))`;
+  const line = (x: string) => `greatest(${EXACT_MIN}, sqrt(${b.need}::float8 * ${x}.n${perMatch > 1 ? ` / ${perMatch}` : ''}))`;
+  const many = (x: string) => `${x}.est > ${line(x)}`;
   const planned = `SELECT ${estimate}::float8 AS est, greatest(reltuples, 0)::float8 AS n FROM pg_class WHERE oid = '${q.table}'::regclass`;
-  // The probe runs only where the planner expects few (an uncorrelated subquery in the ELSE: evaluated when
+  // The probe runs only where the planner expects few and the probe's most could say many (an
+  // uncorrelated subquery in the ELSE: evaluated when
   // reached), and once: OFFSET 0 keeps its subquery from being pulled up into each of e's three uses of est.
   const estimated =
     q.probeOrder === undefined || q.walkPrefilter === undefined
       ? planned
-      : `SELECT CASE WHEN ${many('p')} THEN p.est ELSE greatest(p.est, p.n * (SELECT least(${PROBE_MAX_SHARE}, count(*) FILTER (WHERE hit)::float8 / greatest(count(*), 1))
+      : `SELECT CASE WHEN ${many('p')} OR p.n * ${PROBE_MAX_SHARE} <= ${line('p')} THEN p.est ELSE greatest(p.est, p.n * (SELECT least(${PROBE_MAX_SHARE}, count(*) FILTER (WHERE hit)::float8 / greatest(count(*), 1))
           FROM (SELECT ${q.walkPrefilter} AS hit FROM ${q.table} ORDER BY ${q.probeOrder} LIMIT ${PROBE_ROWS}) probe)) END AS est, p.n FROM (${planned}) p OFFSET 0`;
   const e = `e AS MATERIALIZED (SELECT x.est, ${many('x')} AS walk,
       least(x.n + 1, greatest(16 * ${b.need}::float8, 4 * ${b.need}::float8 * x.n / greatest(x.est, 1)))::bigint AS budget

@@ -172,9 +172,11 @@ export function customersPageQuery(query: ListCustomersQuery, start: PageStart):
     estimateWhere,
     matchIndex,
     walkPrefilter,
-    probeOrder: walkPrefilter === undefined ? undefined : SEARCH_TEXT_ORDER,
-    // Only the default order's index carries the stored text (migration 010).
-    walkOnIndex: walkPrefilter !== undefined && query.sort === 'created_at',
+    // A search alone (with status or city too, the probe of the text would say nothing of them, and a
+    // walk would read the rows the text matches to test them); only the default order's index carries
+    // the stored text (migration 010).
+    probeOrder: walkPrefilter !== undefined && where.length === 1 ? SEARCH_TEXT_ORDER : undefined,
+    walkOnIndex: walkPrefilter !== undefined && where.length === 1 && query.sort === 'created_at',
     filterParams,
     sort: { ...CUSTOMER_SORT_KEYS[query.sort], descending: query.order === 'desc' },
     ...start,
