@@ -12,12 +12,12 @@ export const COUNT_CAP = 10_000;
  * costs about what walking the sort index to the page costs (a walk reads about need × rows / matches
  * entries). Beyond, the page walks the sort index and the total is the estimate (docs/api.md §5).
  * 4,583 at a million rows for a first page of 20, 14,491 at ten million; where the walk tests the
- * sort index's entries alone (PageQuery.walkOnIndex), 1,146 and 3,623.
+ * sort index's entries alone (PageQuery.prefilterIndexKey), 1,146 and 3,623.
  */
 const EXACT_MIN = 1_000;
 
 /**
- * Entries a walk reads on the index alone (PageQuery.walkOnIndex) for the cost of one match collected
+ * Entries a walk reads on the index alone (PageQuery.prefilterIndexKey) for the cost of one match collected
  * through the filter's index: ~0.2 µs an entry (`ahmet kaya`, 2,451 entries in ~0.5 ms) against ~2.8
  * µs a match (`fatma demir`, 3,175 matches found, rechecked, counted and sorted in ~9 ms; a million
  * rows, one client, generic plans). A walk that reads rows costs about what a match does (1).
@@ -28,7 +28,7 @@ const WALKED_PER_MATCH = 16;
 const FEW = 100;
 
 /**
- * Entries a probe tests (PageQuery.probeOrder) where the planner expects few matches: a share of 1 in
+ * Entries a probe tests (PageQuery.prefilterIndexKey) where the planner expects few matches: a share of 1 in
  * 1,000 is 1,000 matches at a million rows, which the planner's statistics cannot see (below).
  */
 export const PROBE_ROWS = 1_000;
@@ -73,22 +73,20 @@ export interface PageQuery {
    */
   walkPrefilter?: string;
   /**
-   * An order that an index carrying walkPrefilter's columns gives (`created_at DESC, id DESC`), set only
-   * when walkPrefilter is the whole filter (the probe tests nothing else): where the planner expects too
-   * few matches to walk, the first PROBE_ROWS entries of that index are tested with walkPrefilter (on the
-   * index alone where the visibility map allows), and the share that passes, times the table's rows, stands in for
-   * the estimate when it is higher (up to PROBE_MAX_SHARE of the table). A planner's estimate of a
-   * `LIKE '%…%'` tests the pattern against the ~100 values of the column's histogram: a term in under
-   * ~1 % of the rows often matches none of them, and is then put at 0.01 % of the table (100 at a million
-   * rows, 1,000 at ten million) whatever its share; the matches of such a term (`murat yılmaz`, 9,525 at
-   * a million) were collected through its index in 24 ms where the walk takes 1.4.
+   * The sort key whose index carries walkPrefilter's columns (`created_at`: migration 010's index has the
+   * stored search text), set only when walkPrefilter is the whole filter (the probe tests nothing else).
+   * - A walk in that order tests the index's entries without reading rows, and walks farther before
+   *   collecting the matches is cheaper (WALKED_PER_MATCH).
+   * - The probe: where the planner expects too few matches to walk, the newest PROBE_ROWS entries of
+   *   that index are tested with walkPrefilter (on the index alone where the visibility map allows), and
+   *   the share that passes, times the table's rows, stands in for the estimate when it is higher (up to
+   *   PROBE_MAX_SHARE of the table). A planner's estimate of a `LIKE '%…%'` tests the pattern against the
+   *   ~100 values of the column's histogram: a term in under ~1 % of the rows often matches none of them,
+   *   and is then put at 0.01 % of the table (100 at a million rows, 1,000 at ten million) whatever its
+   *   share; the matches of such a term (`murat yılmaz`, 9,525 at a million) were collected through its
+   *   index in 24 ms where the walk takes 1.4.
    */
-  probeOrder?: string;
-  /**
-   * The sort's index carries walkPrefilter's columns: the walk tests its entries without reading rows,
-   * and walks farther before collecting the matches is cheaper (WALKED_PER_MATCH).
-   */
-  walkOnIndex?: boolean;
+  prefilterIndexKey?: string;
   filterParams: string[];
   /**
    * Conditions over the same $1..$n that the planner estimates well, standing in for `where` when the
@@ -226,7 +224,7 @@ function bindPaging(q: PageQuery, params: Params): Bound {
 /**
  * The CTEs of a decided filter:
  * - e: the planner's estimate of the matches (EXPLAIN: nothing is read; a probe where it expects few,
- *   see PageQuery.probeOrder), and whether to walk: more than max(EXACT_MIN, √(need × table rows)) expected
+ *   see PageQuery.prefilterIndexKey), and whether to walk: more than max(EXACT_MIN, √(need × table rows)) expected
  *   (÷ WALKED_PER_MATCH under the root when the walk reads the index alone).
  * - w: the walk — the sort index from the page's start, each row tested, until `need` rows matched,
  *   reading at most 4 × the rows the estimate says it needs (at least 16 × need): a walk that comes
@@ -245,18 +243,19 @@ function decidedSql({ q, conditions }: Shape, params: Params, b: Bound): string 
     // (which costs a plan: a record's history of a few entries must not pay it).
     return `WITH e AS MATERIALIZED (SELECT ${estimate}::float8 AS est) `;
   }
-  const perMatch = q.walkOnIndex === true && q.walkPrefilter !== undefined ? WALKED_PER_MATCH : 1;
+  const indexKey = q.walkPrefilter === undefined ? undefined : q.prefilterIndexKey;
+  const perMatch = indexKey !== undefined && q.sort.key === indexKey ? WALKED_PER_MATCH : 1;
   const line = (x: string) => `greatest(${EXACT_MIN}, sqrt(${b.need}::float8 * ${x}.n${perMatch > 1 ? ` / ${perMatch}` : ''}))`;
   const many = (x: string) => `${x}.est > ${line(x)}`;
   const planned = `SELECT ${estimate}::float8 AS est, greatest(reltuples, 0)::float8 AS n FROM pg_class WHERE oid = '${q.table}'::regclass`;
   // The probe runs only where the planner expects few and the probe's most could say many (an
-  // uncorrelated subquery in the ELSE: evaluated when
-  // reached), and once: OFFSET 0 keeps its subquery from being pulled up into each of e's three uses of est.
+  // uncorrelated subquery in the ELSE: evaluated when reached), and once: OFFSET 0 keeps its subquery
+  // from being pulled up into each of e's three uses of est.
   const estimated =
-    q.probeOrder === undefined || q.walkPrefilter === undefined
+    indexKey === undefined
       ? planned
       : `SELECT CASE WHEN ${many('p')} OR p.n * ${PROBE_MAX_SHARE} <= ${line('p')} THEN p.est ELSE greatest(p.est, p.n * (SELECT least(${PROBE_MAX_SHARE}, count(*) FILTER (WHERE hit)::float8 / greatest(count(*), 1))
-          FROM (SELECT ${q.walkPrefilter} AS hit FROM ${q.table} ORDER BY ${q.probeOrder} LIMIT ${PROBE_ROWS}) probe)) END AS est, p.n FROM (${planned}) p OFFSET 0`;
+          FROM (SELECT ${q.walkPrefilter} AS hit FROM ${q.table} ORDER BY ${indexKey} DESC, id DESC LIMIT ${PROBE_ROWS}) probe)) END AS est, p.n FROM (${planned}) p OFFSET 0`;
   const e = `e AS MATERIALIZED (SELECT x.est, ${many('x')} AS walk,
       least(x.n + 1, greatest(16 * ${b.need}::float8, 4 * ${b.need}::float8 * x.n / greatest(x.est, 1)))::bigint AS budget
       FROM (${estimated}) x)`;

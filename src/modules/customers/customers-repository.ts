@@ -52,8 +52,8 @@ export const SEARCH_TEXT_COLUMN = 'search_text';
  * count has enough: a common q stops early, a rare one reads the table.
  */
 const GRAM_LENGTH = 4;
-/** The order of customers_created_at_search_idx (migration 010), whose entries carry the stored text: a search's probe reads it, and a search in that order walks it on the index alone. */
-const SEARCH_TEXT_ORDER = 'created_at DESC, id DESC';
+/** The sort key of customers_created_at_search_idx (migration 010), whose entries carry the stored text: a search's probe reads it, and a search in that order walks it on the index alone. */
+const SEARCH_TEXT_INDEX_KEY = 'created_at';
 const TRIGRAM_LENGTH = 3;
 
 /** `%` and `_` are taken literally in q. */
@@ -173,10 +173,8 @@ export function customersPageQuery(query: ListCustomersQuery, start: PageStart):
     matchIndex,
     walkPrefilter,
     // A search alone (with status or city too, the probe of the text would say nothing of them, and a
-    // walk would read the rows the text matches to test them); only the default order's index carries
-    // the stored text (migration 010).
-    probeOrder: walkPrefilter !== undefined && where.length === 1 ? SEARCH_TEXT_ORDER : undefined,
-    walkOnIndex: walkPrefilter !== undefined && where.length === 1 && query.sort === 'created_at',
+    // walk would read the rows the text matches to test them).
+    prefilterIndexKey: walkPrefilter !== undefined && where.length === 1 ? SEARCH_TEXT_INDEX_KEY : undefined,
     filterParams,
     sort: { ...CUSTOMER_SORT_KEYS[query.sort], descending: query.order === 'desc' },
     ...start,
