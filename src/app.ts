@@ -5,15 +5,17 @@ import { errorHandler, notFoundHandler } from './http/error-handler';
 import { requestPrelude } from './http/request-prelude';
 import { mount } from './http/router';
 import { httpMetricsObserver, metricsRouter } from './metrics/metrics-router';
-import { requireAuth } from './http/authenticate';
+import { requireAuth, requireToken, type KeyAuth } from './http/authenticate';
+import { routeScopes } from './http/scopes';
 import { staticResponseHeaders } from './http/security-headers';
 import { installJsonResponse } from './http/send-json';
 import { authRouter } from './modules/auth';
 import { IMPORT_ROUTE, customersRouter } from './modules/customers';
 import { dashboardRouter } from './modules/dashboard';
-import { docsRouter, openApiHandler } from './modules/docs';
+import { buildOpenApiDocument, docsRouter, openApiHandler } from './modules/docs';
 import { healthRouter } from './modules/health';
 import { historyRouter } from './modules/history';
+import { keysRouter, resolveKey } from './modules/keys';
 import { resolveCurrentUser } from './modules/sessions';
 import { usersRouter } from './modules/users';
 
@@ -40,22 +42,26 @@ export function createApp(options: { middleware?: RequestHandler[] } = {}): Requ
   // A concern added here (an audit line, a tenant check) applies to every route: there is one path.
   for (const m of options.middleware ?? []) app.use(m);
 
-  // Public: liveness and readiness (the db routes check the token themselves), and metrics
-  // (guarded by METRICS_TOKEN when it is set).
-  app.use('/api/health', mount(healthRouter()));
-  if (config.metrics.enabled) app.use('/metrics', mount(metricsRouter()));
+  // API keys: the scope each route needs is the one its OpenAPI registration declares (docs/api.md §9).
+  const keys: KeyAuth = { resolveKey, scopeOf: routeScopes(buildOpenApiDocument()) };
+
+  // Public: liveness and readiness (the db routes check the token or key themselves), and metrics
+  // (guarded by METRICS_TOKEN, or a key with metrics:read, when METRICS_TOKEN is set).
+  app.use('/api/health', mount(healthRouter(requireToken(keys))));
+  if (config.metrics.enabled) app.use('/metrics', mount(metricsRouter(keys)));
   // Public: the OpenAPI document and the docs page.
   app.get('/api/openapi.json', openApiHandler);
   app.use('/api/docs', mount(docsRouter()));
   // Public: login. /me and /change-password authenticate themselves.
   app.use('/api/auth', mount(authRouter()));
 
-  // Everything below needs a valid token of an active user.
-  const authenticated = requireAuth(resolveCurrentUser);
+  // Everything below needs a valid token of an active user, or an API key with the route's scope.
+  const authenticated = requireAuth(resolveCurrentUser, keys);
   app.use('/api/users', mount(usersRouter(), authenticated));
   app.use(customers, mount(customersRouter(), authenticated));
   app.use('/api/dashboard', mount(dashboardRouter(), authenticated));
   app.use('/api/history', mount(historyRouter(), authenticated));
+  app.use('/api/keys', mount(keysRouter(), authenticated));
 
   app.use(notFoundHandler);
   app.use(errorHandler);

@@ -192,6 +192,8 @@ export const EnvSchema = z
     HISTORY_RETENTION_DAYS: int(0, 36_500).default(730),
     // How long an instance trusts its cached copy of a token's user.
     AUTH_CACHE_TTL_MS: int(0, 3_600_000).default(5000),
+    // The longest an API key may live, in days (its expiry is required).
+    API_KEY_MAX_TTL_DAYS: int(1, 3650).default(365),
 
     // Comma-separated browser origins allowed to call the API (scheme://host[:port], as a browser sends Origin;
     // `*` lets any origin read answers, never with credentials). Listed origins may send the refresh cookie.

@@ -88,7 +88,7 @@ function sendError(err: unknown, req: AnsweredRequest, res: ServerResponse): voi
   sendJson(res, appError.status, {
     error: {
       code: appError.code,
-      message: translate(appError.messageKey, locale),
+      message: translate(appError.messageKey, locale, appError.params),
       ...(appError.details ? { details: localizedDetails(appError, locale) } : {}),
     },
     ...appError.report,

@@ -8,6 +8,7 @@ export const ERROR_STATUS = {
   UNAUTHORIZED: 401,
   INVALID_CREDENTIALS: 401,
   FORBIDDEN: 403,
+  INSUFFICIENT_SCOPE: 403,
   ORIGIN_NOT_ALLOWED: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
@@ -36,6 +37,8 @@ interface AppErrorOptions {
   details?: ErrorDetail[];
   retryAfterSeconds?: number;
   cause?: unknown;
+  /** Values for the message's `{name}` placeholders. */
+  params?: Record<string, string | number>;
   /** Fields answered next to `error` (an import's report). */
   report?: Record<string, unknown>;
 }
@@ -47,6 +50,7 @@ export class AppError extends Error {
   readonly details: ErrorDetail[] | undefined;
   readonly retryAfterSeconds: number | undefined;
   readonly report: Record<string, unknown> | undefined;
+  readonly params: Record<string, string | number> | undefined;
 
   constructor(
     readonly code: ErrorCode,
@@ -59,6 +63,7 @@ export class AppError extends Error {
     this.details = options.details;
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.report = options.report;
+    this.params = options.params;
   }
 }
 

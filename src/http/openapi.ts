@@ -1,6 +1,7 @@
 import type { ResponseConfig, RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { ERROR_STATUS, ErrorDetailSchema, type ErrorCode } from './errors';
+import { scoped, type Scope } from './scopes';
 
 /**
  * Building blocks of the OpenAPI document (src/modules/docs): the §1 error shape and the error
@@ -25,10 +26,13 @@ const retryAfter = { 'Retry-After': { description: 'Seconds to wait before tryin
 const ERRORS: Record<number, { description: string; headers?: ResponseConfig['headers'] }> = {
   400: { description: 'INVALID_JSON (body is not JSON) or VALIDATION_ERROR (body, query, path or header fails its schema; `details` names each field)' },
   401: {
-    description: 'UNAUTHORIZED: missing, malformed, expired or wrongly signed token, or an inactive user',
+    description: 'UNAUTHORIZED: missing, malformed, expired or wrongly signed token, an invalid, revoked or expired API key (or one sent in the URL), or an inactive user',
     headers: { 'WWW-Authenticate': { description: 'Bearer realm="customer-api", error="invalid_token"', schema: { type: 'string' } } },
   },
-  403: { description: 'FORBIDDEN: the role may not do this' },
+  403: {
+    description:
+      'FORBIDDEN: the role may not do this (or, with an API key, the key may not be used here: KEY_NOT_ALLOWED), or INSUFFICIENT_SCOPE: the API key lacks the scope the route needs (named in the message and in details[0].message)',
+  },
   404: { description: 'NOT_FOUND: no such resource' },
   409: {
     description: 'CONFLICT (the email is taken), or IDEMPOTENCY_KEY_IN_USE (a request with the same Idempotency-Key is still running: try again after Retry-After)',
@@ -89,6 +93,8 @@ export function creatingPost(route: {
   created: z.ZodType;
   headers?: ResponseConfig['headers'];
   errors?: number[];
+  /** The scope an API key needs (none: keys may not call it). */
+  scope?: Scope;
 }): RouteConfig {
   return {
     method: 'post',
@@ -96,7 +102,7 @@ export function creatingPost(route: {
     operationId: route.operationId,
     summary: route.summary,
     tags: route.tags,
-    security: BEARER,
+    security: route.scope === undefined ? BEARER : scoped(route.scope),
     request: { headers: IdempotencyKeyHeaders, body: jsonBody(route.body) },
     responses: {
       201: jsonResponse('Created (or, with Idempotent-Replayed: true, the first answer again)', route.created, {
@@ -112,7 +118,10 @@ export function creatingPost(route: {
 /** Routes that need a token: the document's bearer scheme. */
 export const BEARER = [{ bearerAuth: [] }];
 
-/** Error answers shared by every route behind the token (invalid token; database trouble). */
-export const AUTHENTICATED = [401, 503] as const;
+/**
+ * Error answers shared by every route behind the token: an invalid token or key; a key not allowed here
+ * or without the route's scope; database trouble.
+ */
+export const AUTHENTICATED = [401, 403, 503] as const;
 /** A route with a JSON body can get these before it runs. */
 export const WITH_BODY = [400, 413, 415] as const;

@@ -4,6 +4,7 @@ import type { Request } from 'express';
 import { z } from 'zod';
 import type { TransactionActor } from '../db';
 import type { Locale } from './messages';
+import type { Scope } from './scopes';
 
 /** The roles a user can have: declared here only (users.role's CHECK in migration 001 is held to it by a test). */
 export const ROLES = ['admin', 'user'] as const;
@@ -22,6 +23,15 @@ export interface TokenClaims {
 export const CurrentUserSchema = z.object({ id: z.number().int(), email: z.string(), name: z.string(), role: z.enum(ROLES) });
 export type CurrentUser = z.output<typeof CurrentUserSchema>;
 
+/** The API key a request was made with (docs/api.md §9): never its secret. */
+export interface CallerKey {
+  /** The public id. */
+  id: string;
+  name: string;
+  ownerId: number;
+  scopes: readonly Scope[];
+}
+
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
@@ -30,8 +40,10 @@ declare global {
       id: string;
       /** Set by requireToken / requireAuth. */
       claims?: TokenClaims;
-      /** Set by requireAuth. */
+      /** Set by requireAuth; with a key, its owner. */
       user?: CurrentUser;
+      /** Set by requireAuth / requireToken when the request was made with an API key. */
+      apiKey?: CallerKey;
     }
   }
 }

@@ -8,7 +8,7 @@ import { acceptableRequestId } from './request-context';
 export type RequestObserver = (method: string, route: string, status: number, durationMs: number) => void;
 
 /** What a request turned out to be, asked when it ends. */
-type DescribeRequest = () => { route: string; userId: number | undefined };
+type DescribeRequest = () => { route: string; userId: number | undefined; keyId: string | undefined };
 
 function levelOf(status: number, aborted: boolean): 'info' | 'warn' | 'error' {
   if (aborted || (status >= 400 && status < 500)) return 'warn';
@@ -18,7 +18,7 @@ function levelOf(status: number, aborted: boolean): 'info' | 'warn' | 'error' {
 /**
  * Gives a request its id (the caller's X-Request-Id when well formed, else a UUID, echoed in the
  * answer) and writes one structured line when it ends: id, route template, status, duration, user
- * id; "request aborted" when the client went away first. One `close` listener serves the line and
+ * id, the API key's public id (never the key); "request aborted" when the client went away first. One `close` listener serves the line and
  * the observer: this runs on every request, so it does nothing that could be done once.
  */
 export function traceRequest(req: IncomingMessage, res: ServerResponse, describe: DescribeRequest, observe: RequestObserver | undefined): string {
@@ -27,7 +27,7 @@ export function traceRequest(req: IncomingMessage, res: ServerResponse, describe
   res.setHeader('X-Request-Id', id);
   res.once('close', () => {
     const durationMs = performance.now() - started;
-    const { route, userId } = describe();
+    const { route, userId, keyId } = describe();
     const method = req.method ?? 'GET';
     // Gone before the answer was written, or while its request was still arriving.
     const aborted = !res.writableFinished || req.readableAborted;
@@ -36,7 +36,7 @@ export function traceRequest(req: IncomingMessage, res: ServerResponse, describe
     const log = getRequestLogger();
     if (!log.isLevelEnabled(level)) return;
     log[level](
-      { reqId: id, method, route, status: res.statusCode, durationMs: Math.round(durationMs * 1000) / 1000, userId },
+      { reqId: id, method, route, status: res.statusCode, durationMs: Math.round(durationMs * 1000) / 1000, userId, ...(keyId === undefined ? {} : { keyId }) },
       aborted ? 'request aborted' : 'request completed',
     );
   });

@@ -1,5 +1,6 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { errorResponses } from '../http/openapi';
+import { scoped } from '../http/scopes';
 
 /** docs/api.md §7 (/metrics) in the OpenAPI document. */
 export function registerMetricsPaths(registry: OpenAPIRegistry): void {
@@ -7,12 +8,12 @@ export function registerMetricsPaths(registry: OpenAPIRegistry): void {
     method: 'get',
     path: '/metrics',
     operationId: 'getMetrics',
-    summary: 'Prometheus text format (bearer METRICS_TOKEN when it is set)',
+    summary: 'Prometheus text format (bearer METRICS_TOKEN, or an API key with metrics:read, when METRICS_TOKEN is set)',
     tags: ['Operations'],
-    security: [{}, { metricsToken: [] }],
+    security: [{}, { metricsToken: [] }, ...scoped('metrics:read')],
     responses: {
       200: { description: 'Pool, query and HTTP metrics', content: { 'text/plain': { schema: { type: 'string' } } } },
-      ...errorResponses(401),
+      ...errorResponses(401, 403),
     },
   });
 }

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { getConfig } from '../config/config';
+import { requireToken, type KeyAuth } from '../http/authenticate';
 import { AppError } from '../http/errors';
 import type { RequestObserver } from '../http/request-logger';
 import type { BoundObserver } from './bound-histogram';
@@ -29,12 +30,20 @@ export function httpMetricsObserver(): RequestObserver {
   };
 }
 
-/** GET /metrics in the Prometheus text format; METRICS_TOKEN, when set, is required as a Bearer token. */
-export function metricsRouter(): Router {
+/**
+ * GET /metrics in the Prometheus text format. When METRICS_TOKEN is set, it is required as a Bearer
+ * token, or an API key with metrics:read (docs/api.md §9).
+ */
+export function metricsRouter(keys: KeyAuth): Router {
   const router = Router();
-  router.get('/', async (req, res) => {
+  const keyGuard = requireToken(keys);
+  const guard: RequestHandler = (req, res, next) => {
     const token = getConfig().metrics.token;
-    if (token && !sameSecret(req.headers.authorization ?? '', `Bearer ${token}`)) throw new AppError('UNAUTHORIZED');
+    if (!token || sameSecret(req.headers.authorization ?? '', `Bearer ${token}`)) return next();
+    if (!/^Bearer +cak_/i.test(req.headers.authorization ?? '')) throw new AppError('UNAUTHORIZED');
+    return keyGuard(req, res, next);
+  };
+  router.get('/', guard, async (_req, res) => {
     const { registry } = getMetrics();
     res.setHeader('Content-Type', registry.contentType);
     res.send(await registry.metrics());

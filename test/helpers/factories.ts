@@ -24,6 +24,7 @@ export async function createUser(overrides: { email?: string; name?: string; rol
     email: overrides.email ?? `user-${unique()}@example.com`,
     name: overrides.name ?? `Test User ${unique()}`,
     role: overrides.role ?? 'user',
+    kind: 'person',
     passwordHash: await hashPassword(password),
   });
   // A session, as a login opens one (the token names it; ending it ends the token).

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { requireAuth } from '../../http/authenticate';
+import { resolveKey } from '../keys';
 import { AppError, notFound, validationError } from '../../http/errors';
 import { detail } from '../../http/messages';
 import { actorOf } from '../../http/request-context';
@@ -14,15 +15,17 @@ const refreshRefused = () => new AppError('UNAUTHORIZED', { messageKey: 'REFRESH
 /** docs/api.md §3: login and refresh (public), me, change-password, logout and sessions (authenticated). */
 export function authRouter(): Router {
   const router = Router();
-  const authenticated = requireAuth(resolveCurrentUser);
+  // A key may call none of these (scopeOf: no scope): they are a person's session and password.
+  const authenticated = requireAuth(resolveCurrentUser, { resolveKey, scopeOf: () => undefined });
   // The routes the refresh cookie authenticates: a request carrying it must come from a trusted origin (CSRF).
   const trustedCookieOrigin = requireTrustedCookieOrigin();
 
   router.post('/login', ...loginRateLimits(), async (req, res) => {
     const { email, password, refresh_token_in: refreshTokenIn } = LoginBodySchema.parse(req.body);
     const user = await findUserCredentialsByEmail(email);
-    // Unknown email, wrong password and deactivated user: the same answer after the same work.
-    const valid = user ? await verifyPassword(password, user.password_hash) : await verifyAgainstDummy(password);
+    // Unknown email, wrong password, deactivated user and a service account (it has no password): the
+    // same answer after the same work.
+    const valid = user?.kind === 'person' ? await verifyPassword(password, user.password_hash) : await verifyAgainstDummy(password);
     if (!user || !valid || !user.is_active) throw new AppError('INVALID_CREDENTIALS');
     // A hash made with older parameters is replaced now that the password is known.
     if (needsRehash(user.password_hash)) await upgradePasswordHash(user.id, password, { userId: user.id, requestId: req.id });

@@ -1,7 +1,8 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { IdParamsSchema } from '../../http/common-schemas';
-import { AUTHENTICATED, BEARER, ErrorBodySchema, IdempotencyKeyHeaders, WITH_BODY, creatingPost, errorResponses, jsonBody, jsonResponse } from '../../http/openapi';
+import { AUTHENTICATED, ErrorBodySchema, IdempotencyKeyHeaders, WITH_BODY, creatingPost, errorResponses, jsonBody, jsonResponse } from '../../http/openapi';
+import { scoped } from '../../http/scopes';
 import { ImportCustomersQuerySchema } from './customers-import';
 import {
   CreateCustomerBodySchema,
@@ -31,12 +32,12 @@ export function registerCustomersPaths(registry: OpenAPIRegistry): void {
     description:
       'Keyset pagination: pass `next_cursor` back as `cursor` with the same q/status/city/sort/order. `page` is for jumping and is bounded: (page − 1) × limit ≤ 10,000. `count`: estimated (default: exact up to 10,000 matches, then the planner estimate), exact, or none.',
     tags,
-    security: BEARER,
+    security: scoped('customers:read'),
     request: { query: ListCustomersQuerySchema },
     responses: { 200: jsonResponse('One page of customers', CustomerPageSchema), ...errorResponses(400, ...AUTHENTICATED) },
   });
   registry.registerPath(
-    creatingPost({ path: '/api/customers', operationId: 'createCustomer', summary: 'Create a customer (send an Idempotency-Key to retry safely)', tags, body: CreateCustomerBodySchema, created: CustomerSchema, headers: etag }),
+    creatingPost({ path: '/api/customers', operationId: 'createCustomer', summary: 'Create a customer (send an Idempotency-Key to retry safely)', tags, body: CreateCustomerBodySchema, created: CustomerSchema, headers: etag, scope: 'customers:write' }),
   );
   registry.registerPath({
     method: 'get',
@@ -46,7 +47,7 @@ export function registerCustomersPaths(registry: OpenAPIRegistry): void {
     description:
       "No paging and no total: every match, in the list's order. CSV: RFC 4180 (CRLF), a header row, UTF-8 (`bom=true` for Excel); a cell starting with =, +, -, @, tab, CR or ' gets a ' in front (OWASP's CSV-injection advice; an import takes it off). NDJSON: one customer per line, as the API's JSON. At most EXPORT_MAX_CONCURRENT exports per process (429 past that). A transfer cut off mid-way (the database failed) ends without its last chunk: the client sees it incomplete.",
     tags,
-    security: BEARER,
+    security: scoped('customers:export'),
     request: { query: ExportCustomersQuerySchema },
     responses: {
       200: {
@@ -68,7 +69,7 @@ export function registerCustomersPaths(registry: OpenAPIRegistry): void {
     description:
       "Each row is checked as the body of POST /api/customers. CSV: a header row naming the columns (name required; id, version, created_at, updated_at and created_by are read and left out, so an export imports as it is); an empty cell is null. `mode=all-or-nothing` (default): any invalid row → 422 IMPORT_INVALID with the report, nothing written; `skip-invalid`: the valid rows are written and the others reported. The body is streamed, up to IMPORT_MAX_BYTES.",
     tags,
-    security: BEARER,
+    security: scoped('customers:import'),
     request: {
       query: ImportCustomersQuerySchema,
       headers: IdempotencyKeyHeaders,
@@ -94,7 +95,7 @@ export function registerCustomersPaths(registry: OpenAPIRegistry): void {
     operationId: 'getCustomer',
     summary: 'Get a customer (with its ETag)',
     tags,
-    security: BEARER,
+    security: scoped('customers:read'),
     request: { params: IdParamsSchema },
     responses: {
       200: jsonResponse('The customer', CustomerSchema, etag),
@@ -112,7 +113,7 @@ export function registerCustomersPaths(registry: OpenAPIRegistry): void {
       operationId,
       summary,
       tags,
-      security: BEARER,
+      security: scoped('customers:write'),
       request: { params: IdParamsSchema, headers: IfMatchHeaders, body: jsonBody(body) },
       responses: { 200: jsonResponse('The customer as changed', CustomerSchema, etag), ...errorResponses(...WITH_BODY, 404, 412, ...AUTHENTICATED) },
     });
@@ -123,7 +124,7 @@ export function registerCustomersPaths(registry: OpenAPIRegistry): void {
     operationId: 'deleteCustomer',
     summary: 'Delete a customer (admin)',
     tags,
-    security: BEARER,
+    security: scoped('customers:write'),
     request: { params: IdParamsSchema },
     responses: { 204: { description: 'Deleted' }, ...errorResponses(400, 403, 404, ...AUTHENTICATED) },
   });

@@ -1,5 +1,6 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
-import { AUTHENTICATED, BEARER, errorResponses, jsonResponse } from '../../http/openapi';
+import { AUTHENTICATED, errorResponses, jsonResponse } from '../../http/openapi';
+import { scoped } from '../../http/scopes';
 import { DashboardSchema } from './dashboard-schemas';
 
 /** docs/api.md §6 in the OpenAPI document. */
@@ -11,7 +12,7 @@ export function registerDashboardPaths(registry: OpenAPIRegistry): void {
     summary: 'Customer and user numbers, top cities, newest customers',
     description: 'At most DASHBOARD_MAX_AGE_S old (generated_at says when it was computed); its cost does not grow with the customers table.',
     tags: ['Dashboard'],
-    security: BEARER,
+    security: scoped('customers:read'),
     responses: {
       200: jsonResponse('The dashboard', DashboardSchema, {
         'Cache-Control': { description: 'private, max-age=<seconds until DASHBOARD_MAX_AGE_S is reached>', schema: { type: 'string' } },

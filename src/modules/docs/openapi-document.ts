@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { registerMetricsPaths } from '../../metrics/metrics-openapi';
+import { registerKeysPaths } from '../keys';
 import { registerAuthPaths } from '../auth';
 import { registerCustomersPaths } from '../customers';
 import { registerDashboardPaths } from '../dashboard';
@@ -25,13 +26,14 @@ export function buildOpenApiDocument(): OpenApiDocument {
   registry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
     scheme: 'bearer',
-    bearerFormat: 'JWT',
-    description: 'The token from POST /api/auth/login',
+    description:
+      "An access token (POST /api/auth/login) or an API key (`cak_…`, POST /api/keys). Where an operation's requirement lists a scope, a key needs it; where it lists none, no key may call it (docs/api.md §9).",
   });
   registry.registerComponent('securitySchemes', 'metricsToken', { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, when it is set' });
   registerHealthPaths(registry);
   registerAuthPaths(registry);
   registerUsersPaths(registry);
+  registerKeysPaths(registry);
   registerCustomersPaths(registry);
   registerDashboardPaths(registry);
   registerHistoryPaths(registry);
@@ -51,6 +53,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
       { name: 'Dashboard' },
       { name: 'History', description: 'Who changed what: every change to customers and users' },
       { name: 'Users', description: 'Admins manage users; a user may read itself' },
+      { name: 'API keys', description: 'Credentials for machines: scoped, expiring, revocable (docs/api.md §9)' },
       { name: 'Health', description: 'For ops: liveness, readiness, the pool' },
       { name: 'Operations' },
     ],

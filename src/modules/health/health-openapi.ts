@@ -1,5 +1,6 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
-import { BEARER, errorResponses, jsonResponse } from '../../http/openapi';
+import { errorResponses, jsonResponse } from '../../http/openapi';
+import { scoped } from '../../http/scopes';
 import { DbTestSchema, LivenessSchema, PoolHealthSchema, ReadinessSchema } from './health-schemas';
 
 const tags = ['Health'];
@@ -28,11 +29,11 @@ export function registerHealthPaths(registry: OpenAPIRegistry): void {
     operationId: 'getPoolHealth',
     summary: 'Pool numbers, warnings and counters; each read replica with its state and lag',
     tags,
-    security: BEARER,
+    security: scoped('health:read'),
     responses: {
       200: jsonResponse('healthy, or warning (with a line per reason)', PoolHealthSchema),
       503: jsonResponse('error: the pool cannot reach the database', PoolHealthSchema),
-      ...errorResponses(401),
+      ...errorResponses(401, 403),
     },
   });
   registry.registerPath({
@@ -41,7 +42,7 @@ export function registerHealthPaths(registry: OpenAPIRegistry): void {
     operationId: 'testDatabase',
     summary: 'SELECT 1 AS test, NOW() AS current_time through the pool',
     tags,
-    security: BEARER,
-    responses: { 200: jsonResponse('Connected', DbTestSchema), 503: jsonResponse('Connection failed', DbTestSchema), ...errorResponses(401) },
+    security: scoped('health:read'),
+    responses: { 200: jsonResponse('Connected', DbTestSchema), 503: jsonResponse('Connection failed', DbTestSchema), ...errorResponses(401, 403) },
   });
 }

@@ -1,7 +1,6 @@
-import { Router, type Request } from 'express';
+import { Router, type Request, type RequestHandler } from 'express';
 import { getConfig } from '../../config/config';
 import { currentTelemetry, poolStats, primaryHostStats, replicaStats, type PoolStats } from '../../db';
-import { requireToken } from '../../http/authenticate';
 import { toAppError } from '../../http/error-handler';
 import { isDraining } from '../../http/lifecycle';
 import { settleWithin } from '../../lib/settle-within';
@@ -41,8 +40,11 @@ function telemetryFields() {
 
 const locale = (req: Request): Locale => localeOf(req, getConfig().http.defaultLocale);
 
-/** The three health routes of the original design plus readiness (docs/api.md §2). */
-export function healthRouter(): Router {
+/**
+ * The three health routes of the original design plus readiness (docs/api.md §2). The db routes take
+ * `requireToken`: an access token's signature (no database), or an API key with health:read.
+ */
+export function healthRouter(requireToken: RequestHandler): Router {
   const router = Router();
 
   router.get('/', (req, res) => {

@@ -1,6 +1,7 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { IdParamsSchema } from '../../http/common-schemas';
-import { AUTHENTICATED, BEARER, errorResponses, jsonResponse } from '../../http/openapi';
+import { AUTHENTICATED, errorResponses, jsonResponse } from '../../http/openapi';
+import { scoped } from '../../http/scopes';
 import { HistoryPageSchema, ListHistoryQuerySchema, RecordHistoryQuerySchema } from './history-schemas';
 
 const tags = ['History'];
@@ -19,7 +20,7 @@ export function registerHistoryPaths(registry: OpenAPIRegistry): void {
       summary: `Who changed this ${record}, when and what: its history`,
       description: `${PAGING} Each entry names the actor, the request id and only the fields that changed. ${who}`,
       tags,
-      security: BEARER,
+      security: scoped('history:read'),
       request: { params: IdParamsSchema, query: RecordHistoryQuerySchema },
       responses: { 200: jsonResponse(`One page of the ${record}'s changes`, HistoryPageSchema), ...errorResponses(400, 403, 404, ...AUTHENTICATED) },
     });
@@ -31,7 +32,7 @@ export function registerHistoryPaths(registry: OpenAPIRegistry): void {
     summary: 'Changes across records (admin): by entity, actor and time',
     description: `${PAGING} \`since\` is inclusive, \`until\` exclusive. Kept HISTORY_RETENTION_DAYS (default 730).`,
     tags,
-    security: BEARER,
+    security: scoped('history:read'),
     request: { query: ListHistoryQuerySchema },
     responses: { 200: jsonResponse('One page of changes', HistoryPageSchema), ...errorResponses(400, 403, ...AUTHENTICATED) },
   });

@@ -30,7 +30,7 @@ export async function ensureAdmin(email: string, password: string | undefined, o
       if (options.resetPassword && password !== undefined) await updateUser(existing, { passwordHash, role: 'admin', is_active: true }, tx);
       return { email, created: false };
     }
-    await insertUser({ email, name: 'Administrator', role: 'admin', passwordHash }, tx);
+    await insertUser({ email, name: 'Administrator', role: 'admin', kind: 'person', passwordHash }, tx);
     return { email, created: true, generatedPassword };
     // Database work only: safe to run again when it was rolled back (a failover, a pooler).
   }, { rerunIfRolledBack: true });

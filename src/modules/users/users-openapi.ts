@@ -1,6 +1,7 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { IdParamsSchema } from '../../http/common-schemas';
 import { AUTHENTICATED, BEARER, WITH_BODY, creatingPost, errorResponses, jsonBody, jsonResponse } from '../../http/openapi';
+import { scoped } from '../../http/scopes';
 import { CreateUserBodySchema, ListUsersQuerySchema, UpdateUserBodySchema, UserPageSchema, UserSchema } from './users-schemas';
 
 const tags = ['Users'];
@@ -13,7 +14,7 @@ export function registerUsersPaths(registry: OpenAPIRegistry): void {
     operationId: 'listUsers',
     summary: 'List users, oldest first (admin)',
     tags,
-    security: BEARER,
+    security: scoped('users:read'),
     request: { query: ListUsersQuerySchema },
     responses: { 200: jsonResponse('One page of users', UserPageSchema), ...errorResponses(400, 403, ...AUTHENTICATED) },
   });
@@ -26,7 +27,7 @@ export function registerUsersPaths(registry: OpenAPIRegistry): void {
     operationId: 'getUser',
     summary: 'Get a user (admin, or the user itself)',
     tags,
-    security: BEARER,
+    security: scoped('users:read'),
     request: { params: IdParamsSchema },
     responses: { 200: jsonResponse('The user', UserSchema), ...errorResponses(400, 403, 404, ...AUTHENTICATED) },
   });

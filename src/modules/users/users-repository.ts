@@ -14,7 +14,7 @@ export const USER_SORT_KEY: PageSort = sortKey('id', 'bigint');
 
 /** bigint ids arrive as strings; they are JSON integers in the API. Field by field: a page's row carries helper columns too. */
 function toUser(row: UserRow): User {
-  return { id: Number(row.id), email: row.email, name: row.name, role: row.role, is_active: row.is_active, created_at: row.created_at, updated_at: row.updated_at };
+  return { id: Number(row.id), email: row.email, name: row.name, role: row.role, kind: row.kind, is_active: row.is_active, created_at: row.created_at, updated_at: row.updated_at };
 }
 
 export async function findUserById(id: number, db?: DbClient): Promise<User | null> {
@@ -55,14 +55,16 @@ export async function listUsers(query: ListUsersQuery, start: PageStart): Promis
 export interface NewUser {
   email: string;
   name: string;
+  /** '!' for a service account: no password hashes to it. */
   passwordHash: string;
   role: Role;
+  kind: User['kind'];
 }
 
 export async function insertUser(user: NewUser, db?: DbClient): Promise<User> {
   const { rows } = await executeWrite<UserRow>(
-    `INSERT INTO users (email, name, password_hash, role) VALUES ($1, $2, $3, $4) RETURNING ${USER_COLUMNS}`,
-    [user.email, user.name, user.passwordHash, user.role],
+    `INSERT INTO users (email, name, password_hash, role, kind) VALUES ($1, $2, $3, $4, $5) RETURNING ${USER_COLUMNS}`,
+    [user.email, user.name, user.passwordHash, user.role, user.kind],
     db,
   );
   return toUser(rows[0]!);

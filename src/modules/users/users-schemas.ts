@@ -6,12 +6,21 @@ import { ROLES } from '../../http/request-context';
 
 const RoleSchema = z.enum(ROLES);
 
-export const CreateUserBodySchema = z.strictObject({
-  email: emailSchema,
-  name: text(200),
-  password: passwordSchema,
-  role: RoleSchema.default('user'),
-});
+/** A person logs in with a password; a service account has none and exists to own API keys (docs/api.md §9). */
+export const USER_KINDS = ['person', 'service'] as const;
+const KindSchema = z.enum(USER_KINDS);
+
+export const CreateUserBodySchema = z
+  .strictObject({
+    email: emailSchema,
+    name: text(200),
+    password: passwordSchema.optional().meta({ description: 'Required for a person; a service account has none' }),
+    role: RoleSchema.default('user'),
+    kind: KindSchema.default('person'),
+  })
+  .superRefine((b, ctx) => {
+    if ((b.password === undefined) !== (b.kind === 'service')) ctx.addIssue({ code: 'custom', path: ['password'], message: detail('PASSWORD_FOR_PERSON') });
+  });
 export type CreateUserBody = z.infer<typeof CreateUserBodySchema>;
 
 export const UpdateUserBodySchema = z
@@ -35,6 +44,7 @@ export const UserSchema = z
     email: z.string().meta({ example: 'admin@example.com' }),
     name: z.string(),
     role: RoleSchema,
+    kind: KindSchema,
     is_active: z.boolean(),
     created_at: timestampSchema,
     updated_at: timestampSchema,

@@ -1,16 +1,23 @@
 import { UniqueViolationError, changeAs, type DbClient, type TransactionActor } from '../../db';
-import { AppError, conflict, notFound } from '../../http/errors';
+import { AppError, conflict, notFound, validationError } from '../../http/errors';
+import { detail } from '../../http/messages';
+import { forgetKeysOf } from '../keys';
 import { endUserSessions, forgetCurrentUser } from '../sessions';
 import { hashPassword } from './users-password';
 import { deleteUser, insertUser, lockActiveAdminIds, rehashPassword, updateUser, type NewUser, type User } from './users-repository';
 import type { CreateUserBody, UpdateUserBody } from './users-schemas';
 
 
+/** A service account's password hash (migration 011). */
+const SERVICE_PASSWORD_HASH = '!';
+
 const lastAdmin = () => new AppError('CONFLICT', { messageKey: 'LAST_ADMIN' });
 
 /** The body with its password hashed (argon2id: done before a connection is held). */
 export async function prepareNewUser(body: CreateUserBody): Promise<NewUser> {
-  return { email: body.email, name: body.name, role: body.role, passwordHash: await hashPassword(body.password) };
+  // A service account's hash is '!', which no password hashes to: it cannot log in.
+  const passwordHash = body.kind === 'service' || body.password === undefined ? SERVICE_PASSWORD_HASH : await hashPassword(body.password);
+  return { email: body.email, name: body.name, role: body.role, kind: body.kind, passwordHash };
 }
 
 /** Inserts the user; a taken email is 409 EMAIL_TAKEN. */
@@ -37,11 +44,13 @@ export async function changeUser(id: number, body: UpdateUserBody, actor: Transa
       if (admins.length === 1 && admins[0] === id) throw lastAdmin();
     }
     const changed = await updateUser(id, { name: body.name, role: body.role, is_active: body.is_active, passwordHash }, tx);
+    if (changed?.kind === 'service' && passwordHash !== undefined) throw validationError([{ path: 'password', message: detail('NO_PASSWORD_FOR_SERVICE') }]);
     if (changed && endsSessions) await endUserSessions(id, 'changed by an admin', null, tx);
     return changed;
   });
   if (!user) throw notFound();
   forgetCurrentUser(id);
+  forgetKeysOf(id);
   return user;
 }
 
@@ -52,6 +61,7 @@ export async function removeUser(id: number, actor: TransactionActor): Promise<v
     return deleteUser(id, tx);
   });
   forgetCurrentUser(id);
+  forgetKeysOf(id);
   if (!deleted) throw notFound();
 }
 

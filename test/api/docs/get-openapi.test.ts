@@ -109,7 +109,7 @@ describe('GET /api/openapi.json', () => {
       components: { securitySchemes: Record<string, object>; schemas: Record<string, { properties?: Record<string, { example?: unknown }> }> };
       paths: Record<string, Record<string, { parameters?: { name: string }[] }>>;
     };
-    expect(document.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+    expect(document.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer', description: expect.stringContaining('API key (`cak_…`') });
     const names = document.paths['/api/customers']!.get!.parameters!.map((p) => p.name);
     expect(names).toEqual(expect.arrayContaining(['limit', 'cursor', 'page', 'count', 'q', 'status', 'city', 'sort', 'order']));
     expect(document.components.schemas.Customer!.properties!.name!.example).toBe('Ayşe Kaya');

@@ -55,6 +55,29 @@ async function exercise(base: string, n: number): Promise<{ what: string; status
   // A transaction (the users service creates a user and checks the admins in one).
   results.push(await call('POST user', '/api/users', { method: 'POST', body: JSON.stringify({ email: `pooled-${n}-${Date.now()}@example.com`, name: 'Pooled', password: 'long-enough-pw' }) }));
   results.push(await call('DELETE customer', `/api/customers/${made.id}`, { method: 'DELETE' }));
+  // An API key: made, used for what its scopes allow (and refused for the rest), revoked, then refused.
+  const keyMade = await fetch(`${base}/api/keys`, {
+    method: 'POST',
+    headers: { authorization: admin.auth, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: `pooled ${n}`, scopes: ['customers:read', 'health:read'], expires_at: new Date(Date.now() + 86_400_000).toISOString() }),
+  });
+  const key = (await keyMade.json()) as { id: string; key: string };
+  results.push({ what: 'POST key', status: keyMade.status });
+  const withKey = async (what: string, path: string, init: RequestInit = {}) => {
+    const res = await fetch(`${base}${path}`, { ...init, headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json' } });
+    await res.arrayBuffer();
+    return { what, status: res.status };
+  };
+  results.push(
+    ...(await Promise.all([
+      withKey('key by id', `/api/customers/${id}`),
+      withKey('key search', '/api/customers?q=pooled'),
+      withKey('key health db test', '/api/health/db/test'),
+      withKey('key write', '/api/customers', { method: 'POST', body: JSON.stringify({ name: 'By a key' }) }),
+    ])),
+  );
+  results.push(await call('DELETE key', `/api/keys/${key.id}`, { method: 'DELETE' }));
+  results.push(await withKey('key revoked', `/api/customers/${id}`));
   return results;
 }
 
@@ -74,6 +97,13 @@ const EXPECTED: Record<string, number> = {
   'PATCH stale': 412,
   'POST user': 201,
   'DELETE customer': 204,
+  'POST key': 201,
+  'key by id': 200,
+  'key search': 200,
+  'key health db test': 200,
+  'key write': 403,
+  'DELETE key': 204,
+  'key revoked': 401,
 };
 
 withPgBouncer().each(['transaction', 'session'] as const)('two API processes behind PgBouncer in %s mode', (mode) => {

@@ -1,0 +1,79 @@
+import { getConfig } from '../../config/config';
+import type { ResolvedKey } from '../../http/authenticate';
+import { getLogger } from '../../logging/logger';
+import { parseKey, secretMatches } from './keys-format';
+import { findKeyForAuth, touchKey, type KeyForAuth } from './keys-repository';
+
+interface Entry {
+  /** Null: no key has this public id. */
+  key: KeyForAuth | null;
+  fetchedAt: number;
+}
+
+// Bounded, as the session cache: a flood of made-up ids cannot grow it without limit.
+const MAX_ENTRIES = 10_000;
+const cache = new Map<string, Entry>();
+/** When this instance last recorded each key's use. */
+const touched = new Map<string, number>();
+const TOUCH_EVERY_MS = 60_000;
+
+/** Writes in flight (settleKeyUses). */
+const pending = new Set<Promise<void>>();
+
+function recordUse(publicId: string, from: string | undefined): void {
+  const now = Date.now();
+  const last = touched.get(publicId);
+  if (last !== undefined && now - last < TOUCH_EVERY_MS) return;
+  touched.delete(publicId);
+  if (touched.size >= MAX_ENTRIES) touched.delete(touched.keys().next().value!);
+  touched.set(publicId, now);
+  // Never on the request's path: a failed write (the primary is away) only loses one timestamp.
+  const write = touchKey(publicId, from)
+    .catch((err: unknown) => getLogger().warn({ err, keyId: publicId }, "could not record an API key's use"))
+    .finally(() => pending.delete(write));
+  pending.add(write);
+}
+
+/** Resolves once the uses being written are written (or failed): before the pool closes. */
+export async function settleKeyUses(): Promise<void> {
+  await Promise.allSettled([...pending]);
+}
+
+function admit(key: KeyForAuth | null, secret: string, from: string | undefined, now: number): ResolvedKey | null {
+  if (!key || key.revoked || !key.owner || key.expiresAt.getTime() <= now) return null;
+  if (!secretMatches(secret, key.secretHash)) return null;
+  const publicId = key.publicId;
+  return { key: { id: publicId, name: key.name, ownerId: key.ownerId, scopes: key.scopes }, owner: key.owner, recordUse: () => recordUse(publicId, from) };
+}
+
+/**
+ * The key's owner now and the key, or null when refused: malformed or with a wrong checksum (no lookup),
+ * unknown, wrong secret, revoked, expired, or its owner inactive. The key's row and its owner's state
+ * are trusted for AUTH_CACHE_TTL_MS, as a token's session is (a revocation elsewhere is seen within
+ * that time; here at once: forgetKey). Expiry is checked on every request. A cached answer comes back
+ * as is, not as a promise.
+ */
+export function resolveKey(presented: string, from: string | undefined): ResolvedKey | null | Promise<ResolvedKey | null> {
+  const parsed = parseKey(presented);
+  if (!parsed) return null;
+  const now = Date.now();
+  const hit = cache.get(parsed.publicId);
+  const done = (key: KeyForAuth | null): ResolvedKey | null => admit(key, parsed.secret, from, Date.now());
+  if (hit && hit.fetchedAt + getConfig().auth.cacheTtlMs > now) return done(hit.key);
+  return findKeyForAuth(parsed.publicId).then((key) => {
+    cache.delete(parsed.publicId);
+    if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value!);
+    cache.set(parsed.publicId, { key, fetchedAt: now });
+    return done(key);
+  });
+}
+
+/** Drops this instance's copy of one key (revoked here). */
+export function forgetKey(publicId: string): void {
+  cache.delete(publicId);
+}
+
+/** Drops this instance's copies of a user's keys (the user was changed or deleted here). */
+export function forgetKeysOf(userId: number): void {
+  for (const [id, entry] of cache) if (entry.key?.ownerId === userId) cache.delete(id);
+}

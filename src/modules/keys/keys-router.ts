@@ -1,0 +1,33 @@
+import { Router } from 'express';
+import { refuseKey } from '../../http/authenticate';
+import { forbidden } from '../../http/errors';
+import { KeyIdParamsSchema, CreateKeyBodySchema, ListKeysQuerySchema } from './keys-schemas';
+import { listKeys } from './keys-repository';
+import { createKey, revokeVisibleKey } from './keys-service';
+
+/** docs/api.md §9: a person manages its own keys; an admin, a service account's too. Never with a key. */
+export function keysRouter(): Router {
+  const router = Router();
+  router.use(refuseKey);
+
+  router.post('/', async (req, res) => {
+    const created = await createKey(req.user!, CreateKeyBodySchema.parse(req.body));
+    res.status(201).setHeader('Location', `/api/keys/${created.id}`);
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(created);
+  });
+
+  router.get('/', async (req, res) => {
+    const { owner } = ListKeysQuerySchema.parse(req.query);
+    if (owner !== undefined && owner !== req.user!.id && req.user!.role !== 'admin') throw forbidden();
+    res.json({ data: await listKeys(owner ?? req.user!.id) });
+  });
+
+  router.delete('/:id', async (req, res) => {
+    const { id } = KeyIdParamsSchema.parse(req.params);
+    await revokeVisibleKey(req.user!, id);
+    res.status(204).end();
+  });
+
+  return router;
+}
