@@ -112,10 +112,14 @@ export async function resumeSessionInBrowser(baseUrl: string) {
   }
 }
 
-/** A client for a fixed access token, or for a session's (`login(…).accessToken`). */
-export function createClient(baseUrl: string, token: string | (() => Promise<string>)) {
+/**
+ * A client for a fixed access token, a session's (`login(…).accessToken`), or an API key
+ * (`{ apiKey: process.env.CUSTOMER_API_KEY }`: a script or another service; no login, no refresh).
+ */
+export function createClient(baseUrl: string, token: string | (() => Promise<string>) | { apiKey: string }) {
+  const bearerOf = async (): Promise<string> => (typeof token === 'string' ? token : typeof token === 'function' ? token() : token.apiKey);
   async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
-    const bearer = typeof token === 'string' ? token : await token();
+    const bearer = await bearerOf();
     const res = await fetch(`${baseUrl}${path}`, {
       ...init,
       headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json', ...init.headers },
@@ -160,7 +164,7 @@ export function createClient(baseUrl: string, token: string | (() => Promise<str
     async downloadExport(query: ExportQuery, sink: WritableStream<Uint8Array>): Promise<string> {
       const params = new URLSearchParams();
       for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
-      const bearer = typeof token === 'string' ? token : await token();
+      const bearer = await bearerOf();
       const res = await fetch(`${baseUrl}/api/customers/export?${params.toString()}`, { headers: { authorization: `Bearer ${bearer}` } });
       if (!res.ok || !res.body) throw new ApiCallError(res.status, (await res.json()) as ApiError, res.headers.get('retry-after'));
       const fileName = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? `customers.${query.format ?? 'csv'}`;

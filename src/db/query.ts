@@ -204,6 +204,8 @@ export interface TransactionActor {
   readonly userId: number | null;
   /** The request that made the change (its X-Request-Id). */
   readonly requestId?: string | null;
+  /** The API key the request was made with (its public id), if any: the user is then the key's owner. */
+  readonly keyId?: string | null;
 }
 
 export interface TransactionOptions {

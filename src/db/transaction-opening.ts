@@ -10,18 +10,21 @@ import type { TransactionActor } from './query';
  * them in order and stops at the first error until the Sync, so a failed BEGIN runs nothing after it.
  */
 
-/** The actor's settings as text: an empty setting reads as none (migration 007's history_actor_id()). */
-const actorValues = (actor: TransactionActor): [string, string] => [actor.userId === null ? '' : String(actor.userId), actor.requestId ?? ''];
+/**
+ * The actor's settings as text: an empty setting reads as none (migration 007's history_actor_id(),
+ * migration 012's default of history.actor_key_id).
+ */
+const actorValues = (actor: TransactionActor): [string, string, string] => [actor.userId === null ? '' : String(actor.userId), actor.requestId ?? '', actor.keyId ?? ''];
 
-const setActor = (userId: string, requestId: string): string =>
-  `SELECT set_config('app.actor_id', ${userId}, true), set_config('app.request_id', ${requestId}, true)`;
-const SET_ACTOR = setActor('$1', '$2');
+const setActor = (userId: string, requestId: string, keyId: string): string =>
+  `SELECT set_config('app.actor_id', ${userId}, true), set_config('app.request_id', ${requestId}, true), set_config('app.actor_key_id', ${keyId}, true)`;
+const SET_ACTOR = setActor('$1', '$2', '$3');
 
 /** The same opening as one simple query (its values as literals), for a first use that cannot carry it (see openLazily). */
 function openingText(client: pg.ClientBase, actor: TransactionActor | undefined): string {
   if (actor === undefined) return 'BEGIN';
-  const [userId, requestId] = actorValues(actor).map((v) => client.escapeLiteral(v)) as [string, string];
-  return `BEGIN; ${setActor(userId, requestId)}`;
+  const [userId, requestId, keyId] = actorValues(actor).map((v) => client.escapeLiteral(v)) as [string, string, string];
+  return `BEGIN; ${setActor(userId, requestId, keyId)}`;
 }
 
 

@@ -80,5 +80,5 @@ export function userIdOf(req: Request): number | undefined {
 
 /** Who a request's changes are made for, as the history records them: the caller and the request id. */
 export function actorOf(req: Request): TransactionActor {
-  return { userId: userIdOf(req) ?? null, requestId: req.id };
+  return { userId: userIdOf(req) ?? null, requestId: req.id, keyId: req.apiKey?.id ?? null };
 }

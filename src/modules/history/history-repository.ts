@@ -13,13 +13,16 @@ interface HistoryRow {
   changed_at: Date;
   actor_id: string | null;
   actor_name: string | null;
+  actor_key_id: string | null;
+  actor_key_name: string | null;
   request_id: string | null;
   changes: HistoryEntry['changes'];
   row_data: Record<string, unknown> | null;
 }
 
-// The actor's name as it is now (one primary-key lookup per entry of the page).
-const HISTORY_COLUMNS = 'id, entity, entity_id, operation, changed_at, actor_id, (SELECT u.name FROM users u WHERE u.id = history.actor_id) AS actor_name, request_id, changes, row_data';
+// The actor's name as it is now, and its key's (one primary-key lookup each per entry of the page).
+const HISTORY_COLUMNS = `id, entity, entity_id, operation, changed_at, actor_id, (SELECT u.name FROM users u WHERE u.id = history.actor_id) AS actor_name,
+  actor_key_id, (SELECT k.name FROM api_keys k WHERE k.public_id = history.actor_key_id) AS actor_key_name, request_id, changes, row_data`;
 
 // Times inside the recorded rows are PostgreSQL's JSON (2026-12-01T09:15:00.123456+00:00); the API's are ISO UTC with milliseconds.
 const TIME_FIELDS = new Set(['created_at', 'updated_at']);
@@ -33,6 +36,13 @@ function withIsoTimes<T>(fields: Record<string, T> | null, convert: (key: string
 /** An insert is stored as the row it made; the API shows it as changes from nothing. */
 const fromNothing = (fields: Record<string, unknown>): HistoryEntry['changes'] => Object.fromEntries(Object.entries(fields).map(([key, value]) => [key, { old: null, new: value }]));
 
+/** A person, or a key acting for its owner (actor_id is then the owner's). */
+function actorOf(row: HistoryRow): HistoryEntry['actor'] {
+  const owner = row.actor_id === null ? null : { id: Number(row.actor_id), name: row.actor_name };
+  if (row.actor_key_id !== null) return { type: 'api_key', id: row.actor_key_id, name: row.actor_key_name, owner };
+  return owner === null ? null : { type: 'user', ...owner };
+}
+
 function toHistoryEntry(row: HistoryRow): HistoryEntry {
   const changes = row.operation === 'insert' && row.row_data !== null ? fromNothing(row.row_data) : row.changes;
   return {
@@ -41,7 +51,7 @@ function toHistoryEntry(row: HistoryRow): HistoryEntry {
     entity_id: Number(row.entity_id),
     operation: row.operation,
     changed_at: row.changed_at,
-    actor: row.actor_id === null ? null : { id: Number(row.actor_id), name: row.actor_name },
+    actor: actorOf(row),
     request_id: row.request_id,
     changes: withIsoTimes(changes, (_k, change) => ({ ...change, old: isoTime(change.old), new: isoTime(change.new) })),
     last_row: row.operation === 'delete' ? withIsoTimes(row.row_data, (_k, value) => isoTime(value)) : null,

@@ -44,6 +44,18 @@ const FieldChangeSchema = z
   })
   .meta({ id: 'FieldChange' });
 
+const UserActorSchema = z
+  .object({ type: z.literal('user'), id: z.number().int(), name: z.string().nullable().meta({ description: 'null when the user has since been deleted' }) })
+  .meta({ id: 'UserActor' });
+const KeyActorSchema = z
+  .object({
+    type: z.literal('api_key'),
+    id: z.string().meta({ description: "The key's public id (docs/api.md §9)" }),
+    name: z.string().nullable().meta({ description: 'null when the key has since been deleted with its owner' }),
+    owner: UserActorSchema.omit({ type: true }).nullable().meta({ description: 'The user the key acted for' }),
+  })
+  .meta({ id: 'KeyActor' });
+
 /** One change as the API answers it (docs/api.md §8). */
 export const HistoryEntrySchema = z
   .object({
@@ -53,9 +65,9 @@ export const HistoryEntrySchema = z
     operation: z.enum(['insert', 'update', 'delete']),
     changed_at: timestampSchema,
     actor: z
-      .object({ id: z.number().int(), name: z.string().nullable().meta({ description: 'null when the user has since been deleted' }) })
+      .discriminatedUnion('type', [UserActorSchema, KeyActorSchema])
       .nullable()
-      .meta({ description: 'Who made the change; null for a change made outside the API (psql, a migration)' }),
+      .meta({ description: 'Who made the change: a person, or an API key for its owner; null for a change made outside the API (psql, a migration)' }),
     request_id: z.string().nullable().meta({ description: 'The X-Request-Id of the request that made it' }),
     changes: z
       .record(z.string(), FieldChangeSchema)

@@ -8,6 +8,7 @@ import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { createApp } from '../../../src/app';
 import { withContractCheck } from '../../helpers/contract';
+import { settleKeyUses } from '../../../src/modules/keys';
 import { createUser } from '../../helpers/factories';
 
 // What a frontend does: openapi-typescript turns the served document into types, a small client
@@ -41,7 +42,7 @@ interface ExampleModule {
     email: string,
     password: string,
   ): Promise<{ accessToken(): Promise<string>; refresh(): Promise<void>; logout(): Promise<void>; client: { listCustomers(query: { limit: number }): Promise<{ data: unknown[] }> } }>;
-  createClient(base: string, token: string): {
+  createClient(base: string, token: string | { apiKey: string }): {
     createCustomer(customer: { name: string; city: string; status: 'active' }): Promise<unknown>;
     allCustomers(query: { city: string; limit: number; sort: 'name'; order: 'asc' }): AsyncIterable<unknown>;
     downloadExport(query: { city: string; format: 'csv' | 'ndjson' }, sink: WritableStream<Uint8Array>): Promise<void>;
@@ -137,6 +138,24 @@ describe('a typed client generated from GET /api/openapi.json', () => {
     const seen: string[] = [];
     for await (const customer of client.allCustomers({ city, limit: 2, sort: 'name', order: 'asc' })) seen.push(describeCustomer(customer));
     expect(seen).toEqual([0, 1, 2].map((i) => `Typed ${i} (${city}), active, version 1`));
+  });
+
+  test('with an API key ({ apiKey }): what its scopes allow works, the rest is refused with the scope named', async () => {
+    const { createClient } = loadExample();
+    const owner = await createUser({ role: 'user' });
+    const made = await fetch(`${base}/api/keys`, {
+      method: 'POST',
+      headers: { authorization: owner.auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'typed client', scopes: ['customers:read'], expires_at: new Date(Date.now() + 86_400_000).toISOString() }),
+    });
+    const client = createClient(base, { apiKey: ((await made.json()) as { key: string }).key });
+    const city = `Keyed ${Date.now()}`;
+    await createClient(base, owner.auth.replace(/^Bearer /, '')).createCustomer({ name: 'Keyed 0', city, status: 'active' });
+    const seen: unknown[] = [];
+    for await (const customer of client.allCustomers({ city, limit: 2, sort: 'name', order: 'asc' })) seen.push(customer);
+    expect(seen).toHaveLength(1);
+    await expect(client.createCustomer({ name: 'Keyed 1', city, status: 'active' })).rejects.toMatchObject({ status: 403, body: { error: { code: 'INSUFFICIENT_SCOPE' } } });
+    await settleKeyUses();
   });
 
   test('the client downloads an export to a file, streamed', async () => {

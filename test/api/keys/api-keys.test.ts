@@ -101,6 +101,23 @@ describe('a request with a key', () => {
     expect(write.body.error.details).toEqual([{ path: 'scope', message: 'customers:write' }]);
   });
 
+  test('its changes name the key and its owner in the history', async () => {
+    const admin = await createAdmin();
+    const key = await makeKey(admin, ['customers:write', 'history:read']);
+    const made = await api().post('/api/customers').set('Authorization', key.auth).set('X-Request-Id', `by-key-${key.id}`).send({ name: 'Made by a key' });
+    expect(made.status).toBe(201);
+    const history = await api().get(`/api/customers/${made.body.id}/history`).set('Authorization', key.auth);
+    expect(history.body.data).toEqual([
+      expect.objectContaining({ operation: 'insert', request_id: `by-key-${key.id}`, actor: { type: 'api_key', id: key.id, name: expect.stringMatching(/^key /), owner: { id: admin.user.id, name: admin.user.name } } }),
+    ]);
+    // A person's change right after, on the same pool: no key left over from the key's transaction.
+    await api().patch(`/api/customers/${made.body.id}`).set('Authorization', admin.auth).send({ city: 'Bursa' });
+    const again = await api().get(`/api/customers/${made.body.id}/history`).set('Authorization', admin.auth);
+    expect(again.body.data[0]).toMatchObject({ operation: 'update', actor: { type: 'user', id: admin.user.id } });
+    const byOwner = await api().get(`/api/history?actor=${admin.user.id}&entity=customer`).set('Authorization', admin.auth);
+    expect(byOwner.body.data.map((e: { actor: { type: string } }) => e.actor.type)).toEqual(['user', 'api_key']);
+  });
+
   test('can do no more than its owner: a user\'s key with customers:import is refused by the role (403 FORBIDDEN)', async () => {
     const user = await createUser();
     const { auth } = await makeKey(user, ['customers:import', 'customers:write']);
