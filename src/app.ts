@@ -15,7 +15,7 @@ import { dashboardRouter } from './modules/dashboard';
 import { buildOpenApiDocument, docsRouter, openApiHandler } from './modules/docs';
 import { healthRouter } from './modules/health';
 import { historyRouter } from './modules/history';
-import { keysRouter, resolveKey } from './modules/keys';
+import { keyRateLimit, keysRouter, resolveKey } from './modules/keys';
 import { resolveCurrentUser } from './modules/sessions';
 import { usersRouter } from './modules/users';
 
@@ -43,7 +43,7 @@ export function createApp(options: { middleware?: RequestHandler[] } = {}): Requ
   for (const m of options.middleware ?? []) app.use(m);
 
   // API keys: the scope each route needs is the one its OpenAPI registration declares (docs/api.md §9).
-  const keys: KeyAuth = { resolveKey, scopeOf: routeScopes(buildOpenApiDocument()) };
+  const keys: KeyAuth = { resolveKey, scopeOf: routeScopes(buildOpenApiDocument()), limit: keyRateLimit() };
 
   // Public: liveness and readiness (the db routes check the token or key themselves), and metrics
   // (guarded by METRICS_TOKEN, or a key with metrics:read, when METRICS_TOKEN is set).

@@ -6,7 +6,7 @@ import { closePool, startReplicas } from './db';
 import { createHttpServer } from './http/server';
 import { settleWithin } from './lib/settle-within';
 import { getLogger } from './logging/logger';
-import { connectRateLimitStore } from './modules/auth';
+import { connectRateLimitStore } from './http/rate-limit-store';
 import { startHistoryPruning } from './modules/history';
 import { startIdempotencyPruning } from './modules/idempotency';
 import { startSessionPruning } from './modules/sessions';

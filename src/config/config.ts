@@ -83,7 +83,7 @@ export interface Config {
   readonly historyRetentionDays: number;
   /** What the settings mean that their reader may not expect (an old name still honoured): logged once at start. */
   readonly notices: readonly string[];
-  readonly auth: { readonly cacheTtlMs: number; readonly apiKeyMaxTtlDays: number; readonly adminEmail?: string; readonly adminPassword?: string };
+  readonly auth: { readonly cacheTtlMs: number; readonly apiKeyMaxTtlDays: number; readonly apiKeyRateLimitPerMinute: number; readonly adminEmail?: string; readonly adminPassword?: string };
   readonly http: {
     /** CORS_ORIGINS without `*`: the origins answered with credentials, and trusted with the refresh cookie. */
     readonly corsOrigins: readonly string[];
@@ -251,7 +251,7 @@ function toConfig(e: Env, envFile: string | undefined): Config {
       importMaxBytes: e.IMPORT_MAX_BYTES,
     },
     notices: e.IMPORT_TIMEOUT_S === undefined && e.EXPORT_TIMEOUT_S !== undefined ? [`EXPORT_TIMEOUT_S (${e.EXPORT_TIMEOUT_S}) also limits imports, as it did before IMPORT_TIMEOUT_S existed; set IMPORT_TIMEOUT_S to limit imports on their own`] : [],
-    auth: { cacheTtlMs: e.AUTH_CACHE_TTL_MS, apiKeyMaxTtlDays: e.API_KEY_MAX_TTL_DAYS, adminEmail: e.ADMIN_EMAIL, adminPassword: e.ADMIN_PASSWORD },
+    auth: { cacheTtlMs: e.AUTH_CACHE_TTL_MS, apiKeyMaxTtlDays: e.API_KEY_MAX_TTL_DAYS, apiKeyRateLimitPerMinute: e.API_KEY_RATE_LIMIT_PER_MINUTE, adminEmail: e.ADMIN_EMAIL, adminPassword: e.ADMIN_PASSWORD },
     http: {
       corsOrigins: [...new Set((e.CORS_ORIGINS ?? []).filter((o) => o !== '*'))],
       corsAnyOrigin: (e.CORS_ORIGINS ?? []).includes('*'),

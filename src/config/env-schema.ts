@@ -194,6 +194,8 @@ export const EnvSchema = z
     AUTH_CACHE_TTL_MS: int(0, 3_600_000).default(5000),
     // The longest an API key may live, in days (its expiry is required).
     API_KEY_MAX_TTL_DAYS: int(1, 3650).default(365),
+    // Requests a minute per API key (shared through REDIS_URL when it is set); 0: no limit.
+    API_KEY_RATE_LIMIT_PER_MINUTE: int(0, 100_000_000).default(6000),
 
     // Comma-separated browser origins allowed to call the API (scheme://host[:port], as a browser sends Origin;
     // `*` lets any origin read answers, never with credentials). Listed origins may send the refresh cookie.

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { NextFunction, Request, RequestHandler } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { verifyAccessToken } from './access-tokens';
 import { AppError, forbidden } from './errors';
 import type { CallerKey, CurrentUser, TokenClaims } from './request-context';
@@ -27,6 +27,8 @@ export interface ResolvedKey {
 export interface KeyAuth {
   resolveKey: (presented: string, from: string | undefined) => ResolvedKey | null | Promise<ResolvedKey | null>;
   scopeOf: ScopeOf;
+  /** The per-key rate limit, run once a key is admitted (none given: no limit). */
+  limit?: RequestHandler;
 }
 
 // The scheme is case-insensitive (RFC 7235); the credential is a JWT (base64url parts) or an API key.
@@ -74,21 +76,22 @@ const pathOf = (req: Request): string => {
  * (KEY_NOT_ALLOWED) or the key lacks the route's scope (INSUFFICIENT_SCOPE, naming it). The owner's
  * own rights still apply after this (requireRole): a key can do at most what its owner can.
  */
-function admitKey(req: Request, resolved: ResolvedKey | null, scopeOf: ScopeOf, next: NextFunction): void {
+function admitKey(req: Request, res: Response, resolved: ResolvedKey | null, keys: KeyAuth, next: NextFunction): void | Promise<void> {
   if (!resolved) throw new AppError('UNAUTHORIZED', { messageKey: 'KEY_INVALID' });
-  const scope = scopeOf(req.method, pathOf(req));
+  const scope = keys.scopeOf(req.method, pathOf(req));
   if (scope === undefined) throw forbidden('KEY_NOT_ALLOWED');
   if (!resolved.key.scopes.includes(scope)) throw new AppError('INSUFFICIENT_SCOPE', { params: { scope }, details: [{ path: 'scope', message: scope }] });
   req.user = resolved.owner;
   req.apiKey = resolved.key;
   resolved.recordUse();
-  next();
+  if (keys.limit === undefined) return next();
+  return keys.limit(req, res, next) as void | Promise<void>;
 }
 
-function withKey(req: Request, credential: string, keys: KeyAuth, next: NextFunction): void | Promise<void> {
+function withKey(req: Request, res: Response, credential: string, keys: KeyAuth, next: NextFunction): void | Promise<void> {
   const found = keys.resolveKey(credential, req.socket.remoteAddress);
-  if (found instanceof Promise) return found.then((resolved) => admitKey(req, resolved, keys.scopeOf, next));
-  admitKey(req, found, keys.scopeOf, next);
+  if (found instanceof Promise) return found.then((resolved) => admitKey(req, res, resolved, keys, next));
+  return admitKey(req, res, found, keys, next);
 }
 
 /**
@@ -96,9 +99,9 @@ function withKey(req: Request, credential: string, keys: KeyAuth, next: NextFunc
  * only, without touching the database; or an API key with the route's scope (its row is cached).
  */
 export function requireToken(keys: KeyAuth): RequestHandler {
-  return (req, _res, next) => {
+  return (req, res, next) => {
     const credential = credentialOf(req);
-    if (credential.startsWith(KEY_PREFIX)) return withKey(req, credential, keys, next);
+    if (credential.startsWith(KEY_PREFIX)) return withKey(req, res, credential, keys, next);
     req.claims = claimsOf(credential);
     next();
   };
@@ -118,9 +121,9 @@ export function requireAuth(resolve: CurrentUserResolver, keys: KeyAuth): Reques
     req.user = user;
     next();
   };
-  return (req, _res, next) => {
+  return (req, res, next) => {
     const credential = credentialOf(req);
-    if (credential.startsWith(KEY_PREFIX)) return withKey(req, credential, keys, next);
+    if (credential.startsWith(KEY_PREFIX)) return withKey(req, res, credential, keys, next);
     const claims = claimsOf(credential);
     const found = resolve(claims);
     if (found instanceof Promise) return found.then((user) => admit(req, claims, user, next));

@@ -42,7 +42,7 @@ const ERRORS: Record<number, { description: string; headers?: ResponseConfig['he
   413: { description: 'PAYLOAD_TOO_LARGE: body over BODY_LIMIT (default 100 kB; an import: IMPORT_MAX_BYTES, default 100 MB)' },
   422: { description: 'IDEMPOTENCY_KEY_REUSED: this Idempotency-Key was used for a different request (method, path or body)' },
   415: { description: 'UNSUPPORTED_MEDIA_TYPE: a body that is not application/json (an import: not text/csv or application/x-ndjson)' },
-  429: { description: 'TOO_MANY_REQUESTS: login rate limit, or EXPORT_MAX_CONCURRENT exports already running', headers: retryAfter },
+  429: { description: 'TOO_MANY_REQUESTS: login rate limit, an API key past API_KEY_RATE_LIMIT_PER_MINUTE, or EXPORT_MAX_CONCURRENT exports already running', headers: retryAfter },
   500: { description: 'INTERNAL_ERROR: anything else (never SQL, stack traces or secrets)' },
   503: { description: 'POOL_EXHAUSTED, DATABASE_UNAVAILABLE or QUERY_TIMEOUT', headers: retryAfter },
 };
@@ -120,8 +120,8 @@ export const BEARER = [{ bearerAuth: [] }];
 
 /**
  * Error answers shared by every route behind the token: an invalid token or key; a key not allowed here
- * or without the route's scope; database trouble.
+ * or without the route's scope; a key past its rate limit; database trouble.
  */
-export const AUTHENTICATED = [401, 403, 503] as const;
+export const AUTHENTICATED = [401, 403, 429, 503] as const;
 /** A route with a JSON body can get these before it runs. */
 export const WITH_BODY = [400, 413, 415] as const;

@@ -13,7 +13,7 @@ export function registerMetricsPaths(registry: OpenAPIRegistry): void {
     security: [{}, { metricsToken: [] }, ...scoped('metrics:read')],
     responses: {
       200: { description: 'Pool, query and HTTP metrics', content: { 'text/plain': { schema: { type: 'string' } } } },
-      ...errorResponses(401, 403),
+      ...errorResponses(401, 403, 429),
     },
   });
 }

@@ -1,81 +1,12 @@
 import type { Request, RequestHandler } from 'express';
-import { ipKeyGenerator, rateLimit, type Options, type Store } from 'express-rate-limit';
-import { RedisStore } from 'rate-limit-redis';
-import { createClient } from 'redis';
-import { getConfig } from '../../config/config';
-import { AppError } from '../../http/errors';
-import { getLogger } from '../../logging/logger';
-import { getMetrics } from '../../metrics/metrics';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import { limitOptions } from '../../http/rate-limit-store';
 
 const WINDOW_MS = 15 * 60 * 1000;
-const WARN_EVERY_MS = 10_000;
-
-function tooManyRequests(req: Request, _res: unknown, next: (err: unknown) => void): void {
-  const reset = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
-  const seconds = reset ? Math.max(1, Math.ceil((reset.getTime() - Date.now()) / 1000)) : WINDOW_MS / 1000;
-  next(new AppError('TOO_MANY_REQUESTS', { retryAfterSeconds: seconds }));
-}
 
 function emailKey(req: Request): string {
   const email: unknown = (req.body as { email?: unknown } | undefined)?.email;
   return `email:${typeof email === 'string' ? email.trim().toLowerCase() : ''}`;
-}
-
-type RedisClient = ReturnType<typeof createClient>;
-let redis: RedisClient | undefined;
-let connecting: Promise<unknown> | undefined;
-let lastWarning = 0;
-
-/**
- * Redis unreachable: logins go on without the shared limit (fail open), said at warn at most every
- * 10 s, and counted in rate_limit_store_errors_total. Locking every user out because the limiter's
- * store is down would be worse than a few minutes without a limit.
- */
-function storeFailed(err: unknown, requestLetThrough = false): void {
-  if (requestLetThrough && getConfig().metrics.enabled) getMetrics().rateLimitStoreErrors.inc();
-  if (Date.now() - lastWarning < WARN_EVERY_MS) return;
-  lastWarning = Date.now();
-  getLogger().warn({ reason: err instanceof Error ? err.message : String(err) }, 'login rate limit store (Redis) unavailable: logins are not rate limited until it is back');
-}
-
-/** express-rate-limit's logger: its store errors are ours to report (above); its warnings go to the log. */
-const limiterLogger = {
-  error: (err: unknown) => storeFailed(err, true),
-  warn: (err: unknown) => getLogger().warn({ err }, 'express-rate-limit'),
-};
-
-/** One Redis connection per process, shared by the limiters; it reconnects by itself. Commands fail at once while it is down. */
-function redisClient(url: string): RedisClient {
-  if (!redis) {
-    redis = createClient({ url, disableOfflineQueue: true, socket: { connectTimeout: 1000, reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 5000) } });
-    redis.on('error', (err: unknown) => storeFailed(err));
-    connecting = redis.connect().catch((err: unknown) => storeFailed(err));
-  }
-  return redis;
-}
-
-/** rate-limit-redis, which keeps a failed script load forever: after an error it loads its scripts again. */
-class RecoveringRedisStore extends RedisStore {
-  override async increment(key: string) {
-    try {
-      return await super.increment(key);
-    } catch (err) {
-      for (const load of ['incrementScriptSha', 'getScriptSha'] as const) {
-        const sha = load === 'incrementScriptSha' ? this.loadIncrementScript() : this.loadGetScript();
-        sha.catch(() => undefined); // awaited (and reported) by the next increment
-        this[load] = sha;
-      }
-      throw err;
-    }
-  }
-}
-
-/** The shared store (REDIS_URL set) for one limiter, or undefined for express-rate-limit's per-process memory. */
-function storeFor(name: string): Store | undefined {
-  const url = getConfig().redisUrl;
-  if (!url) return undefined;
-  const client = redisClient(url);
-  return new RecoveringRedisStore({ prefix: `${getConfig().redisKeyPrefix}login:${name}:`, sendCommand: (...args: string[]) => client.sendCommand(args) });
 }
 
 /**
@@ -84,27 +15,8 @@ function storeFor(name: string): Store | undefined {
  * live in Redis and every instance shares them; without it, each process counts alone.
  */
 export function loginRateLimits(): RequestHandler[] {
-  const common: Partial<Options> = {
-    windowMs: WINDOW_MS,
-    standardHeaders: 'draft-7',
-    legacyHeaders: false,
-    handler: tooManyRequests,
-    passOnStoreError: true,
-    logger: limiterLogger,
-  };
   return [
-    rateLimit({ ...common, limit: 50, keyGenerator: (req) => `ip:${ipKeyGenerator(req.ip ?? '')}`, store: storeFor('ip') }),
-    rateLimit({ ...common, limit: 5, skipSuccessfulRequests: true, keyGenerator: emailKey, store: storeFor('email') }),
+    rateLimit({ ...limitOptions('login:ip', WINDOW_MS), limit: 50, keyGenerator: (req) => `ip:${ipKeyGenerator(req.ip ?? '')}` }),
+    rateLimit({ ...limitOptions('login:email', WINDOW_MS), limit: 5, skipSuccessfulRequests: true, keyGenerator: emailKey }),
   ];
-}
-
-/**
- * With REDIS_URL, the connection to wait for before the app is built (the limiters load their scripts
- * then). The caller bounds the wait; a client that is not connected yet keeps trying by itself.
- */
-export function connectRateLimitStore(): Promise<unknown> {
-  const url = getConfig().redisUrl;
-  if (!url) return Promise.resolve();
-  redisClient(url);
-  return connecting ?? Promise.resolve();
 }

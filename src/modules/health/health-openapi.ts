@@ -33,7 +33,7 @@ export function registerHealthPaths(registry: OpenAPIRegistry): void {
     responses: {
       200: jsonResponse('healthy, or warning (with a line per reason)', PoolHealthSchema),
       503: jsonResponse('error: the pool cannot reach the database', PoolHealthSchema),
-      ...errorResponses(401, 403),
+      ...errorResponses(401, 403, 429),
     },
   });
   registry.registerPath({
@@ -43,6 +43,6 @@ export function registerHealthPaths(registry: OpenAPIRegistry): void {
     summary: 'SELECT 1 AS test, NOW() AS current_time through the pool',
     tags,
     security: scoped('health:read'),
-    responses: { 200: jsonResponse('Connected', DbTestSchema), 503: jsonResponse('Connection failed', DbTestSchema), ...errorResponses(401, 403) },
+    responses: { 200: jsonResponse('Connected', DbTestSchema), 503: jsonResponse('Connection failed', DbTestSchema), ...errorResponses(401, 403, 429) },
   });
 }

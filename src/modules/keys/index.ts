@@ -2,3 +2,4 @@
 export { keysRouter } from './keys-router';
 export { registerKeysPaths } from './keys-openapi';
 export { resolveKey, forgetKeysOf, settleKeyUses } from './keys-auth';
+export { keyRateLimit } from './keys-rate-limit';
