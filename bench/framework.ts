@@ -1,4 +1,5 @@
 // npm run bench -- --framework [--seconds 4 --rounds 3 --connections 32 --customers 10000] [--tls] [--prepared] [--autocannon] [--only POST]
+// The by-id read also runs with an API key, against the same read with the access token (#36: ≥ 0.95×).
 // The API (its defaults: one Express pipeline with auth, validation, logging, metrics and headers)
 // against two ceilings with the same SQL, interleaved round by round: a minimal Express 5 + pg app
 // (the framework ceiling) and a bare node:http + pg server. What the API adds over bare Express is
@@ -49,6 +50,9 @@ const SIMPLE_TARGETS: Record<string, { ratio: number; p99: number }> = {
   'GET /api/customers?limit=20': { ratio: 0.7, p99: 1.5 },
 };
 
+/** Reads also run with an API key (customers:read) against the same API: the key's cost against the token's. */
+const KEY_TARGETS: Record<string, number> = { 'GET /api/customers/:id': 0.95 };
+
 const ALL_ENDPOINTS: { name: string; read: boolean; method: 'GET' | 'POST'; path: string | (() => string); luaPath?: string; body?: string }[] = [
   {
     name: 'GET /api/customers/:id',
@@ -65,23 +69,25 @@ const ALL_ENDPOINTS: { name: string; read: boolean; method: 'GET' | 'POST'; path
 ];
 const ENDPOINTS = ALL_ENDPOINTS.filter((e) => e.name.includes(String(values.only)));
 
-type Target = 'api' | 'express' | 'bare' | 'simple';
+type Target = 'api' | 'express' | 'bare' | 'simple' | 'key';
 
 /** The framework benchmark (npm run bench -- --framework). */
 export async function runFramework(): Promise<void> {
   const startedAt = new Date().toISOString();
   const db = await openBenchDatabase('framework', process.env.DATABASE_URL);
   const dbUrl = values.tls ? withSslmode(db.url, 'require') : db.url;
-  const api = await startApi(benchApiEnv(dbUrl), { discardLogs: true });
+  // The key's rate limit out of the way (it still runs, in memory: its cost is measured, not its 429s).
+  const api = await startApi({ ...benchApiEnv(dbUrl), API_KEY_RATE_LIMIT_PER_MINUTE: '100000000' }, { discardLogs: true });
   await fillCustomers(db.url, 0, CUSTOMERS);
   const headers = { authorization: `Bearer ${await login(api.base, BENCH_ADMIN.email, BENCH_ADMIN.password)}` };
+  const keyHeaders = { authorization: `Bearer ${await createKey(api.base, headers.authorization)}` };
   const express = await startCeiling(dbUrl, 'express', values.prepared === true);
   const bare = await startCeiling(dbUrl, 'bare', values.prepared === true);
   const simple = await startCeiling(dbUrl, 'simple');
-  const bases: Record<Target, string> = { api: api.base, express: express.url, bare: bare.url, simple: simple.url };
-  const targetsOf = (e: (typeof ENDPOINTS)[number], order: Target[]): Target[] => (e.name in SIMPLE_TARGETS ? [...order, 'simple'] : order);
+  const bases: Record<Target, string> = { api: api.base, express: express.url, bare: bare.url, simple: simple.url, key: api.base };
+  const targetsOf = (e: (typeof ENDPOINTS)[number], order: Target[]): Target[] => [...order, ...(e.name in SIMPLE_TARGETS ? ['simple' as const] : []), ...(e.name in KEY_TARGETS ? ['key' as const] : [])];
   const load = (target: Target, e: (typeof ENDPOINTS)[number], seconds = SECONDS) => {
-    const o = { url: bases[target], method: e.method, path: e.path, body: e.body, headers, connections: CONNECTIONS, seconds };
+    const o = { url: bases[target], method: e.method, path: e.path, body: e.body, headers: target === 'key' ? keyHeaders : headers, connections: CONNECTIONS, seconds };
     return GENERATOR === 'wrk' ? runWrk({ ...o, luaPath: e.luaPath }) : runLoad(o);
   };
   process.stdout.write(`load generator: ${GENERATOR}${GENERATOR === 'autocannon' && !WRK ? ' (wrk not installed: apt-get install wrk)' : ''}; PostgreSQL over ${values.tls ? 'TLS' : 'the URL as given'}${values.prepared ? '; the ceilings prepare the by-id read' : ''}\n`);
@@ -95,11 +101,12 @@ export async function runFramework(): Promise<void> {
   ];
   for (let round = 0; round < ROUNDS; round += 1) {
     for (const e of ENDPOINTS) {
-      const entry = runs.get(e.name) ?? { api: [], express: [], bare: [], simple: [] };
-      // The simple app takes its turn at a different place in each round too.
+      const entry = runs.get(e.name) ?? { api: [], express: [], bare: [], simple: [], key: [] };
+      // The simple app and the key take their turns at a different place in each round too.
       const order = orders[round % orders.length]!;
       const withSimple = e.name in SIMPLE_TARGETS ? [...order.slice(0, round % 3), 'simple' as const, ...order.slice(round % 3)] : order;
-      for (const t of withSimple) entry[t].push(await load(t, e));
+      const withKey = e.name in KEY_TARGETS ? [...withSimple.slice(0, (round + 1) % withSimple.length), 'key' as const, ...withSimple.slice((round + 1) % withSimple.length)] : withSimple;
+      for (const t of withKey) entry[t].push(await load(t, e));
       runs.set(e.name, entry);
     }
     process.stdout.write(`round ${round + 1}/${ROUNDS} done\n`);
@@ -157,11 +164,27 @@ export async function runFramework(): Promise<void> {
       `| ${e.name} | ${fmt(a.rps)} (${a.p99} ms) | ${fmt(s.rps)} (${s.p99} ms) | ${ratio.toFixed(2)}× (${Math.min(...rpsRounds).toFixed(2)}–${Math.max(...rpsRounds).toFixed(2)}) | ${p99.toFixed(2)}× | ≥ ${target.ratio}×, p99 ≤ ${target.p99}×: ${met ? 'met' : 'missed'} |`,
     );
   }
+  lines.push('', '| with an API key (customers:read) against an access token, the same API | key req/s (p99) | token req/s (p99) | key / token (rounds) | p99 key / token | target |', '|---|---:|---:|---:|---:|---|');
+  const keyRows = [];
+  for (const e of ENDPOINTS.filter((x) => x.name in KEY_TARGETS)) {
+    const r = runs.get(e.name)!;
+    const target = KEY_TARGETS[e.name]!;
+    const rpsRounds = r.key.map((run, i) => run.rps / Math.max(1e-9, r.api[i]!.rps));
+    const ratio = median(rpsRounds);
+    const p99 = median(r.key.map((run, i) => run.p99 / Math.max(1e-9, r.api[i]!.p99)));
+    const k = { rps: median(r.key.map((x) => x.rps)), p99: median(r.key.map((x) => x.p99)), errors: r.key.reduce((n, x) => n + x.errors, 0) };
+    const t = { rps: median(r.api.map((x) => x.rps)), p99: median(r.api.map((x) => x.p99)) };
+    const met = ratio >= target && k.errors === 0;
+    keyRows.push({ endpoint: e.name, ratio, rpsRounds, p99, met });
+    lines.push(
+      `| ${e.name} | ${fmt(k.rps)} (${k.p99} ms)${k.errors ? `, ${k.errors} errors` : ''} | ${fmt(t.rps)} (${t.p99} ms) | ${ratio.toFixed(2)}× (${Math.min(...rpsRounds).toFixed(2)}–${Math.max(...rpsRounds).toFixed(2)}) | ${p99.toFixed(2)}× | ≥ ${target}×: ${met ? 'met' : 'missed'} |`,
+    );
+  }
   const report = lines.join('\n');
   const stamp = startedAt.replace(/[:.]/g, '-');
   const dir = join(__dirname, 'results');
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, `framework-${stamp}.json`), JSON.stringify({ startedAt, settings: { SECONDS, ROUNDS, CONNECTIONS, CUSTOMERS, generator: GENERATOR, tls: values.tls, prepared: values.prepared }, rows, simple: simpleRows }, null, 2));
+  await writeFile(join(dir, `framework-${stamp}.json`), JSON.stringify({ startedAt, settings: { SECONDS, ROUNDS, CONNECTIONS, CUSTOMERS, generator: GENERATOR, tls: values.tls, prepared: values.prepared }, rows, simple: simpleRows, keys: keyRows }, null, 2));
   await writeFile(join(dir, `framework-${stamp}.md`), `${report}\n`);
   process.stdout.write(`\n${report}\n\nresults: bench/results/framework-${stamp}.{json,md}\n`);
   express.stop();
@@ -169,6 +192,17 @@ export async function runFramework(): Promise<void> {
   simple.stop();
   await api.stop();
   await db.close();
+}
+
+/** An API key with customers:read for a day, made with the admin's token (docs/api.md §9). */
+async function createKey(base: string, authorization: string): Promise<string> {
+  const res = await fetch(`${base}/api/keys`, {
+    method: 'POST',
+    headers: { authorization, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'framework bench', scopes: ['customers:read'], expires_at: new Date(Date.now() + 86_400_000).toISOString() }),
+  });
+  if (res.status !== 201) throw new Error(`could not make an API key: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { key: string }).key;
 }
 
 /** The URL with its sslmode set (the service and the ceilings read it with libpq's meaning). */

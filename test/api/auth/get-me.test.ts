@@ -7,7 +7,7 @@ describe('GET /api/auth/me', () => {
     const { user, auth } = await createUser();
     const res = await api().get('/api/auth/me').set('Authorization', auth);
     expect(res).toMatchObject({ status: 200, body: { id: user.id, email: user.email, role: 'user', is_active: true } });
-    expect(Object.keys(res.body).sort()).toEqual(['created_at', 'email', 'id', 'is_active', 'name', 'role', 'updated_at']);
+    expect(Object.keys(res.body).sort()).toEqual(['created_at', 'email', 'id', 'is_active', 'kind', 'name', 'role', 'updated_at']);
   });
 
   test("a deactivated user's token stops working at once on this instance", async () => {
