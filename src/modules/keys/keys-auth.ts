@@ -1,5 +1,6 @@
 import { getConfig } from '../../config/config';
 import type { ResolvedKey } from '../../http/authenticate';
+import type { CallerKey } from '../../http/request-context';
 import { getLogger } from '../../logging/logger';
 import { parseKey, secretMatches } from './keys-format';
 import { findKeyForAuth, touchKey, type KeyForAuth } from './keys-repository';
@@ -8,6 +9,10 @@ interface Entry {
   /** Null: no key has this public id. */
   key: KeyForAuth | null;
   fetchedAt: number;
+  /** The key as requests carry it (req.apiKey), made once per lookup. */
+  caller?: CallerKey;
+  /** The secret last found to hash to the stored hash: the same secret again is compared, not hashed. */
+  verified?: string;
 }
 
 // Bounded, as the session cache: a flood of made-up ids cannot grow it without limit.
@@ -39,11 +44,24 @@ export async function settleKeyUses(): Promise<void> {
   await Promise.allSettled([...pending]);
 }
 
-function admit(key: KeyForAuth | null, secret: string, from: string | undefined, now: number): ResolvedKey | null {
+/** Two strings of the same length compared in constant time (a secret against the one verified before). */
+function sameText(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
+function admit(entry: Entry, secret: string, from: string | undefined, now: number): ResolvedKey | null {
+  const key = entry.key;
   if (!key || key.revoked || !key.owner || key.expiresAt.getTime() <= now) return null;
-  if (!secretMatches(secret, key.secretHash)) return null;
+  if (entry.verified === undefined || !sameText(secret, entry.verified)) {
+    if (!secretMatches(secret, key.secretHash)) return null;
+    entry.verified = secret;
+  }
+  entry.caller ??= { id: key.publicId, name: key.name, ownerId: key.ownerId, scopes: key.scopes };
   const publicId = key.publicId;
-  return { key: { id: publicId, name: key.name, ownerId: key.ownerId, scopes: key.scopes }, owner: key.owner, recordUse: () => recordUse(publicId, from) };
+  return { key: entry.caller, owner: key.owner, recordUse: () => recordUse(publicId, from) };
 }
 
 /**
@@ -58,13 +76,13 @@ export function resolveKey(presented: string, from: string | undefined): Resolve
   if (!parsed) return null;
   const now = Date.now();
   const hit = cache.get(parsed.publicId);
-  const done = (key: KeyForAuth | null): ResolvedKey | null => admit(key, parsed.secret, from, Date.now());
-  if (hit && hit.fetchedAt + getConfig().auth.cacheTtlMs > now) return done(hit.key);
+  if (hit && hit.fetchedAt + getConfig().auth.cacheTtlMs > now) return admit(hit, parsed.secret, from, now);
   return findKeyForAuth(parsed.publicId).then((key) => {
+    const entry: Entry = { key, fetchedAt: now };
     cache.delete(parsed.publicId);
     if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value!);
-    cache.set(parsed.publicId, { key, fetchedAt: now });
-    return done(key);
+    cache.set(parsed.publicId, entry);
+    return admit(entry, parsed.secret, from, Date.now());
   });
 }
 

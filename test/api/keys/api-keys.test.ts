@@ -26,6 +26,19 @@ async function makeKey(owner: TestUser, scopes: string[], extra: Record<string, 
   return { id: res.body.id, key: res.body.key, auth: `Bearer ${res.body.key}` };
 }
 
+const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+/** A well-formed key (its checksum right) for this public id and secret. */
+function keyOf(publicId: string, secret: string): string {
+  const body = `cak_${publicId}_${secret}`;
+  let n = crc32(body);
+  let digits = '';
+  for (let i = 0; i < 6; i++) {
+    digits = ALPHABET[n % 62]! + digits;
+    n = Math.floor(n / 62);
+  }
+  return body + digits;
+}
+
 /** One character of the secret changed (another base62 character). */
 function oneCharChanged(key: string): string {
   const i = 20;
@@ -154,6 +167,17 @@ describe('a request with a key', () => {
     expect(lookup).not.toHaveBeenCalled();
     // The real key goes to the database (its first use on this instance).
     expect((await api().get('/api/customers').set('Authorization', `Bearer ${key}`)).status).toBe(200);
+  });
+
+  test('another secret under the same id, its checksum right, is refused, though the key is cached and was just used', async () => {
+    const user = await createUser();
+    const { id, key, auth } = await makeKey(user, ['customers:read']);
+    expect((await api().get('/api/customers').set('Authorization', auth)).status).toBe(200);
+    const secret = key.slice(17, 49);
+    const forged = keyOf(id, (secret[0] === 'a' ? 'b' : 'a') + secret.slice(1));
+    expect(forged).not.toBe(key);
+    expectApiError(await api().get('/api/customers').set('Authorization', `Bearer ${forged}`), 401, 'UNAUTHORIZED');
+    expect((await api().get('/api/customers').set('Authorization', auth)).status).toBe(200);
   });
 
   test('revoked: refused at once on this instance; 204 again on a second revoke; others\' keys are 404', async () => {

@@ -35,6 +35,8 @@ describe('the per-key rate limit', () => {
     expectApiError(refused, 429, 'TOO_MANY_REQUESTS');
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
     expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(60);
+    expect(refused.headers['ratelimit']).toMatch(/^limit=5, remaining=0, reset=\d+$/);
+    expect(refused.headers['ratelimit-policy']).toBe('5;w=60');
     expect((await api().get('/api/customers?limit=1').set('Authorization', b)).status).toBe(200);
     for (let i = 0; i < 7; i += 1) expect((await api().get('/api/customers?limit=1').set('Authorization', owner.auth)).status).toBe(200);
   });
