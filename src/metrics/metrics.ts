@@ -8,6 +8,8 @@ interface Metrics {
   readonly httpDuration: BoundHistogram<'http_request_method' | 'http_route' | 'http_response_status_code'>;
   /** Requests let through without the shared rate limit because its store (Redis) failed. */
   readonly rateLimitStoreErrors: Counter;
+  /** Rotated refresh tokens presented again (each ended its session). */
+  readonly refreshTokenReuses: Counter;
 }
 
 // Seconds: from 0.1 ms (an idle client handed over) to 10 s (the acquire timeout and beyond).
@@ -161,6 +163,11 @@ export function getMetrics(): Metrics {
     help: 'Errors of the shared rate-limit store (Redis); each let a request through unlimited',
     registers: [registry],
   });
-  metrics = { registry, httpDuration, rateLimitStoreErrors };
+  const refreshTokenReuses = new Counter({
+    name: 'auth_refresh_token_reuses_total',
+    help: 'Rotated refresh tokens presented again after the grace window (a stolen token?); each ended its session',
+    registers: [registry],
+  });
+  metrics = { registry, httpDuration, rateLimitStoreErrors, refreshTokenReuses };
   return metrics;
 }

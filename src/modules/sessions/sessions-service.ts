@@ -1,4 +1,5 @@
 import { getConfig } from '../../config/config';
+import { getMetrics } from '../../metrics/metrics';
 import type { DbClient } from '../../db';
 import { getLogger } from '../../logging/logger';
 import { forgetCurrentUser, forgetSession } from './sessions-current-user';
@@ -46,6 +47,7 @@ export async function refreshSession(token: string): Promise<IssuedSession | Ref
   await revokeSession(used.session_id, userId, 'refresh token reused');
   forgetSession(used.session_id);
   getLogger().warn({ sessionId: used.session_id, userId }, 'a refresh token was used again after it had been rotated (a stolen token?): the session is ended');
+  if (getConfig().metrics.enabled) getMetrics().refreshTokenReuses.inc();
   return 'reused';
 }
 

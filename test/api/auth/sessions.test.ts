@@ -41,10 +41,14 @@ describe('login and refresh', () => {
     expect(second.body.refresh_token).not.toBe(first.refresh_token);
     expect((await me(second.body.token)).status).toBe(200);
 
-    // Past the grace window, the rotated token is a stolen one: 401, and the whole session ends.
+    // Past the grace window, the rotated token is a stolen one: 401, and the whole session ends; the
+    // metric the alert CustomerApiRefreshTokenReused watches (ops/prometheus) counts it.
+    const reuses = async () => Number(/^auth_refresh_token_reuses_total (\d+)$/m.exec((await api().get('/metrics')).text)?.[1]);
+    const before = await reuses();
     await rotatedEarlier(first.refresh_token, 11);
     expectApiError(await refresh(first.refresh_token), 401, 'UNAUTHORIZED');
     expect(await sessionRevoked(first.session_id)).toBe(true);
+    expect(await reuses()).toBe(before + 1);
     expectApiError(await refresh(second.body.refresh_token), 401, 'UNAUTHORIZED');
     expectApiError(await me(second.body.token), 401, 'UNAUTHORIZED');
   });
