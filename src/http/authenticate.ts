@@ -89,7 +89,10 @@ function admitKey(req: Request, res: Response, resolved: ResolvedKey | null, key
 }
 
 function withKey(req: Request, res: Response, credential: string, keys: KeyAuth, next: NextFunction): void | Promise<void> {
-  const found = keys.resolveKey(credential, req.socket.remoteAddress);
+  // The public id (not a secret) names the request in its log line, refused or not.
+  const publicId = credential.slice(KEY_PREFIX.length, KEY_PREFIX.length + 12);
+  if (/^[0-9A-Za-z]{12}$/.test(publicId)) req.keyId = publicId;
+  const found = keys.resolveKey(credential, req.ip);
   if (found instanceof Promise) return found.then((resolved) => admitKey(req, res, resolved, keys, next));
   return admitKey(req, res, found, keys, next);
 }

@@ -44,6 +44,8 @@ declare global {
       user?: CurrentUser;
       /** Set by requireAuth / requireToken when the request was made with an API key. */
       apiKey?: CallerKey;
+      /** The public id of the API key the request presented, admitted or not (for its log line). */
+      keyId?: string;
     }
   }
 }

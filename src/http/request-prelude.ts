@@ -35,7 +35,7 @@ export function requestPrelude({ observe, headers, cors, bodyLimit, streamedBodi
   const answerCors = corsPolicy(cors);
   const parseJson = jsonBody(bodyLimit);
   return (req, res, next) => {
-    req.id = traceRequest(req, res, () => ({ route: routeTemplateOf(req), userId: userIdOf(req), keyId: req.apiKey?.id }), observe);
+    req.id = traceRequest(req, res, () => ({ route: routeTemplateOf(req), userId: userIdOf(req), keyId: req.keyId }), observe);
     setHeaders(res, headers);
     const body = (): void => {
       const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;

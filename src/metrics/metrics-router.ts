@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { Router, type RequestHandler } from 'express';
 import { getConfig } from '../config/config';
 import { requireToken, type KeyAuth } from '../http/authenticate';
-import { AppError } from '../http/errors';
+import { AppError, forbidden } from '../http/errors';
 import type { RequestObserver } from '../http/request-logger';
 import type { BoundObserver } from './bound-histogram';
 import { getMetrics } from './metrics';
@@ -32,7 +32,7 @@ export function httpMetricsObserver(): RequestObserver {
 
 /**
  * GET /metrics in the Prometheus text format. When METRICS_TOKEN is set, it is required as a Bearer
- * token, or an API key with metrics:read (docs/api.md §9).
+ * token, or an admin's API key with metrics:read (docs/api.md §9).
  */
 export function metricsRouter(keys: KeyAuth): Router {
   const router = Router();
@@ -41,7 +41,8 @@ export function metricsRouter(keys: KeyAuth): Router {
     const token = getConfig().metrics.token;
     if (!token || sameSecret(req.headers.authorization ?? '', `Bearer ${token}`)) return next();
     if (!/^Bearer +cak_/i.test(req.headers.authorization ?? '')) throw new AppError('UNAUTHORIZED');
-    return keyGuard(req, res, next);
+    // A key acts as its owner: only an admin's key reads what METRICS_TOKEN guards.
+    return keyGuard(req, res, (err?: unknown) => (err !== undefined ? next(err) : req.user?.role === 'admin' ? next() : next(forbidden())));
   };
   router.get('/', guard, async (_req, res) => {
     const { registry } = getMetrics();

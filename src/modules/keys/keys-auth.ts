@@ -18,6 +18,11 @@ interface Entry {
 // Bounded, as the session cache: a flood of made-up ids cannot grow it without limit.
 const MAX_ENTRIES = 10_000;
 const cache = new Map<string, Entry>();
+/**
+ * Bumped by every forget: a lookup that started before a key was revoked (or its owner changed) here
+ * answers its own request, but does not put the row it read into the cache.
+ */
+let generation = 0;
 /** When this instance last recorded each key's use. */
 const touched = new Map<string, number>();
 const TOUCH_EVERY_MS = 60_000;
@@ -77,21 +82,26 @@ export function resolveKey(presented: string, from: string | undefined): Resolve
   const now = Date.now();
   const hit = cache.get(parsed.publicId);
   if (hit && hit.fetchedAt + getConfig().auth.cacheTtlMs > now) return admit(hit, parsed.secret, from, now);
+  const started = generation;
   return findKeyForAuth(parsed.publicId).then((key) => {
     const entry: Entry = { key, fetchedAt: now };
-    cache.delete(parsed.publicId);
-    if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value!);
-    cache.set(parsed.publicId, entry);
+    if (started === generation) {
+      cache.delete(parsed.publicId);
+      if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value!);
+      cache.set(parsed.publicId, entry);
+    }
     return admit(entry, parsed.secret, from, Date.now());
   });
 }
 
 /** Drops this instance's copy of one key (revoked here). */
 export function forgetKey(publicId: string): void {
+  generation += 1;
   cache.delete(publicId);
 }
 
 /** Drops this instance's copies of a user's keys (the user was changed or deleted here). */
 export function forgetKeysOf(userId: number): void {
+  generation += 1;
   for (const [id, entry] of cache) if (entry.key?.ownerId === userId) cache.delete(id);
 }

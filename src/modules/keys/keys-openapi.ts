@@ -17,7 +17,7 @@ export function registerKeysPaths(registry: OpenAPIRegistry): void {
     security: BEARER,
     request: { body: jsonBody(CreateKeyBodySchema) },
     responses: {
-      201: jsonResponse('The key, shown once', CreatedKeySchema, { Location: { description: '/api/keys/{id}', schema: { type: 'string' } } }),
+      201: jsonResponse('The key, shown once (Cache-Control: no-store)', CreatedKeySchema),
       ...errorResponses(...WITH_BODY, 403, ...AUTHENTICATED),
     },
   });
@@ -30,7 +30,7 @@ export function registerKeysPaths(registry: OpenAPIRegistry): void {
     tags,
     security: BEARER,
     request: { query: ListKeysQuerySchema },
-    responses: { 200: jsonResponse('The keys (never their secrets)', KeyListSchema), ...errorResponses(400, 403, ...AUTHENTICATED) },
+    responses: { 200: jsonResponse('The keys (never their secrets)', KeyListSchema), ...errorResponses(400, 403, 404, ...AUTHENTICATED) },
   });
   registry.registerPath({
     method: 'delete',

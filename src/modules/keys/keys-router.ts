@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { refuseKey } from '../../http/authenticate';
-import { forbidden } from '../../http/errors';
+import { forbidden, notFound } from '../../http/errors';
+import { findUserById } from '../users';
 import { KeyIdParamsSchema, CreateKeyBodySchema, ListKeysQuerySchema } from './keys-schemas';
 import { listKeys } from './keys-repository';
 import { createKey, revokeVisibleKey } from './keys-service';
@@ -12,14 +13,16 @@ export function keysRouter(): Router {
 
   router.post('/', async (req, res) => {
     const created = await createKey(req.user!, CreateKeyBodySchema.parse(req.body));
-    res.status(201).setHeader('Location', `/api/keys/${created.id}`);
-    res.setHeader('Cache-Control', 'no-store');
+    res.status(201).setHeader('Cache-Control', 'no-store');
     res.json(created);
   });
 
   router.get('/', async (req, res) => {
     const { owner } = ListKeysQuerySchema.parse(req.query);
-    if (owner !== undefined && owner !== req.user!.id && req.user!.role !== 'admin') throw forbidden();
+    if (owner !== undefined && owner !== req.user!.id) {
+      if (req.user!.role !== 'admin') throw forbidden();
+      if ((await findUserById(owner)) === null) throw notFound();
+    }
     res.json({ data: await listKeys(owner ?? req.user!.id) });
   });
 

@@ -102,7 +102,7 @@ export async function deleteUser(id: number, db?: DbClient): Promise<boolean> {
 
 /** Locks the active admins' rows, so that two concurrent demotions cannot both pass the check. */
 export async function lockActiveAdminIds(db: DbClient): Promise<number[]> {
-  const rows = await executeQuery<{ id: string }>("SELECT id FROM users WHERE role = 'admin' AND is_active ORDER BY id FOR UPDATE", [], db);
+  const rows = await executeQuery<{ id: string }>("SELECT id FROM users WHERE role = 'admin' AND is_active AND kind = 'person' ORDER BY id FOR UPDATE", [], db);
   return rows.map((r) => Number(r.id));
 }
 

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
+import { loadConfig, setConfig } from '../../../src/config/config';
 import { executeQuery } from '../../../src/db';
 import { settleKeyUses } from '../../../src/modules/keys';
 import { touchKey } from '../../../src/modules/keys/keys-repository';
@@ -70,9 +72,9 @@ describe('POST /api/keys', () => {
     expect(list.body.data).toEqual([expect.objectContaining({ id: res.body.id, name: 'blackbox probe' })]);
     expect(JSON.stringify(list.body)).not.toContain(key.slice(17));
     // Stored: the secret's hash only.
-    const [row] = await executeQuery<{ secret_hash: Buffer }>('SELECT secret_hash FROM api_keys WHERE public_id = $1', [res.body.id]);
-    expect(row!.secret_hash).toHaveLength(32);
-    expect(row!.secret_hash.toString('latin1')).not.toContain(key.slice(17, 49));
+    const [row] = await executeQuery<{ secret_hash: Buffer; public_id: string }>('SELECT * FROM api_keys WHERE public_id = $1', [res.body.id]);
+    expect(row!.secret_hash.equals(createHash('sha256').update(key.slice(17, 49)).digest())).toBe(true);
+    expect(JSON.stringify(row)).not.toContain(key.slice(17, 49));
   });
 
   test.each([
@@ -202,18 +204,44 @@ describe('a request with a key', () => {
     expectApiError(await api().get('/api/customers').set('Authorization', auth), 401, 'UNAUTHORIZED');
   });
 
-  test('expired: refused from its expiry on (a controlled clock), though cached', async () => {
+  test('expired: refused from its expiry on (a controlled clock), from the cache, without a lookup', async () => {
     const user = await createUser();
-    const expiresAt = inDays(2);
+    const expiresAt = new Date(Date.now() + 60_000).toISOString();
     const { auth } = await makeKey(user, ['customers:read'], { expires_at: expiresAt });
-    expect((await api().get('/api/customers').set('Authorization', auth)).status).toBe(200);
-    const realNow = Date.now.bind(Date);
-    const expiry = new Date(expiresAt).getTime();
-    jest.spyOn(Date, 'now').mockImplementation(() => expiry - 1);
-    expect((await api().get('/api/customers').set('Authorization', auth)).status).toBe(200);
-    jest.spyOn(Date, 'now').mockImplementation(() => expiry);
-    expectApiError(await api().get('/api/customers').set('Authorization', auth), 401, 'UNAUTHORIZED');
-    jest.spyOn(Date, 'now').mockImplementation(realNow);
+    // The cache trusts the key's row for an hour here: what refuses it below is the expiry, checked on every request.
+    setConfig(loadConfig({ ...process.env, AUTH_CACHE_TTL_MS: '3600000' }));
+    try {
+      expect((await api().get('/api/customers').set('Authorization', auth)).status).toBe(200);
+      const lookup = jest.spyOn(keysRepository, 'findKeyForAuth');
+      const expiry = new Date(expiresAt).getTime();
+      jest.spyOn(Date, 'now').mockImplementation(() => expiry - 1);
+      expect((await api().get('/api/customers').set('Authorization', auth)).status).toBe(200);
+      jest.spyOn(Date, 'now').mockImplementation(() => expiry);
+      expectApiError(await api().get('/api/customers').set('Authorization', auth), 401, 'UNAUTHORIZED');
+      expect(lookup).not.toHaveBeenCalled();
+    } finally {
+      jest.restoreAllMocks();
+      setConfig(loadConfig(process.env));
+    }
+  });
+
+  test('its owner demoted or deleted: refused at once on this instance (the cache forgets the owner\'s keys)', async () => {
+    const admin = await createAdmin();
+    const other = await createAdmin();
+    const { auth } = await makeKey(admin, ['users:read']);
+    expect((await api().get('/api/users').set('Authorization', auth)).status).toBe(200);
+    expect((await api().patch(`/api/users/${admin.user.id}`).set('Authorization', other.auth).send({ role: 'user' })).status).toBe(200);
+    expectApiError(await api().get('/api/users').set('Authorization', auth), 403, 'FORBIDDEN');
+    expect((await api().delete(`/api/users/${admin.user.id}`).set('Authorization', other.auth)).status).toBe(204);
+    expectApiError(await api().get('/api/users').set('Authorization', auth), 401, 'UNAUTHORIZED');
+  });
+
+  test('GET /api/keys?owner: another user\'s keys are for admins (403 for a user); an unknown owner is 404', async () => {
+    const admin = await createAdmin();
+    const user = await createUser();
+    expectApiError(await api().get(`/api/keys?owner=${admin.user.id}`).set('Authorization', user.auth), 403, 'FORBIDDEN');
+    expectApiError(await api().get('/api/keys?owner=999999999').set('Authorization', admin.auth), 404, 'NOT_FOUND');
+    expect((await api().get(`/api/keys?owner=${user.user.id}`).set('Authorization', admin.auth)).body).toEqual({ data: [] });
   });
 
   test('in a URL it is refused (401), even beside a good Authorization header, encoded or not', async () => {

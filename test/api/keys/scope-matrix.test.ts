@@ -18,6 +18,7 @@ interface Call {
 }
 interface Context {
   admin: TestUser;
+  user: TestUser;
 }
 
 /** A request each operation answers with 2xx when allowed (fresh resources where it changes them). */
@@ -75,12 +76,12 @@ describe('every authenticated route × API keys', () => {
 
   let ctx: Context;
   const keys = new Map<string, string>();
-  /** A key of an admin (so that the role never refuses) with exactly these scopes. */
-  async function keyWith(scopes: readonly string[]): Promise<string> {
-    const id = [...scopes].sort().join(',');
+  /** A key of an admin (so that the role never refuses), or of a plain user, with exactly these scopes. */
+  async function keyWith(scopes: readonly string[], owner: 'admin' | 'user' = 'admin'): Promise<string> {
+    const id = `${owner}:${[...scopes].sort().join(',')}`;
     let key = keys.get(id);
     if (key === undefined) {
-      const res = await api().post('/api/keys').set('Authorization', ctx.admin.auth).send({ name: `matrix ${unique()}`, scopes, expires_at: new Date(Date.now() + 86_400_000).toISOString() });
+      const res = await api().post('/api/keys').set('Authorization', ctx[owner].auth).send({ name: `matrix ${unique()}`, scopes, expires_at: new Date(Date.now() + 86_400_000).toISOString() });
       expect(res.status).toBe(201);
       key = `Bearer ${res.body.key as string}`;
       keys.set(id, key);
@@ -96,7 +97,7 @@ describe('every authenticated route × API keys', () => {
   }
 
   beforeAll(async () => {
-    ctx = { admin: await createAdmin() };
+    ctx = { admin: await createAdmin(), user: await createUser() };
   });
 
   test('every authenticated operation of the document has an example request here (and every example an operation)', () => {
@@ -131,6 +132,14 @@ describe('every authenticated route × API keys', () => {
     }
 
     if (scope !== undefined) {
+      // A key can do no more than its owner: a plain user's key gets what the user's token gets (a route
+      // no token may call — /metrics behind METRICS_TOKEN — is an admin's: 403).
+      test(`a plain user's key with ${scope}: the user's token's answer`, async () => {
+        const byToken = (await send(await EXAMPLES[op.operationId]!(ctx), ctx.user.auth)).status;
+        const byKey = (await send(await EXAMPLES[op.operationId]!(ctx), await keyWith([scope], 'user'))).status;
+        expect([byToken, byKey]).toEqual([byToken, byToken === 401 ? 403 : byToken]);
+      });
+
       test(`a key with ${scope} alone: 2xx`, async () => {
         const res = await send(await EXAMPLES[op.operationId]!(ctx), await keyWith([scope]));
         expect([res.status, res.status >= 200 && res.status < 300 ? 'ok' : res.text]).toEqual([res.status, 'ok']);

@@ -19,6 +19,16 @@ describe('the last active admin', () => {
     expectApiError(await api().delete(`/api/users/${admin.user.id}`).set('Authorization', admin.auth), 409, 'CONFLICT');
   });
 
+  test('a service account with the admin role does not count: the last person who is one stays one (a service account cannot log in)', async () => {
+    const admin = await createAdmin();
+    const service = await api().post('/api/users').set('Authorization', admin.auth).send({ email: 'robot@example.com', name: 'Robot', kind: 'service', role: 'admin' });
+    expect(service.status).toBe(201);
+    expectApiError(await api().patch(`/api/users/${admin.user.id}`).set('Authorization', admin.auth).send({ role: 'user' }), 409, 'CONFLICT');
+    expectApiError(await api().delete(`/api/users/${admin.user.id}`).set('Authorization', admin.auth), 409, 'CONFLICT');
+    // The service account itself may go.
+    expect((await api().delete(`/api/users/${service.body.id}`).set('Authorization', admin.auth)).status).toBe(204);
+  });
+
   test('two concurrent demotions of the last two admins leave one admin', async () => {
     const a = await createAdmin();
     const b = await createAdmin();
