@@ -15,9 +15,12 @@ interface Entry {
   verified?: string;
 }
 
-// Bounded, as the session cache: a flood of made-up ids cannot grow it without limit.
+// Bounded, as the session cache: a flood of made-up ids cannot grow it without limit. Ids no key has
+// are kept apart (well-formed keys are easy to make: the checksum is public), so that such a flood
+// cannot push the real keys out and make their requests look up again.
 const MAX_ENTRIES = 10_000;
 const cache = new Map<string, Entry>();
+const unknown = new Map<string, Entry>();
 /**
  * Bumped by every forget: a lookup that started before a key was revoked (or its owner changed) here
  * answers its own request, but does not put the row it read into the cache.
@@ -80,15 +83,16 @@ export function resolveKey(presented: string, from: string | undefined): Resolve
   const parsed = parseKey(presented);
   if (!parsed) return null;
   const now = Date.now();
-  const hit = cache.get(parsed.publicId);
+  const hit = cache.get(parsed.publicId) ?? unknown.get(parsed.publicId);
   if (hit && hit.fetchedAt + getConfig().auth.cacheTtlMs > now) return admit(hit, parsed.secret, from, now);
   const started = generation;
   return findKeyForAuth(parsed.publicId).then((key) => {
     const entry: Entry = { key, fetchedAt: now };
     if (started === generation) {
-      cache.delete(parsed.publicId);
-      if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value!);
-      cache.set(parsed.publicId, entry);
+      const into = key === null ? unknown : cache;
+      into.delete(parsed.publicId);
+      if (into.size >= MAX_ENTRIES) into.delete(into.keys().next().value!);
+      into.set(parsed.publicId, entry);
     }
     return admit(entry, parsed.secret, from, Date.now());
   });
