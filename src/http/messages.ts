@@ -97,7 +97,7 @@ const DETAILS = {
   NO_PASSWORD_FOR_SERVICE: { en: 'a service account has no password', tr: 'bir servis hesabının şifresi yoktur' },
   EACH_ONCE: { en: 'must list each value once', tr: 'her değeri bir kez içermeli' },
   EXPIRES_IN_FUTURE: { en: 'must be in the future and at most {days} days from now', tr: 'gelecekte ve en fazla {days} gün sonra olmalı' },
-  OWNER_IS_SERVICE: { en: 'must be yourself or a service account', tr: 'kendiniz veya bir servis hesabı olmalı' },
+  OWNER_IS_SERVICE: { en: 'must be yourself or an active service account', tr: 'kendiniz veya aktif bir servis hesabı olmalı' },
   CHANGE_ONE: { en: 'must change at least one field', tr: 'en az bir alanı değiştirmeli' },
   WRONG: { en: 'is wrong', tr: 'yanlış' },
   SESSION_ID: { en: 'must be a session id (a UUID)', tr: 'bir oturum kimliği (UUID) olmalı' },

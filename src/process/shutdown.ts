@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { Config } from '../config/config';
 import { closePool } from '../db';
+import { settleKeyUses } from '../modules/keys';
 import { markDraining } from '../http/lifecycle';
 import { settleWithin } from '../lib/settle-within';
 import { getLogger } from '../logging/logger';
@@ -34,7 +35,9 @@ export function handleShutdown(server: Server, config: Config, stopDatabase: () 
     server.close(() => {
       clearTimeout(force);
       clearInterval(reapIdle);
-      closePool(deadline.left() / 2)
+      // A key's last use being written (at most one per key a minute) finishes before the pool closes.
+      settleWithin(settleKeyUses(), deadline.left() / 4)
+        .then(() => closePool(deadline.left() / 2))
         .then(() => settleWithin(stopDatabase(), deadline.left()))
         .then(() => {
           log.info('shutdown complete');

@@ -25,7 +25,7 @@ export async function createKey(caller: CurrentUser, body: CreateKeyBody): Promi
   if (ownerId !== caller.id) {
     if (caller.role !== 'admin') throw forbidden();
     const owner = await findUserById(ownerId);
-    if (!owner || owner.kind !== 'service') throw validationError([{ path: 'owner_id', message: detail('OWNER_IS_SERVICE') }]);
+    if (!owner || owner.kind !== 'service' || !owner.is_active) throw validationError([{ path: 'owner_id', message: detail('OWNER_IS_SERVICE') }]);
   }
   const made = makeKey();
   const key = await insertKey({ publicId: made.publicId, secretHash: made.secretHash, name: body.name, ownerId, scopes: body.scopes, createdBy: caller.id, expiresAt });

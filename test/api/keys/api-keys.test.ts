@@ -311,6 +311,15 @@ describe('service accounts', () => {
     expect((await api().get('/api/customers').set('Authorization', key.auth)).status).toBe(200);
   });
 
+  test('an inactive service account cannot be given a key (400)', async () => {
+    const admin = await createAdmin();
+    const svc = await api().post('/api/users').set('Authorization', admin.auth).send({ email: `off-${unique()}@example.com`, name: 'Off', kind: 'service' });
+    expect((await api().patch(`/api/users/${svc.body.id}`).set('Authorization', admin.auth).send({ is_active: false })).status).toBe(200);
+    const res = await api().post('/api/keys').set('Authorization', admin.auth).send({ name: 'k', scopes: ['customers:read'], expires_at: inDays(1), owner_id: svc.body.id });
+    expectApiError(res, 400, 'VALIDATION_ERROR');
+    expect(res.body.error.details).toEqual([{ path: 'owner_id', message: 'must be yourself or an active service account' }]);
+  });
+
   test('a person needs a password, a service account may not have one, nor be given one', async () => {
     const admin = await createAdmin();
     expectApiError(await api().post('/api/users').set('Authorization', admin.auth).send({ email: `p-${unique()}@example.com`, name: 'P' }), 400, 'VALIDATION_ERROR');
