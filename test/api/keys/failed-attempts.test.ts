@@ -1,25 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { crc32 } from 'node:zlib';
 import { FAILED_PER_MINUTE } from '../../../src/modules/keys/keys-auth';
 import * as keysRepository from '../../../src/modules/keys/keys-repository';
 import { api, expectApiError } from '../../helpers/api';
+import { madeUpKey } from '../../helpers/api-keys';
 import { createUser } from '../../helpers/factories';
 
 // A file of its own: past the limit, this process refuses every key from 127.0.0.1 for the rest of the minute.
-const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-const base62 = (n: number) => Array.from(randomBytes(n), (b) => ALPHABET[b % 62]).join('');
-/** A well-formed key (its checksum right) that no one made. */
-function madeUpKey(): string {
-  const body = `cak_${base62(12)}_${base62(32)}`;
-  let n = crc32(body);
-  let digits = '';
-  for (let i = 0; i < 6; i++) {
-    digits = ALPHABET[n % 62]! + digits;
-    n = Math.floor(n / 62);
-  }
-  return body + digits;
-}
-
 describe('refused key attempts from one address', () => {
   afterEach(() => jest.restoreAllMocks());
 
