@@ -8,7 +8,7 @@ export function registerMetricsPaths(registry: OpenAPIRegistry): void {
     method: 'get',
     path: '/metrics',
     operationId: 'getMetrics',
-    summary: 'Prometheus text format (bearer METRICS_TOKEN, or an API key with metrics:read, when METRICS_TOKEN is set)',
+    summary: "Prometheus text format (bearer METRICS_TOKEN, or an admin's API key with metrics:read, when METRICS_TOKEN is set)",
     tags: ['Operations'],
     security: [{}, { metricsToken: [] }, ...scoped('metrics:read')],
     responses: {

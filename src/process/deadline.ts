@@ -2,8 +2,9 @@ import { getLogger } from '../logging/logger';
 
 /**
  * The one deadline rule of a shutdown: SHUTDOWN_TIMEOUT_MS from the first signal, whatever runs. Each
- * stage gets a share of what is left (in-flight requests 60 % of the whole, the pool half of the rest,
- * the database the rest; a cluster's workers 80 %); at the deadline itself the process exits 1.
+ * stage gets a share of what is left (in-flight requests 60 % of the whole, API keys' last-use writes a
+ * quarter of the rest, the pool half of what is left then, the database the rest; a cluster's workers
+ * 80 %); at the deadline itself the process exits 1.
  */
 export class ShutdownDeadline {
   private readonly endsAt: number;

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
 // API keys made the way a secret scanner checks them (docs/api.md §9), independently of the service's code.
@@ -17,8 +16,3 @@ export function checksumOf(body: string): string {
 
 /** A well-formed key (its checksum right) for this public id and secret. */
 export const keyOf = (publicId: string, secret: string): string => `cak_${publicId}_${secret}${checksumOf(`cak_${publicId}_${secret}`)}`;
-
-const base62 = (n: number) => Array.from(randomBytes(n), (b) => ALPHABET[b % 62]).join('');
-
-/** A well-formed key that no one made. */
-export const madeUpKey = (): string => keyOf(base62(12), base62(32));

@@ -1,7 +1,6 @@
 import { getConfig } from '../../config/config';
 import type { ResolvedKey } from '../../http/authenticate';
 import type { CallerKey } from '../../http/request-context';
-import { AppError } from '../../http/errors';
 import { getLogger } from '../../logging/logger';
 import { parseKey, secretMatches } from './keys-format';
 import { findKeyForAuth, touchKey, type KeyForAuth } from './keys-repository';
@@ -74,29 +73,6 @@ function admit(entry: Entry, secret: string, from: string | undefined, now: numb
 }
 
 /**
- * Refused key attempts per client address in the current minute (made-up, mistyped, revoked, expired):
- * past FAILED_PER_MINUTE the address's key attempts get 429 before any lookup (a well-formed key is easy
- * to make: the checksum is public; each unknown id costs an indexed read). Per process.
- */
-export const FAILED_PER_MINUTE = 60;
-const failed = { resetAt: 0, counts: new Map<string, number>() };
-
-function failedAttempts(from: string | undefined, now: number): number {
-  if (now >= failed.resetAt) {
-    failed.counts.clear();
-    failed.resetAt = now + 60_000;
-  }
-  return from === undefined ? 0 : (failed.counts.get(from) ?? 0);
-}
-
-/** Counts a refused attempt from `from` and passes the refusal on. */
-function refused(from: string | undefined): null {
-  // Bounded like the caches: past MAX_ENTRIES addresses in a minute, new ones are not counted.
-  if (from !== undefined && (failed.counts.has(from) || failed.counts.size < MAX_ENTRIES)) failed.counts.set(from, failedAttempts(from, Date.now()) + 1);
-  return null;
-}
-
-/**
  * The key's owner now and the key, or null when refused: malformed or with a wrong checksum (no lookup),
  * unknown, wrong secret, revoked, expired, or its owner inactive. The key's row and its owner's state
  * are trusted for AUTH_CACHE_TTL_MS, as a token's session is (a revocation elsewhere is seen within
@@ -104,14 +80,11 @@ function refused(from: string | undefined): null {
  * as is, not as a promise.
  */
 export function resolveKey(presented: string, from: string | undefined): ResolvedKey | null | Promise<ResolvedKey | null> {
-  const now = Date.now();
-  if (failedAttempts(from, now) >= FAILED_PER_MINUTE) {
-    throw new AppError('TOO_MANY_REQUESTS', { retryAfterSeconds: Math.max(1, Math.ceil((failed.resetAt - now) / 1000)) });
-  }
   const parsed = parseKey(presented);
-  if (!parsed) return refused(from);
+  if (!parsed) return null;
+  const now = Date.now();
   const hit = cache.get(parsed.publicId) ?? unknown.get(parsed.publicId);
-  if (hit && hit.fetchedAt + getConfig().auth.cacheTtlMs > now) return admit(hit, parsed.secret, from, now) ?? refused(from);
+  if (hit && hit.fetchedAt + getConfig().auth.cacheTtlMs > now) return admit(hit, parsed.secret, from, now);
   const started = generation;
   return findKeyForAuth(parsed.publicId).then((key) => {
     const entry: Entry = { key, fetchedAt: now };
@@ -121,7 +94,7 @@ export function resolveKey(presented: string, from: string | undefined): Resolve
       if (into.size >= MAX_ENTRIES) into.delete(into.keys().next().value!);
       into.set(parsed.publicId, entry);
     }
-    return admit(entry, parsed.secret, from, Date.now()) ?? refused(from);
+    return admit(entry, parsed.secret, from, Date.now());
   });
 }
 
