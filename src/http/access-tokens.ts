@@ -2,6 +2,7 @@ import { createHash, createSecretKey, randomBytes, type KeyObject } from 'node:c
 import jwt from 'jsonwebtoken';
 import { getConfig } from '../config/config';
 import { getLogger } from '../logging/logger';
+import { setBounded } from '../lib/bounded-map';
 import { isRole, type Role, type TokenClaims } from './request-context';
 
 let generatedSecret: string | undefined;
@@ -79,8 +80,7 @@ const verified = new Map<string, { claims: TokenClaims; exp: number }>();
 let verifiedUnder: object | undefined;
 
 function remember(token: string, claims: TokenClaims, exp: number): void {
-  if (verified.size >= MAX_VERIFIED) verified.delete(verified.keys().next().value!);
-  verified.set(token, { claims, exp });
+  setBounded(verified, token, { claims, exp }, MAX_VERIFIED);
 }
 
 /**

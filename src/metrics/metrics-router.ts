@@ -1,17 +1,11 @@
-import { timingSafeEqual } from 'node:crypto';
 import { Router, type RequestHandler } from 'express';
 import { getConfig } from '../config/config';
+import { sameSecret } from '../lib/same-secret';
 import { requireToken, type KeyAuth } from '../http/authenticate';
 import { AppError, forbidden } from '../http/errors';
 import type { RequestObserver } from '../http/request-logger';
 import type { BoundObserver } from './bound-histogram';
 import { getMetrics } from './metrics';
-
-function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
 
 /** Times every answered request by method, route template (never a raw id) and status. */
 export function httpMetricsObserver(): RequestObserver {

@@ -1,6 +1,8 @@
 import { getConfig } from '../../config/config';
 import type { ResolvedKey } from '../../http/authenticate';
 import type { CallerKey } from '../../http/request-context';
+import { setBounded } from '../../lib/bounded-map';
+import { sameSecret } from '../../lib/same-secret';
 import { getLogger } from '../../logging/logger';
 import { parseKey, secretMatches } from './keys-format';
 import { findKeyForAuth, touchKey, type KeyForAuth } from './keys-repository';
@@ -37,9 +39,7 @@ function recordUse(publicId: string, from: string | undefined): void {
   const now = Date.now();
   const last = touched.get(publicId);
   if (last !== undefined && now - last < TOUCH_EVERY_MS) return;
-  touched.delete(publicId);
-  if (touched.size >= MAX_ENTRIES) touched.delete(touched.keys().next().value!);
-  touched.set(publicId, now);
+  setBounded(touched, publicId, now, MAX_ENTRIES);
   // Never on the request's path: a failed write (the primary is away) only loses one timestamp.
   const write = touchKey(publicId, from)
     .catch((err: unknown) => getLogger().warn({ err, keyId: publicId }, "could not record an API key's use"))
@@ -52,18 +52,10 @@ export async function settleKeyUses(): Promise<void> {
   await Promise.allSettled([...pending]);
 }
 
-/** Two strings of the same length compared in constant time (a secret against the one verified before). */
-function sameText(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
-}
-
 function admit(entry: Entry, secret: string, from: string | undefined, now: number): ResolvedKey | null {
   const key = entry.key;
   if (!key || key.revoked || !key.owner || key.expiresAt.getTime() <= now) return null;
-  if (entry.verified === undefined || !sameText(secret, entry.verified)) {
+  if (entry.verified === undefined || !sameSecret(secret, entry.verified)) {
     if (!secretMatches(secret, key.secretHash)) return null;
     entry.verified = secret;
   }
@@ -89,10 +81,7 @@ export function resolveKey(presented: string, from: string | undefined): Resolve
   return findKeyForAuth(parsed.publicId).then((key) => {
     const entry: Entry = { key, fetchedAt: now };
     if (started === generation) {
-      const into = key === null ? unknown : cache;
-      into.delete(parsed.publicId);
-      if (into.size >= MAX_ENTRIES) into.delete(into.keys().next().value!);
-      into.set(parsed.publicId, entry);
+      setBounded(key === null ? unknown : cache, parsed.publicId, entry, MAX_ENTRIES);
     }
     return admit(entry, parsed.secret, from, Date.now());
   });

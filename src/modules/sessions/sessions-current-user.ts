@@ -1,5 +1,6 @@
 import { getConfig } from '../../config/config';
 import type { CurrentUser, TokenClaims } from '../../http/request-context';
+import { setBounded } from '../../lib/bounded-map';
 import { findSessionUser } from './sessions-repository';
 
 interface Entry {
@@ -23,8 +24,7 @@ export function resolveCurrentUser(claims: TokenClaims): CurrentUser | null | Pr
   const hit = cache.get(claims.sessionId);
   if (hit && hit.expiresAt > now && hit.userId === claims.userId) return hit.user;
   return findSessionUser(claims.sessionId, claims.userId).then((user) => {
-    if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value!);
-    cache.set(claims.sessionId, { user, userId: claims.userId, expiresAt: now + getConfig().auth.cacheTtlMs });
+    setBounded(cache, claims.sessionId, { user, userId: claims.userId, expiresAt: now + getConfig().auth.cacheTtlMs }, MAX_ENTRIES);
     return user;
   });
 }
