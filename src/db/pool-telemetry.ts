@@ -47,6 +47,8 @@ export class PoolTelemetry {
 
   private readonly acquireMs = new Float64Array(WINDOW);
   private samples = 0;
+  /** When a statement last came back with an answer (performance.now()), 0 before the first. */
+  lastAnswerAt = 0;
   /** The first connections' opening times (the warm-up's, before any listener may exist), in ms. */
   readonly earlyCreationMs: number[] = [];
 
@@ -100,6 +102,11 @@ export class PoolTelemetry {
   connectionFailed(): void {
     this.counted.connectionErrors += 1;
     for (const l of this.listeners) l.onConnectionError?.(this.poolName);
+  }
+
+  /** A statement came back with its rows: the database answers. */
+  answered(): void {
+    this.lastAnswerAt = performance.now();
   }
 
   queried(operation: string, ms: number): void {

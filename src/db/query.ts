@@ -77,7 +77,9 @@ async function run<T extends pg.QueryResultRow>(
   if (typeof sql !== 'string' && 'timeoutMs' in sql) config.query_timeout = sql.timeoutMs;
   const started = performance.now();
   try {
-    return await sendOnClient<T>(client, config);
+    const result = await sendOnClient<T>(client, config);
+    telemetry?.answered();
+    return result;
   } finally {
     const ms = performance.now() - started;
     telemetry?.queried(operationOf(text), ms);

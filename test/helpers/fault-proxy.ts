@@ -9,6 +9,7 @@ export class FaultProxy {
   private readonly pairs = new Set<{ client: Socket; upstream: Socket }>();
   private latencyMs = 0;
   private blackHoled = false;
+  private holdingNew = false;
   private cutAfter: Buffer | undefined;
   port = 0;
 
@@ -44,6 +45,11 @@ export class FaultProxy {
   /** Accept and hold, never forward nor answer: on new and existing connections alike. */
   blackHole(on: boolean): void {
     this.blackHoled = on;
+  }
+
+  /** Connections opened from now on are accepted and held, never forwarded; open ones go on working. */
+  holdNewConnections(on: boolean): void {
+    this.holdingNew = on;
   }
 
   /**
@@ -89,9 +95,10 @@ export class FaultProxy {
     const pair = { client, upstream };
     this.pairs.add(pair);
     let cut = false;
+    const held = this.holdingNew;
     const forward = (from: Socket, to: Socket) => {
       from.on('data', (chunk: Buffer) => {
-        if (this.blackHoled || cut) return;
+        if (this.blackHoled || cut || held) return;
         if (from === client && this.cutAfter && chunk.includes(this.cutAfter)) {
           this.cutAfter = undefined;
           cut = true;

@@ -38,6 +38,32 @@ function telemetryFields() {
   };
 }
 
+/** Resolves when a statement comes back with its rows after `since` (performance.now()), polled every 10 ms, until `stop` aborts. */
+async function statementAnsweredAfter(since: number, stop: AbortSignal): Promise<void> {
+  const telemetry = currentTelemetry();
+  while (!stop.aborted) {
+    if ((telemetry?.lastAnswerAt ?? 0) > since) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  await new Promise<never>(() => undefined);
+}
+
+/**
+ * Whether the database answers, asked so that a burst cannot make a healthy database look down.
+ * - Every client is busy and the pool is full: evidently connected (a busy pool is not a down one).
+ * - Otherwise one SELECT 1 within READY_TIMEOUT_MS; while it waits (for a connection being opened, or
+ *   behind other callers), any statement of theirs that comes back with its rows answers for it.
+ */
+async function probeDatabase(stats: PoolStats): ReturnType<typeof settleWithin<void>> {
+  if (stats.available === 0 && stats.total >= stats.max_connections) return { status: 'fulfilled', value: undefined };
+  const watch = new AbortController();
+  try {
+    return await settleWithin(Promise.race([pingDatabase(), statementAnsweredAfter(performance.now(), watch.signal)]), READY_TIMEOUT_MS);
+  } finally {
+    watch.abort();
+  }
+}
+
 const locale = (req: Request): Locale => localeOf(req, getConfig().http.defaultLocale);
 
 /**
@@ -52,16 +78,12 @@ export function healthRouter(requireToken: RequestHandler): Router {
   });
 
   router.get('/ready', async (_req, res) => {
-    const ready = !isDraining() && (await settleWithin(pingDatabase(), READY_TIMEOUT_MS)).status === 'fulfilled';
+    const ready = !isDraining() && (await probeDatabase(poolStats())).status === 'fulfilled';
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable' });
   });
 
   router.get('/db', requireToken, async (req, res) => {
-    const before = poolStats();
-    // Probe only when a client is free or can be opened: a busy full pool is evidently connected,
-    // and a probe would only queue behind the traffic it is reporting on.
-    const canProbe = before.available > 0 || before.total < before.max_connections;
-    const probe = canProbe ? await settleWithin(pingDatabase(), READY_TIMEOUT_MS) : ({ status: 'fulfilled' } as const);
+    const probe = await probeDatabase(poolStats());
     const stats = poolStats();
     const lang = locale(req);
     const warnings = poolWarnings(stats, lang);

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DatabaseUnavailableError, closePool, currentTelemetry, executeQuery, executeWrite, poolStats, warmPool } from '../../../src/db';
+import { DatabaseUnavailableError, closePool, currentTelemetry, executeQuery, executeWrite, poolStats, warmPool, withTransaction } from '../../../src/db';
 import { adminUrl, withAdminClient } from '../../helpers/admin-db';
 import { api, expectApiError } from '../../helpers/api';
 import { createCustomer, createUser, type TestUser } from '../../helpers/factories';
@@ -24,6 +24,7 @@ beforeAll(async () => {
 
 beforeEach(async () => {
   proxy.blackHole(false);
+  proxy.holdNewConnections(false);
   proxy.setLatency(0);
   if (!proxy.listening) await proxy.listen();
   await usePoolConfig({
@@ -135,6 +136,61 @@ describe('database unreachable', () => {
     expect((await api().get('/api/health/ready')).status).toBe(200);
     expect((await getCustomer()).status).toBe(200);
   });
+});
+
+describe('a new connection slower than the health probe', () => {
+  /**
+   * Both warm clients checked out (one idle in a transaction, one running `SELECT 1` every 20 ms when
+   * `traffic`), new connections held by the proxy for longer than the probe's second: the probe's
+   * SELECT 1 waits for a connection that takes 1.5 s to fail. Returns the health answers and the
+   * statements the traffic ran.
+   */
+  async function healthWhileOpeningIsSlow(traffic: boolean) {
+    await usePoolConfig({ DATABASE_URL: proxy.urlFor(process.env.DATABASE_URL!), DB_POOL_MIN_CONNECTIONS: '2', DB_POOL_MAX_CONNECTIONS: String(MAX), DB_CONNECT_TIMEOUT_MS: '1500' });
+    await warmPool();
+    expect((await getCustomer()).status).toBe(200);
+    proxy.holdNewConnections(true);
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let answered = 0;
+    const busy = [
+      withTransaction(() => gate),
+      withTransaction(async (client) => {
+        if (!traffic) return gate;
+        let done = false;
+        void gate.then(() => (done = true));
+        while (!done) {
+          await executeQuery('SELECT 1', [], client);
+          answered += 1;
+          await sleep(20);
+        }
+      }),
+    ];
+    while (poolStats().available > 0) await sleep(5);
+    const db = await api().get('/api/health/db').set('Authorization', caller.auth);
+    const ready = await api().get('/api/health/ready');
+    open();
+    await Promise.all(busy);
+    // The probes' connections fail at the connect timeout; until then they count as checked out.
+    while (poolStats().total > poolStats().available) await sleep(20);
+    return { db, ready, answered };
+  }
+
+  test('while other statements come back, the database answers: 200, readiness 200', async () => {
+    const { db, ready, answered } = await healthWhileOpeningIsSlow(true);
+    expect(answered).toBeGreaterThan(0);
+    expect(db.status).toBe(200);
+    expect(db.body.pool_stats).toMatchObject({ in_use: 3, total: 3 });
+    expect(ready.status).toBe(200);
+  }, 15_000);
+
+  test('while nothing comes back, it does not: 503 DATABASE_UNAVAILABLE after the probe\'s second, readiness 503', async () => {
+    const started = Date.now();
+    const { db, ready } = await healthWhileOpeningIsSlow(false);
+    expect(db).toMatchObject({ status: 503, body: { status: 'error', error: 'DATABASE_UNAVAILABLE' } });
+    expect(ready.status).toBe(503);
+    expect(Date.now() - started).toBeGreaterThan(2 * 1000);
+  }, 15_000);
 });
 
 describe('a black-holed connection', () => {
