@@ -18,6 +18,7 @@ import { historyRouter } from './modules/history';
 import { keyRateLimit, keysRouter, resolveKey } from './modules/keys';
 import { resolveCurrentUser } from './modules/sessions';
 import { usersRouter } from './modules/users';
+import { apiTracer } from './tracing/tracing';
 
 /**
  * Builds the request listener without listening: one Express pipeline for every route. The order
@@ -34,11 +35,11 @@ export function createApp(options: { middleware?: RequestHandler[] } = {}): Requ
   app.set('etag', false);
   installJsonResponse(app);
 
-  // Request id, log line and metrics, security headers, CORS, 415 for non-JSON bodies, the JSON body.
+  // Request id, log line, metrics and span (while tracing runs), security headers, CORS, 415 for non-JSON bodies, the JSON body.
   // The import reads its CSV or NDJSON body itself, as a stream.
   const customers = '/api/customers';
   const streamedBodies = [{ ...IMPORT_ROUTE, path: `${customers}${IMPORT_ROUTE.path}` }];
-  app.use(requestPrelude({ observe, headers, cors, bodyLimit: config.http.bodyLimit, streamedBodies }));
+  app.use(requestPrelude({ observe, tracer: apiTracer(), headers, cors, bodyLimit: config.http.bodyLimit, streamedBodies }));
   // A concern added here (an audit line, a tenant check) applies to every route: there is one path.
   for (const m of options.middleware ?? []) app.use(m);
 

@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import { createApp } from './app';
-import { ConfigError, type Config } from './config/config';
+import { ConfigError, getConfig, type Config } from './config/config';
 import { closePool, startReplicas } from './db';
 import { createHttpServer } from './http/server';
 import { settleWithin } from './lib/settle-within';
@@ -13,6 +13,7 @@ import { startSessionPruning } from './modules/sessions';
 import { runWorkers } from './process/cluster';
 import { handleShutdown } from './process/shutdown';
 import { prepare } from './process/startup';
+import { startTracing } from './tracing/tracing';
 
 // The entry: prepare the database (process/startup.ts), then serve here or fork workers
 // (process/cluster.ts); a serving process shuts down gracefully (process/shutdown.ts).
@@ -25,6 +26,9 @@ function listen(server: Server, config: Config): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  // Tracing (OTEL_EXPORTER_OTLP_ENDPOINT set) starts before the pool is built: its spans look for it then.
+  const tracing = getConfig().tracing;
+  if (tracing) startTracing(tracing);
   const { config, stopDatabase } = await prepare();
   if (cluster.isPrimary && config.webConcurrency > 1) {
     await closePool();

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
 import type { z } from 'zod';
 import type { TargetSessionAttrs } from './database-url';
-import { DbEnvSchema, EnvSchema, SECRET_KEYS, type DbEnv, type Env } from './env-schema';
+import { DbEnvSchema, EnvSchema, SECRET_KEYS, type DbEnv, type Env, type OTLP_PROTOCOLS, type TRACES_SAMPLERS } from './env-schema';
 
 export type SslMode = Env['DB_SSLMODE'];
 
@@ -105,6 +105,17 @@ export interface Config {
   readonly webConcurrency: number;
   /** Instances of the service sharing the database (INSTANCES), for the start-up budget check. */
   readonly instances: number;
+  /** Tracing (OTEL_*): undefined when off (no OTLP endpoint, or OTEL_SDK_DISABLED=true). */
+  readonly tracing: TracingConfig | undefined;
+}
+
+export interface TracingConfig {
+  /** Where spans are sent: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces. */
+  readonly url: string;
+  readonly protocol: (typeof OTLP_PROTOCOLS)[number];
+  readonly serviceName: string;
+  readonly sampler: (typeof TRACES_SAMPLERS)[number];
+  readonly samplerRatio: number;
 }
 
 /** Thrown by loadConfig with one line per bad variable; never carries a secret's value. */
@@ -266,6 +277,19 @@ function toConfig(e: Env, envFile: string | undefined): Config {
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     webConcurrency: e.WEB_CONCURRENCY,
     instances: e.INSTANCES,
+    tracing: toTracingConfig(e),
+  };
+}
+
+function toTracingConfig(e: Env): TracingConfig | undefined {
+  const url = e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (e.OTEL_EXPORTER_OTLP_ENDPOINT && `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`);
+  if (!url || e.OTEL_SDK_DISABLED) return undefined;
+  return {
+    url,
+    protocol: e.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? e.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf',
+    serviceName: e.OTEL_SERVICE_NAME,
+    sampler: e.OTEL_TRACES_SAMPLER,
+    samplerRatio: e.OTEL_TRACES_SAMPLER_ARG,
   };
 }
 

@@ -34,6 +34,11 @@ function isSerializedOrigin(value: string): boolean {
   }
 }
 
+/** The OTLP encodings shipped (OTEL_EXPORTER_OTLP_PROTOCOL). */
+export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const;
+/** OTEL_TRACES_SAMPLER's values, as the OpenTelemetry specification names them. */
+export const TRACES_SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
+
 /** A postgres:// URL with one host or several; the message never repeats the URL (it may hold a password). */
 const databaseUrl = z.string().superRefine((value, ctx) => {
   try {
@@ -223,6 +228,24 @@ export const EnvSchema = z
     INSTANCES: int(1, 10_000).default(1),
     // Worker processes (each with its own pool).
     WEB_CONCURRENCY: int(1, 256).default(1),
+
+    // Tracing (OpenTelemetry's own variables, docs/operations.md: Tracing): on when an OTLP endpoint is set.
+    // The collector's base URL (http/protobuf: spans go to <it>/v1/traces).
+    OTEL_EXPORTER_OTLP_ENDPOINT: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+    // The traces URL itself, used as written (wins over OTEL_EXPORTER_OTLP_ENDPOINT).
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+    // http/protobuf (the default) or http/json; grpc is not shipped.
+    OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(OTLP_PROTOCOLS).optional(),
+    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z.enum(OTLP_PROTOCOLS).optional(),
+    // service.name of every span (default customer-api).
+    OTEL_SERVICE_NAME: z.string().min(1).default('customer-api'),
+    // Which requests are traced: parentbased_traceidratio with OTEL_TRACES_SAMPLER_ARG 0.1 traces one in ten
+    // (and whatever the caller's traceparent says it sampled). Default parentbased_always_on.
+    OTEL_TRACES_SAMPLER: z.enum(TRACES_SAMPLERS).default('parentbased_always_on'),
+    // The ratio of the *traceidratio samplers, 0 to 1 (default 1).
+    OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
+    // true: no tracing whatever the endpoint says.
+    OTEL_SDK_DISABLED: bool.default(false),
   })
   .superRefine((env, ctx) => {
     checkPoolSizes(env, ctx);

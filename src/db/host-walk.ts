@@ -1,3 +1,4 @@
+import { addDbEvent } from './db-tracing';
 import pg from 'pg';
 import type { ConnectionOptions } from 'node:tls';
 import { hostKey, type HostPort, type TargetSessionAttrs } from '../config/database-url';
@@ -152,7 +153,12 @@ export async function connectToFittingHost(client: pg.Client, ctx: WalkContext):
         await connectOnce(client);
         memory.markUp(key);
         const role = await roleOf(client, reported, pass !== 'any');
-        if (fits(pass, role)) return { key, role: role.hotStandby === undefined ? 'unknown' : role.hotStandby ? 'standby' : 'primary' };
+        if (fits(pass, role)) {
+          const server = { key, role: role.hotStandby === undefined ? 'unknown' : role.hotStandby ? 'standby' : 'primary' } as const;
+          if (attempts.length > 1) addDbEvent('db.host.connected', { 'server.address': key, 'db.postgresql.role': server.role, 'db.host.wanted': pass });
+          return server;
+        }
+        addDbEvent('db.host.skipped', { 'server.address': key, 'db.host.wanted': pass, 'db.host.reason': describeRole(role) });
         reasons.push(`${key}: ${describeRole(role)}`);
         wrongKind = true;
         await client.end().catch(() => undefined);
@@ -173,6 +179,7 @@ export async function connectToFittingHost(client: pg.Client, ctx: WalkContext):
           if (!cutShort) memory.markDown(key, reasonOf(err));
         }
         lastError = err;
+        addDbEvent('db.host.failed', { 'server.address': key, 'db.host.wanted': pass, 'db.host.reason': reasonOf(err) });
         reasons.push(`${key}: ${reasonOf(err)}`);
       }
       break;

@@ -2,6 +2,7 @@
 export { configureDatabase, type DatabaseSettings } from './configure';
 export { getPool, closePool, poolStats, primaryHostStats, warmPool, startupSettingsRefused, currentTelemetry, type PoolStats } from './pool';
 export { addTelemetryListener } from './pool-factory';
+export { refreshDbTracer } from './db-tracing';
 export { applySessionSettingsToRole } from './role-settings';
 export { readConnectionLimits } from './server-limits';
 export { PAGE_KEYS, sortKey } from './page-keys';

@@ -1,3 +1,4 @@
+import { refreshDbTracer } from './db-tracing';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import type { DbConfig } from '../config/config';
@@ -67,6 +68,8 @@ export function addTelemetryListener(listener: TelemetryListener): () => void {
 export function buildPool(db: DbConfig, name = db.applicationName, url = db.url, serves: 'writes' | 'reads' = 'writes'): PoolState {
   const target = resolveConnectionTarget({ ...db, url }, serves);
   const telemetry = new PoolTelemetry(name, listeners);
+  // A tracer provider registered since the last pool was built (a library user's SDK) is used from now on.
+  refreshDbTracer();
   const log = getLogger();
   const partial = { noStartupSettings: false, plainHosts: new Set<string>(), host: { current: undefined, switchedAt: undefined } as HostState };
   // plan_cache_mode travels in `options`, after the user's own. jit=off goes before them (a user's

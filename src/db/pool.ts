@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { context, trace } from '@opentelemetry/api';
 import type pg from 'pg';
 import { getDbConfig, type DbConfig } from '../config/config';
 import { settleWithin } from '../lib/settle-within';
@@ -7,6 +8,7 @@ import { isPgError } from './pg-internals';
 import { DatabaseUnavailableError, PoolExhaustedError, isConnectionLevelError, isReadOnlyRefusal, isStartupParameterRefused, toTypedDbError } from './db-errors';
 import { buildPool, hostStatsOf, retireHost, serverOf, type PoolState } from './pool-factory';
 import type { PoolTelemetry } from './pool-telemetry';
+import { DB_ATTR, endDbSpan, startDbSpan, tracedContext } from './db-tracing';
 
 // The process's primary pool, and checking clients out and in (any pool's); pool-factory.ts builds pools.
 
@@ -52,11 +54,17 @@ async function acquire(st: PoolState, retried: { params?: boolean } = {}): Promi
     throw new PoolExhaustedError('queue_full');
   }
   const started = performance.now();
+  // Traced: the wait is a span of its own, and the connection a new client opens (the host walk's
+  // events) is made in it. The caller's context is taken here, before any queueing.
+  const parent = tracedContext();
+  const wait = parent && startDbSpan('db.client.connection.wait', parent, { [DB_ATTR.poolName]: st.name });
   try {
-    const client = await pool.connect();
+    const client = await (wait ? context.with(trace.setSpan(parent, wait), () => pool.connect()) : pool.connect());
     telemetry.acquired(performance.now() - started);
+    if (wait) endDbSpan(wait);
     return client;
   } catch (err) {
+    if (wait) endDbSpan(wait, err);
     // The session settings travel as start-up parameters; a pooler that refuses them gets none, and
     // they are then the pooler's and the role's to set (docs/operations.md: Behind PgBouncer). The
     // client-side query timeout (DB_STATEMENT_TIMEOUT_MS + 2 s) still bounds every wait.

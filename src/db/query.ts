@@ -1,12 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Attributes } from '@opentelemetry/api';
 import type pg from 'pg';
 import { getDbConfig } from '../config/config';
 import { getLogger } from '../logging/logger';
 import { isPgError } from './pg-internals';
 import { DatabaseUnavailableError, PoolExhaustedError, errorCode, isLostPreparedStatement, isRecoveryConflict, nothingRan, toTypedDbError } from './db-errors';
 import { currentTelemetry, discardOnRelease, withClient } from './pool';
-import type { PoolState } from './pool-factory';
+import { serverOf, type PoolState } from './pool-factory';
+import { DB_ATTR, endDbSpan, startDbSpan, tracedContext } from './db-tracing';
 import { pickReplica, replicaFailed } from './replicas';
 import { openLazily, sendOnClient } from './transaction-opening';
 
@@ -64,6 +66,20 @@ function fallBackToUnnamed(err: unknown): void {
   );
 }
 
+/** What a statement's span says: the server, the pool and the host's role, the statement (never its parameters). */
+function statementAttributes(client: pg.ClientBase, sql: Sql, text: string, telemetry: PoolState['telemetry'] | undefined): Attributes {
+  const c = client as pg.ClientBase & { host?: string; port?: number; database?: string };
+  return {
+    [DB_ATTR.operation]: operationOf(text),
+    [DB_ATTR.queryText]: text,
+    ...(typeof sql !== 'string' && sql.name ? { [DB_ATTR.statementName]: sql.name } : {}),
+    ...(c.host ? { [DB_ATTR.serverAddress]: c.host, [DB_ATTR.serverPort]: c.port } : {}),
+    ...(c.database ? { [DB_ATTR.namespace]: c.database } : {}),
+    ...(telemetry ? { [DB_ATTR.poolName]: telemetry.poolName } : {}),
+    [DB_ATTR.role]: serverOf(client as pg.Client)?.role ?? 'unknown',
+  };
+}
+
 async function run<T extends pg.QueryResultRow>(
   client: pg.ClientBase,
   sql: Sql,
@@ -76,10 +92,19 @@ async function run<T extends pg.QueryResultRow>(
   if (usesNames(sql)) config.name = (sql as { name: string }).name;
   if (typeof sql !== 'string' && 'timeoutMs' in sql) config.query_timeout = sql.timeoutMs;
   const started = performance.now();
+  const parent = tracedContext();
+  const span = parent && startDbSpan(typeof sql === 'string' || !sql.name ? operationOf(text) : `${operationOf(text)} ${sql.name}`, parent, statementAttributes(client, sql, text, telemetry));
   try {
     const result = await sendOnClient<T>(client, config);
     telemetry?.answered();
+    if (span) {
+      span.setAttribute(DB_ATTR.rows, result.rowCount ?? result.rows.length);
+      endDbSpan(span);
+    }
     return result;
+  } catch (err) {
+    if (span) endDbSpan(span, err);
+    throw err;
   } finally {
     const ms = performance.now() - started;
     telemetry?.queried(operationOf(text), ms);

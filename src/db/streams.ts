@@ -1,10 +1,12 @@
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { context, trace, type Attributes } from '@opentelemetry/api';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { from as copyFromStdin, to as copyToStdout } from 'pg-copy-streams';
 import { getDbConfig } from '../config/config';
 import { DatabaseUnavailableError, PoolExhaustedError, toTypedDbError } from './db-errors';
+import { DB_ATTR, endDbSpan, startDbSpan, tracedContext } from './db-tracing';
 import { destroySocket, settleSubmitted, submitWithReadTimeout } from './pg-internals';
 import { discardOnRelease, lease, type Lease } from './pool';
 import { CLIENT_TIMEOUT_MARGIN_MS } from './pool-factory';
@@ -140,6 +142,26 @@ async function finish(held: Lease, failure: unknown): Promise<void> {
 }
 
 /**
+ * The span of a long statement (a COPY) when traced: `run` runs the work in it (its pool wait and
+ * statements become its children), `end` ends it. Untraced, both only run and return.
+ */
+function streamSpan(name: string, text: string): { run: <T>(work: () => Promise<T>) => Promise<T>; end: (failure: unknown, attributes?: Attributes) => void } & { readonly on: boolean } {
+  const parent = tracedContext();
+  if (!parent) return { on: false, run: (work) => work(), end: () => undefined };
+  // The text as written, with its $n: never the parameters inlined into it.
+  const span = startDbSpan(name, parent, { [DB_ATTR.operation]: 'COPY', [DB_ATTR.queryText]: text });
+  const ctx = trace.setSpan(parent, span);
+  return {
+    on: true,
+    run: (work) => context.with(ctx, work),
+    end: (failure, attributes = {}) => {
+      span.setAttributes(attributes);
+      endDbSpan(span, failure);
+    },
+  };
+}
+
+/**
  * A query's rows, `batchSize` at a time (a cursor on one snapshot): memory holds one batch whatever the
  * result's size. Stopping early (break, return, an error in the loop) closes the cursor and releases
  * the client.
@@ -191,11 +213,14 @@ export async function* queryBatches<T extends pg.QueryResultRow = pg.QueryResult
 export function copyTo(text: string, params: readonly unknown[] = [], options: ReadStatementOptions = {}): Readable {
   const out = new PassThrough();
   const timeoutMs = timeoutOf(options);
-  void (async () => {
+  const traced = streamSpan('COPY TO STDOUT', text);
+  let bytes = 0;
+  void traced.run(async () => {
     let held: Lease;
     try {
       held = await leaseFor(options);
     } catch (err) {
+      traced.end(err);
       out.destroy(toTypedDbError(err) as Error);
       return;
     }
@@ -210,6 +235,7 @@ export function copyTo(text: string, params: readonly unknown[] = [], options: R
     };
     if (out.destroyed) {
       held.release();
+      traced.end(new Error('the consumer left before the COPY started'));
       return;
     }
     out.once('close', onClose);
@@ -221,7 +247,10 @@ export function copyTo(text: string, params: readonly unknown[] = [], options: R
       // consumer left first): that late error is already handled here, not a crash.
       copy.on('error', () => undefined);
       try {
-        await pipeline(copy, out, { end: false });
+        const piped = pipeline(copy, out, { end: false });
+        // Counted as the rows leave the server (a second reader of the same chunks; the pipe sets the pace).
+        if (traced.on) copy.on('data', (chunk: Buffer) => (bytes += chunk.length));
+        await piped;
       } finally {
         settleSubmitted(copy);
       }
@@ -237,10 +266,11 @@ export function copyTo(text: string, params: readonly unknown[] = [], options: R
     } catch (err) {
       failure ??= err;
     }
+    traced.end(failure, { 'customer_api.copy.bytes': bytes });
     // The end is written only after COMMIT: a stream that ends cleanly holds everything.
     if (failure === undefined) out.end();
     else out.destroy(toTypedDbError(failure) as Error);
-  })();
+  });
   return out;
 }
 
@@ -256,7 +286,23 @@ export async function copyFrom(
   source: Readable | AsyncIterable<string | Buffer> | Iterable<string | Buffer>,
   options: LongStatementOptions & { readonly db?: DbClient } = {},
 ): Promise<number> {
-  if (options.db) return copyOn(options.db, text, source, timeoutOf(options), options.signal);
+  const traced = streamSpan('COPY FROM STDIN', text);
+  return traced.run(async () => {
+    let failure: unknown;
+    let rows = 0;
+    try {
+      rows = options.db ? await copyOn(options.db, text, source, timeoutOf(options), options.signal) : await copyInOwnTransaction(text, source, options);
+      return rows;
+    } catch (err) {
+      failure = err;
+      throw err;
+    } finally {
+      traced.end(failure, { [DB_ATTR.rows]: rows });
+    }
+  });
+}
+
+async function copyInOwnTransaction(text: string, source: Readable | AsyncIterable<string | Buffer> | Iterable<string | Buffer>, options: LongStatementOptions): Promise<number> {
   const timeoutMs = timeoutOf(options);
   const held = await lease();
   let stopped: Error | undefined;

@@ -1,3 +1,4 @@
+import { TraceFlags, trace } from '@opentelemetry/api';
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import { getLibraryConfig } from '../config/config';
 
@@ -21,6 +22,23 @@ let destination: DestinationStream | undefined;
 
 function options(): LoggerOptions {
   return { level: getLibraryConfig().log.level, base: { service: 'customer-api' } };
+}
+
+/** trace_id and span_id of the sampled span a line is written in (docs/operations.md: Tracing). */
+function traceFields(): Record<string, string> {
+  const span = trace.getActiveSpan()?.spanContext();
+  return span && (span.traceFlags & TraceFlags.SAMPLED) !== 0 ? { trace_id: span.traceId, span_id: span.spanId } : {};
+}
+let withTraceFields = false;
+let usersOwn = false;
+
+/**
+ * While tracing runs, every line written inside a sampled span carries its trace_id and span_id (a pino
+ * mixin, asked on every line: off, there is none). The logger is built again with or without it.
+ */
+export function useTraceFields(on: boolean): void {
+  withTraceFields = on;
+  if (!usersOwn) instance = undefined;
 }
 
 /**
@@ -85,7 +103,7 @@ function sharedDestination(): DestinationStream {
 
 /** The one pino instance, built on first use from the config (or the one a library user gave: useLogger). */
 export function getLogger(): Logger {
-  instance ??= pino({ ...options(), redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, sharedDestination());
+  instance ??= pino({ ...options(), redact: { paths: REDACT_PATHS, censor: '[redacted]' }, ...(withTraceFields ? { mixin: traceFields } : {}) }, sharedDestination());
   return instance;
 }
 
@@ -99,6 +117,7 @@ export type LoggerLike = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'> & Par
 export function useLogger(logger: LoggerLike): void {
   const isLevelEnabled = logger.isLevelEnabled?.bind(logger) ?? (() => true);
   instance = Object.assign(Object.create(logger) as Logger, { isLevelEnabled });
+  usersOwn = true;
 }
 
 /**

@@ -5,6 +5,7 @@ import { settleKeyUses } from '../modules/keys';
 import { markDraining } from '../http/lifecycle';
 import { settleWithin } from '../lib/settle-within';
 import { getLogger } from '../logging/logger';
+import { stopTracing } from '../tracing/tracing';
 import { DRAIN_SHARE, ShutdownDeadline } from './deadline';
 
 /**
@@ -38,7 +39,8 @@ export function handleShutdown(server: Server, config: Config, stopDatabase: () 
       // A key's last use being written (at most one per key a minute) finishes before the pool closes.
       settleWithin(settleKeyUses(), deadline.left() / 4)
         .then(() => closePool(deadline.left() / 2))
-        .then(() => settleWithin(stopDatabase(), deadline.left()))
+        // The spans still batched (tracing on) are sent meanwhile, within the same time.
+        .then(() => Promise.all([settleWithin(stopDatabase(), deadline.left()), settleWithin(stopTracing(), deadline.left())]))
         .then(() => {
           log.info('shutdown complete');
           process.exit(0);
