@@ -54,6 +54,8 @@ const { values } = parseArgs({
     prepared: { type: 'boolean', default: false },
     autocannon: { type: 'boolean', default: false },
     only: { type: 'string' },
+    tracing: { type: 'boolean', default: false },
+    baseline: { type: 'string' },
   },
 });
 const SECONDS = Math.max(1, Number(values.seconds));

@@ -1,4 +1,5 @@
 // npm run bench -- --framework [--seconds 4 --rounds 3 --connections 32 --customers 10000] [--tls] [--prepared] [--autocannon] [--only POST]
+// npm run bench -- --framework --tracing [--baseline DIR]: what tracing costs (bench/tracing.ts).
 // The by-id read also runs with an API key, against the same read with the access token (#36: ≥ 0.95×).
 // The API (its defaults: one Express pipeline with auth, validation, logging, metrics and headers)
 // against two ceilings with the same SQL, interleaved round by round: a minimal Express 5 + pg app
@@ -22,6 +23,7 @@ import { adminQuery, openBenchDatabase } from './lib/database';
 import { fillCustomers } from './lib/fill';
 import { median, runLoad, type LoadResult } from './lib/load';
 import { WRK, runWrk } from './lib/wrk';
+import { runTracing } from './tracing';
 
 const { values } = parseArgs({
   options: {
@@ -32,6 +34,8 @@ const { values } = parseArgs({
     tls: { type: 'boolean', default: false },
     prepared: { type: 'boolean', default: false },
     autocannon: { type: 'boolean', default: false },
+    // What tracing costs instead (bench/tracing.ts).
+    tracing: { type: 'boolean', default: false },
     // Only the endpoints whose name contains this text (a quicker run while working on one).
     only: { type: 'string', default: '' },
   },
@@ -73,6 +77,7 @@ type Target = 'api' | 'express' | 'bare' | 'simple' | 'key';
 
 /** The framework benchmark (npm run bench -- --framework). */
 export async function runFramework(): Promise<void> {
+  if (values.tracing === true) return runTracing();
   const startedAt = new Date().toISOString();
   const db = await openBenchDatabase('framework', process.env.DATABASE_URL);
   const dbUrl = values.tls ? withSslmode(db.url, 'require') : db.url;

@@ -41,10 +41,10 @@ export function stopWithBenchmark(child: ChildProcess, signal: NodeJS.Signals = 
 
 /**
  * Starts the built API as `npm start` runs it, on a free loopback port, and waits for /api/health.
- * With `discardLogs`, its stdout (the JSON logs) goes to /dev/null.
+ * With `discardLogs`, its stdout (the JSON logs) goes to /dev/null; `main`: another build's dist/main.js.
  */
-export async function startApi(env: Record<string, string>, options: { discardLogs?: boolean } = {}): Promise<ApiProcess> {
-  const server = startServer({ LOG_LEVEL: 'warn', ...env }, await freePort(), { nodeArgs: START_FLAGS, discardStdout: options.discardLogs });
+export async function startApi(env: Record<string, string>, options: { discardLogs?: boolean; main?: string } = {}): Promise<ApiProcess> {
+  const server = startServer({ LOG_LEVEL: 'warn', ...env }, await freePort(), { nodeArgs: START_FLAGS, discardStdout: options.discardLogs, main: options.main });
   stopWithBenchmark(server.child);
   await waitForHealth(server);
   const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {

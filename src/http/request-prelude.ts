@@ -41,6 +41,8 @@ export function requestPrelude({ observe, tracer, ...rest }: PreludeOptions): Re
     // Traced: the request's span, and (sampled) the rest of the request runs in its context.
     const traced = tracer && startRequestSpan(tracer, req, res);
     req.id = traceRequest(req, res, () => ({ route: routeTemplateOf(req), userId: userIdOf(req), keyId: req.keyId }), observe, traced?.span);
+    // The JSON body parser (raw-body) calls `next` in the context it was called in, however late the
+    // body arrives: nothing needs binding (the emitters' listeners are not wrapped: that costs on every request).
     if (traced?.ctx) context.with(traced.ctx, prelude, undefined, req, res, next);
     else prelude(req, res, next);
   };

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
 
 // The server span of a request (docs/operations.md: Tracing): made here, by hand, because the Express
 // instrumentation makes none on Express 5; named by method and route template when the request ends.
@@ -20,8 +20,7 @@ export interface RequestOutcome {
 /**
  * Starts the request's span, a child of the caller's `traceparent` when it sent one, and answers with
  * the span's own `traceparent` (and the caller's `tracestate`). Returns the span and, when it records
- * (sampled), the context the rest of the request runs in; the request and response emitters are bound
- * to it, so that what runs on their events (the body parser's callback, the log line) stays in the trace.
+ * (sampled), the context the rest of the request runs in (request-prelude.ts).
  */
 export function startRequestSpan(tracer: Tracer, req: IncomingMessage, res: ServerResponse): { span: Span; ctx: Context | undefined } {
   const parent = req.headers.traceparent === undefined ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, req.headers);
@@ -47,10 +46,7 @@ export function startRequestSpan(tracer: Tracer, req: IncomingMessage, res: Serv
   res.setHeader('traceparent', `00-${own.traceId}-${own.spanId}-0${own.traceFlags & SAMPLED}`);
   if (own.traceState) res.setHeader('tracestate', own.traceState.serialize());
   if (!span.isRecording()) return { span, ctx: undefined };
-  const ctx = trace.setSpan(parent, span);
-  context.bind(ctx, req);
-  context.bind(ctx, res);
-  return { span, ctx };
+  return { span, ctx: trace.setSpan(parent, span) };
 }
 
 /** Names the span by method and route template, writes the outcome, and ends it. */

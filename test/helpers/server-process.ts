@@ -17,10 +17,11 @@ export interface ServerProcess {
 
 /**
  * Starts the built server (dist/main.js) with exactly this environment (plus PATH and HOME). With
- * `discardStdout`, its JSON logs go to /dev/null, as a log shipper would take them away.
+ * `discardStdout`, its JSON logs go to /dev/null, as a log shipper would take them away; `main`: another
+ * build's entry (a benchmark's baseline).
  */
-export function startServer(env: Record<string, string>, port: number, options: { nodeArgs?: string[]; discardStdout?: boolean } = {}): ServerProcess {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), MAIN], {
+export function startServer(env: Record<string, string>, port: number, options: { nodeArgs?: string[]; discardStdout?: boolean; main?: string } = {}): ServerProcess {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.main ?? MAIN], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: String(port), HOST: '127.0.0.1', ...env },
     stdio: ['ignore', options.discardStdout ? 'ignore' : 'pipe', 'pipe'],
   });

@@ -1,6 +1,9 @@
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
 import type { RequestHandler } from 'express';
 import request from 'supertest';
-import { trace } from '@opentelemetry/api';
+import { ProxyTracer, ProxyTracerProvider, trace } from '@opentelemetry/api';
 import { createApp } from '../../../src/app';
 import type { TracingConfig } from '../../../src/config/config';
 import { closePool, executeQuery, poolStats } from '../../../src/db';
@@ -59,6 +62,28 @@ afterEach(async () => {
 
 afterAll(() => receiver.stop());
 
+describe('tracing off (no OTLP endpoint: the default)', () => {
+  test('no span is made, no traceparent answered, no context manager runs', async () => {
+    const startSpan = jest.spyOn(ProxyTracer.prototype, 'startSpan');
+    const getTracer = jest.spyOn(ProxyTracerProvider.prototype, 'getTracer');
+    try {
+      const app = tracedApi();
+      const reads = await Promise.all([app.get(`/api/customers/${customerId}`).set('Authorization', caller.auth), app.get('/api/customers/export?format=csv&city=Trabzon').set('Authorization', caller.auth)]);
+      const write = await app.post('/api/customers').set('Authorization', caller.auth).send({ name: 'Untraced Write' });
+      for (const res of [...reads, write]) {
+        expect(res.status).toBeLessThan(300);
+        expect(res.headers.traceparent).toBeUndefined();
+      }
+      expect(startSpan).not.toHaveBeenCalled();
+      expect(getTracer).not.toHaveBeenCalled();
+      expect(trace.getActiveSpan()).toBeUndefined();
+    } finally {
+      startSpan.mockRestore();
+      getTracer.mockRestore();
+    }
+  });
+});
+
 describe('one request', () => {
   test('its spans form one tree: the server span, named by its route, and under it the pool waits and the statements', async () => {
     await traceWith();
@@ -89,6 +114,33 @@ describe('one request', () => {
     expect(String(byId.attributes['db.query.text'])).toContain('$1');
     expect(String(byId.attributes['db.query.text'])).not.toMatch(new RegExp(`(?<!\\$)\\b${customerId}\\b`));
     expect(poolStats().in_use).toBe(0);
+  });
+
+  test('a JSON body that arrives after its headers: what runs once it is read (the INSERT) is still under the request\'s span', async () => {
+    await traceWith();
+    const http = createHttpServer(withContractCheck(createApp())).listen(0, '127.0.0.1');
+    await once(http, 'listening');
+    const body = JSON.stringify({ name: 'Traced Write', city: 'Rize' });
+    const res = await new Promise<{ status: number; traceparent: string }>((resolve, reject) => {
+      const req = httpRequest(
+        { host: '127.0.0.1', port: (http.address() as AddressInfo).port, method: 'POST', path: '/api/customers', headers: { authorization: caller.auth, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        (answer) => {
+          answer.resume();
+          answer.on('end', () => resolve({ status: answer.statusCode!, traceparent: String(answer.headers.traceparent) }));
+        },
+      );
+      req.on('error', reject);
+      req.flushHeaders();
+      // The body 50 ms after the headers: read on later socket events, not in the request's first tick.
+      setTimeout(() => req.end(body), 50);
+    });
+    http.close();
+    expect(res.status).toBe(201);
+    const spans = await traceOf(res.traceparent.split('-')[1]!);
+    const server = spans.find((s) => s.kind === SERVER)!;
+    expect(server.name).toBe('POST /api/customers');
+    const insert = spans.find((s) => s.attributes['db.operation.name'] === 'INSERT' && String(s.attributes['db.query.text']).includes('INTO customers'));
+    expect(insert).toMatchObject({ parentSpanId: server.spanId, attributes: { 'db.response.returned_rows': 1 } });
   });
 
   test('a caller\'s traceparent is continued: same trace, the caller\'s span the parent, its tracestate kept', async () => {
