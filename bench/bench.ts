@@ -1,6 +1,7 @@
 // npm run bench [-- --seconds 4 --rounds 2 --connections 32 --customers 10000 --db-rtt-ms 0]
 // npm run bench -- --scale: the reads at 10,000, 100,000 and 1,000,000 customers instead (bench/scale.ts).
-// npm run bench -- --framework: every endpoint against a minimal Express app and bare node:http (bench/framework.ts).
+// npm run bench -- --framework: every endpoint against a minimal Express app and bare node:http (bench/framework.ts);
+//   --framework --tracing: what tracing costs, off against sampled at 0, 0.001, 0.1 and 1.0 (bench/tracing.ts).
 // npm run bench -- --sizing: 1 and 2 instances × pool sizes, directly and through PgBouncer (bench/sizing.ts).
 // npm run bench -- --history: POST/PATCH with the history vs without, and history reads at 10,000,000 entries (bench/history.ts).
 // npm run bench -- --export: export (CSV, NDJSON) and import at 1,000,000 customers vs psql's \copy (bench/export.ts).

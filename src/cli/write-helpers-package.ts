@@ -9,7 +9,8 @@ import { dirname, join, relative, resolve } from 'node:path';
 // - dist/index.js: that code in one file (esbuild), with zod inside it: the helpers use a few of its
 //   validators, and the zod package installs 8 MB. The packages the code requires otherwise stay
 //   dependencies, at the versions this repository's package.json names: pg and its cursor and COPY
-//   streams (shared with the service's own pg code), pino (its transports load files by path), dotenv.
+//   streams (shared with the service's own pg code), pino (its transports load files by path), dotenv,
+//   @opentelemetry/api (one copy with the application's SDK: its spans go where the application's go).
 // - the declarations tsc wrote for those files; the environment schema's are written out as plain
 //   object types (its declaration file names zod's types, and zod is not installed with the helpers);
 //   the @types package of a dependency those declarations import (pg) is a dependency too.

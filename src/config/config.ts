@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
 import type { z } from 'zod';
 import type { TargetSessionAttrs } from './database-url';
-import { DbEnvSchema, EnvSchema, SECRET_KEYS, type DbEnv, type Env, type OTLP_PROTOCOLS, type TRACES_SAMPLERS } from './env-schema';
+import { DbEnvSchema, EnvSchema, SECRET_KEYS, type DbEnv, type Env } from './env-schema';
+import { OTLP_PROTOCOLS, TRACES_SAMPLERS } from './otel-values';
 
 export type SslMode = Env['DB_SSLMODE'];
 
@@ -241,6 +242,11 @@ function toDbConfig(e: DbEnv): DbConfig {
 const TRANSFER_TIMEOUT_DEFAULT_S = 600;
 
 function toConfig(e: Env, envFile: string | undefined): Config {
+  const notices: string[] = [];
+  if (e.IMPORT_TIMEOUT_S === undefined && e.EXPORT_TIMEOUT_S !== undefined) {
+    notices.push(`EXPORT_TIMEOUT_S (${e.EXPORT_TIMEOUT_S}) also limits imports, as it did before IMPORT_TIMEOUT_S existed; set IMPORT_TIMEOUT_S to limit imports on their own`);
+  }
+  const tracing = toTracingConfig(e, notices);
   return {
     env: e.NODE_ENV,
     isProduction: e.NODE_ENV === 'production',
@@ -261,7 +267,7 @@ function toConfig(e: Env, envFile: string | undefined): Config {
       importTimeoutSeconds: e.IMPORT_TIMEOUT_S ?? e.EXPORT_TIMEOUT_S ?? TRANSFER_TIMEOUT_DEFAULT_S,
       importMaxBytes: e.IMPORT_MAX_BYTES,
     },
-    notices: e.IMPORT_TIMEOUT_S === undefined && e.EXPORT_TIMEOUT_S !== undefined ? [`EXPORT_TIMEOUT_S (${e.EXPORT_TIMEOUT_S}) also limits imports, as it did before IMPORT_TIMEOUT_S existed; set IMPORT_TIMEOUT_S to limit imports on their own`] : [],
+    notices,
     auth: { cacheTtlMs: e.AUTH_CACHE_TTL_MS, apiKeyMaxTtlDays: e.API_KEY_MAX_TTL_DAYS, apiKeyRateLimitPerMinute: e.API_KEY_RATE_LIMIT_PER_MINUTE, adminEmail: e.ADMIN_EMAIL, adminPassword: e.ADMIN_PASSWORD },
     http: {
       corsOrigins: [...new Set((e.CORS_ORIGINS ?? []).filter((o) => o !== '*'))],
@@ -277,19 +283,28 @@ function toConfig(e: Env, envFile: string | undefined): Config {
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     webConcurrency: e.WEB_CONCURRENCY,
     instances: e.INSTANCES,
-    tracing: toTracingConfig(e),
+    tracing,
   };
 }
 
-function toTracingConfig(e: Env): TracingConfig | undefined {
+function toTracingConfig(e: Env, notices: string[]): TracingConfig | undefined {
   const url = e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (e.OTEL_EXPORTER_OTLP_ENDPOINT && `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`);
-  if (!url || e.OTEL_SDK_DISABLED) return undefined;
+  if (!url || e.OTEL_SDK_DISABLED?.toLowerCase() === 'true') return undefined;
+  const oneOf = <T extends string>(name: string, value: string | undefined, allowed: readonly T[], fallback: T): T => {
+    if (value === undefined) return fallback;
+    if ((allowed as readonly string[]).includes(value)) return value as T;
+    notices.push(`${name}=${value} is not one this service ships (${allowed.join(', ')}): tracing uses ${fallback}`);
+    return fallback;
+  };
+  const ratio = e.OTEL_TRACES_SAMPLER_ARG === undefined ? 1 : Number(e.OTEL_TRACES_SAMPLER_ARG);
+  const ratioOk = Number.isFinite(ratio) && ratio >= 0 && ratio <= 1;
+  if (!ratioOk) notices.push(`OTEL_TRACES_SAMPLER_ARG=${e.OTEL_TRACES_SAMPLER_ARG} is not a ratio from 0 to 1: tracing uses 1`);
   return {
     url,
-    protocol: e.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? e.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf',
-    serviceName: e.OTEL_SERVICE_NAME,
-    sampler: e.OTEL_TRACES_SAMPLER,
-    samplerRatio: e.OTEL_TRACES_SAMPLER_ARG,
+    protocol: oneOf('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', e.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? e.OTEL_EXPORTER_OTLP_PROTOCOL, OTLP_PROTOCOLS, 'http/protobuf'),
+    serviceName: e.OTEL_SERVICE_NAME ?? 'customer-api',
+    sampler: oneOf('OTEL_TRACES_SAMPLER', e.OTEL_TRACES_SAMPLER, TRACES_SAMPLERS, 'parentbased_always_on'),
+    samplerRatio: ratioOk ? ratio : 1,
   };
 }
 

@@ -34,11 +34,6 @@ function isSerializedOrigin(value: string): boolean {
   }
 }
 
-/** The OTLP encodings shipped (OTEL_EXPORTER_OTLP_PROTOCOL). */
-export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const;
-/** OTEL_TRACES_SAMPLER's values, as the OpenTelemetry specification names them. */
-export const TRACES_SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
-
 /** A postgres:// URL with one host or several; the message never repeats the URL (it may hold a password). */
 const databaseUrl = z.string().superRefine((value, ctx) => {
   try {
@@ -234,18 +229,20 @@ export const EnvSchema = z
     OTEL_EXPORTER_OTLP_ENDPOINT: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
     // The traces URL itself, used as written (wins over OTEL_EXPORTER_OTLP_ENDPOINT).
     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
-    // http/protobuf (the default) or http/json; grpc is not shipped.
-    OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(OTLP_PROTOCOLS).optional(),
-    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z.enum(OTLP_PROTOCOLS).optional(),
+    // The rest never stop a start (a platform may set them for every service): a value this service does
+    // not ship (grpc, an xray sampler) is read as the default, with a notice at start (config.ts).
+    // http/protobuf (the default) or http/json; the traces one wins.
+    OTEL_EXPORTER_OTLP_PROTOCOL: optionalString,
+    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: optionalString,
     // service.name of every span (default customer-api).
-    OTEL_SERVICE_NAME: z.string().min(1).default('customer-api'),
+    OTEL_SERVICE_NAME: optionalString,
     // Which requests are traced: parentbased_traceidratio with OTEL_TRACES_SAMPLER_ARG 0.1 traces one in ten
     // (and whatever the caller's traceparent says it sampled). Default parentbased_always_on.
-    OTEL_TRACES_SAMPLER: z.enum(TRACES_SAMPLERS).default('parentbased_always_on'),
+    OTEL_TRACES_SAMPLER: optionalString,
     // The ratio of the *traceidratio samplers, 0 to 1 (default 1).
-    OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
-    // true: no tracing whatever the endpoint says.
-    OTEL_SDK_DISABLED: bool.default(false),
+    OTEL_TRACES_SAMPLER_ARG: optionalString,
+    // true (any case): no tracing whatever the endpoint says.
+    OTEL_SDK_DISABLED: optionalString,
   })
   .superRefine((env, ctx) => {
     checkPoolSizes(env, ctx);
@@ -266,4 +263,4 @@ export const EnvSchema = z
 export type Env = z.infer<typeof EnvSchema>;
 
 /** Variables whose values are never printed, not even in an error. */
-export const SECRET_KEYS: ReadonlySet<string> = new Set(['DATABASE_URL', 'DATABASE_REPLICA_URLS', 'JWT_SECRET', 'JWT_PREVIOUS_SECRETS', 'ADMIN_PASSWORD', 'METRICS_TOKEN', 'REDIS_URL']);
+export const SECRET_KEYS: ReadonlySet<string> = new Set(['DATABASE_URL', 'DATABASE_REPLICA_URLS', 'JWT_SECRET', 'JWT_PREVIOUS_SECRETS', 'ADMIN_PASSWORD', 'METRICS_TOKEN', 'REDIS_URL', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']);

@@ -53,7 +53,8 @@ export function endDbSpan(span: Span, err?: unknown): void {
     const sqlState = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
     span.setAttribute(DB_ATTR.errorType, sqlState ?? (err instanceof Error ? err.name : 'Error'));
     if (sqlState) span.setAttribute(DB_ATTR.statusCode, sqlState);
-    span.setStatus({ code: SpanStatusCode.ERROR, ...(err instanceof Error ? { message: err.message } : {}) });
+    // A server's message may quote a parameter's value (invalid input syntax for type integer: "…"): its SQLSTATE alone.
+    span.setStatus({ code: SpanStatusCode.ERROR, ...(err instanceof Error && !sqlState ? { message: err.message } : {}) });
   }
   span.end();
 }

@@ -72,7 +72,8 @@ function statementAttributes(client: pg.ClientBase, sql: Sql, text: string, tele
   return {
     [DB_ATTR.operation]: operationOf(text),
     [DB_ATTR.queryText]: text,
-    ...(typeof sql !== 'string' && sql.name ? { [DB_ATTR.statementName]: sql.name } : {}),
+    // The name only when it is sent (not with DB_PREPARED_STATEMENTS=false, nor after the pooler fallback).
+    ...(usesNames(sql) ? { [DB_ATTR.statementName]: (sql as { name: string }).name } : {}),
     ...(c.host ? { [DB_ATTR.serverAddress]: c.host, [DB_ATTR.serverPort]: c.port } : {}),
     ...(c.database ? { [DB_ATTR.namespace]: c.database } : {}),
     ...(telemetry ? { [DB_ATTR.poolName]: telemetry.poolName } : {}),
@@ -93,12 +94,14 @@ async function run<T extends pg.QueryResultRow>(
   if (typeof sql !== 'string' && 'timeoutMs' in sql) config.query_timeout = sql.timeoutMs;
   const started = performance.now();
   const parent = tracedContext();
-  const span = parent && startDbSpan(typeof sql === 'string' || !sql.name ? operationOf(text) : `${operationOf(text)} ${sql.name}`, parent, statementAttributes(client, sql, text, telemetry));
+  const span = parent && startDbSpan(usesNames(sql) ? `${operationOf(text)} ${(sql as { name: string }).name}` : operationOf(text), parent, statementAttributes(client, sql, text, telemetry));
   try {
     const result = await sendOnClient<T>(client, config);
     telemetry?.answered();
     if (span) {
-      span.setAttribute(DB_ATTR.rows, result.rowCount ?? result.rows.length);
+      // A text of several statements answers with an array of results.
+      const rows = Array.isArray(result) ? undefined : (result.rowCount ?? result.rows?.length);
+      if (rows !== undefined && rows !== null) span.setAttribute(DB_ATTR.rows, rows);
       endDbSpan(span);
     }
     return result;

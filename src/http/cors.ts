@@ -5,7 +5,7 @@ import type { RequestHandler } from 'express';
 /**
  * The answer headers the contract asks a client to read (docs/api.md), which a page on another origin
  * sees only when they are exposed. Content-Type, Content-Length and Cache-Control are readable anyway;
- * Set-Cookie never is. traceparent is for a tracing proxy in front of the API (W3C Trace Context).
+ * Set-Cookie never is. traceparent: the trace a request joined (W3C Trace Context; docs/operations.md: Tracing).
  */
 export const EXPOSED_HEADERS = ['ETag', 'Location', 'X-Request-Id', 'Retry-After', 'Idempotent-Replayed', 'Content-Disposition', 'WWW-Authenticate', 'traceparent'] as const;
 

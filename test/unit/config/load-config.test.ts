@@ -166,3 +166,25 @@ function loadConfigProblems(env: Record<string, string>): string[] {
     return err instanceof ConfigError ? [...err.problems] : [];
   }
 }
+
+describe('tracing (OTEL_*)', () => {
+  test('off without an endpoint, whatever else is set; on with one, the traces path added', () => {
+    expect(loadConfig({ ...BASE, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }).tracing).toBeUndefined();
+    expect(loadConfig({ ...BASE, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' }).tracing).toEqual({
+      url: 'http://collector:4318/v1/traces',
+      protocol: 'http/protobuf',
+      serviceName: 'customer-api',
+      sampler: 'parentbased_always_on',
+      samplerRatio: 1,
+    });
+    expect(loadConfig({ ...BASE, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://t:4318/x' }).tracing?.url).toBe('http://t:4318/x');
+    expect(loadConfig({ ...BASE, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_SDK_DISABLED: 'TRUE' }).tracing).toBeUndefined();
+  });
+
+  test('a value this service does not ship never stops a start: the default, with a notice; empty is unset', () => {
+    const config = loadConfig({ ...BASE, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_TRACES_SAMPLER: 'xray', OTEL_TRACES_SAMPLER_ARG: '7', OTEL_SERVICE_NAME: '' });
+    expect(config.tracing).toMatchObject({ protocol: 'http/protobuf', sampler: 'parentbased_always_on', samplerRatio: 1, serviceName: 'customer-api' });
+    expect(config.notices.filter((n) => n.startsWith('OTEL_'))).toHaveLength(3);
+    expect(loadConfig({ ...BASE, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '' }).tracing?.samplerRatio).toBe(1);
+  });
+});
