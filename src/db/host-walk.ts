@@ -158,8 +158,9 @@ export async function connectToFittingHost(client: pg.Client, ctx: WalkContext):
           if (attempts.length > 1) addDbEvent('db.host.connected', { 'server.address': key, 'db.postgresql.role': server.role, 'db.host.wanted': pass });
           return server;
         }
-        addDbEvent('db.host.skipped', { 'server.address': key, 'db.host.wanted': pass, 'db.host.reason': describeRole(role) });
-        reasons.push(`${key}: ${describeRole(role)}`);
+        const mismatch = describeRole(role);
+        addDbEvent('db.host.skipped', { 'server.address': key, 'db.host.wanted': pass, 'db.host.reason': mismatch });
+        reasons.push(`${key}: ${mismatch}`);
         wrongKind = true;
         await client.end().catch(() => undefined);
       } catch (err) {
@@ -172,15 +173,16 @@ export async function connectToFittingHost(client: pg.Client, ctx: WalkContext):
           tls = false;
           continue;
         }
+        const reason = reasonOf(err);
         if (isConnectionLevelError(err)) {
           unreachable.add(key);
           // A host that did not answer within a sliver of the deadline has not shown it is down.
           const cutShort = Date.now() - started >= timeoutMs && timeoutMs < Math.min(ctx.connectTimeoutMs, MIN_TIMEOUT_TO_MARK_DOWN_MS);
-          if (!cutShort) memory.markDown(key, reasonOf(err));
+          if (!cutShort) memory.markDown(key, reason);
         }
         lastError = err;
-        addDbEvent('db.host.failed', { 'server.address': key, 'db.host.wanted': pass, 'db.host.reason': reasonOf(err) });
-        reasons.push(`${key}: ${reasonOf(err)}`);
+        addDbEvent('db.host.failed', { 'server.address': key, 'db.host.wanted': pass, 'db.host.reason': reason });
+        reasons.push(`${key}: ${reason}`);
       }
       break;
     }

@@ -67,13 +67,13 @@ function fallBackToUnnamed(err: unknown): void {
 }
 
 /** What a statement's span says: the server, the pool and the host's role, the statement (never its parameters). */
-function statementAttributes(client: pg.ClientBase, sql: Sql, text: string, telemetry: PoolState['telemetry'] | undefined): Attributes {
+function statementAttributes(client: pg.ClientBase, sentName: string | undefined, text: string, telemetry: PoolState['telemetry'] | undefined): Attributes {
   const c = client as pg.ClientBase & { host?: string; port?: number; database?: string };
   return {
     [DB_ATTR.operation]: operationOf(text),
     [DB_ATTR.queryText]: text,
     // The name only when it is sent (not with DB_PREPARED_STATEMENTS=false, nor after the pooler fallback).
-    ...(usesNames(sql) ? { [DB_ATTR.statementName]: (sql as { name: string }).name } : {}),
+    ...(sentName === undefined ? {} : { [DB_ATTR.statementName]: sentName }),
     ...(c.host ? { [DB_ATTR.serverAddress]: c.host, [DB_ATTR.serverPort]: c.port } : {}),
     ...(c.database ? { [DB_ATTR.namespace]: c.database } : {}),
     ...(telemetry ? { [DB_ATTR.poolName]: telemetry.poolName } : {}),
@@ -90,11 +90,13 @@ async function run<T extends pg.QueryResultRow>(
   const text = typeof sql === 'string' ? sql : sql.text;
   // query_timeout per statement is read by node-postgres (client.js) but missing from its types.
   const config: pg.QueryConfig & { query_timeout?: number } = { text, values: params as unknown[] | undefined };
-  if (usesNames(sql)) config.name = (sql as { name: string }).name;
+  // The name this attempt sends, if any (a concurrent request may switch names off while it runs).
+  const sentName = usesNames(sql) ? (sql as { name: string }).name : undefined;
+  if (sentName !== undefined) config.name = sentName;
   if (typeof sql !== 'string' && 'timeoutMs' in sql) config.query_timeout = sql.timeoutMs;
   const started = performance.now();
   const parent = tracedContext();
-  const span = parent && startDbSpan(usesNames(sql) ? `${operationOf(text)} ${(sql as { name: string }).name}` : operationOf(text), parent, statementAttributes(client, sql, text, telemetry));
+  const span = parent && startDbSpan(sentName === undefined ? operationOf(text) : `${operationOf(text)} ${sentName}`, parent, statementAttributes(client, sentName, text, telemetry));
   try {
     const result = await sendOnClient<T>(client, config);
     telemetry?.answered();

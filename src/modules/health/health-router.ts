@@ -38,14 +38,13 @@ function telemetryFields() {
   };
 }
 
-/** Resolves when a statement comes back with its rows after `since` (performance.now()), polled every 10 ms, until `stop` aborts. */
+/**
+ * Resolves when a statement comes back with its rows after `since` (performance.now()), polled every
+ * 10 ms; `stop` (the race it is in has been decided) ends the polling.
+ */
 async function statementAnsweredAfter(since: number, stop: AbortSignal): Promise<void> {
   const telemetry = currentTelemetry();
-  while (!stop.aborted) {
-    if ((telemetry?.lastAnswerAt ?? 0) > since) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  await new Promise<never>(() => undefined);
+  while (!stop.aborted && (telemetry?.lastAnswerAt ?? 0) <= since) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
 /**
