@@ -25,7 +25,7 @@ export async function prepareDatabase(): Promise<DatabaseTarget> {
     return { config, where, stop: () => Promise.resolve() };
   }
   const started = Date.now();
-  const embedded = await startEmbeddedDatabase(config.db.embeddedDir, (message) => log.info(message), { relocatable: config.db.embeddedDirIsDefault });
+  const embedded = await startEmbeddedDatabase(config.db.embeddedDir, (message) => log.info(message), { relocatable: config.db.embeddedDirIsDefault, avoidPort: config.port });
   const next: Config = Object.freeze({ ...config, db: Object.freeze({ ...config.db, url: embedded.url }) });
   setConfig(next);
   log.info(

@@ -113,7 +113,7 @@ function dataDirFor(dir: string, user: RunAs, relocatable: boolean, log: (messag
  * (created when missing), since PostgreSQL refuses to run as root. With `relocatable`, a `dir` that
  * user cannot reach is replaced by one it can (the location is logged); otherwise that is an error.
  */
-export async function startEmbeddedDatabase(dir: string, log: (message: string) => void, options: { relocatable?: boolean } = {}): Promise<EmbeddedDatabase> {
+export async function startEmbeddedDatabase(dir: string, log: (message: string) => void, options: { relocatable?: boolean; avoidPort?: number } = {}): Promise<EmbeddedDatabase> {
   const user = serverUser();
   const dataDir = dataDirFor(dir, user, options.relocatable ?? false, log);
   const binaries = await loadBinaries(user, log);
@@ -127,7 +127,9 @@ export async function startEmbeddedDatabase(dir: string, log: (message: string) 
     await initCluster(binaries, dataDir, password, user);
     await writeFile(passwordPath, password, { mode: 0o600 });
   }
-  const port = await freePort();
+  // Never the port the API is about to listen on (a PORT in the ephemeral range is free right now too).
+  let port = await freePort();
+  while (port === options.avoidPort) port = await freePort();
   const child = await startServer(binaries, dataDir, port, user).catch((err: unknown) => {
     throw new EmbeddedDatabaseError(`the embedded PostgreSQL in ${dataDir} did not start${err instanceof Error ? `: ${err.message}` : ''}`);
   });
