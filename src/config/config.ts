@@ -301,7 +301,10 @@ function toTracingConfig(e: Env, notices: string[]): TracingConfig | undefined {
   if (!ratioOk) notices.push(`OTEL_TRACES_SAMPLER_ARG=${e.OTEL_TRACES_SAMPLER_ARG} is not a ratio from 0 to 1: tracing uses 1`);
   return {
     url,
-    protocol: oneOf('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', e.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? e.OTEL_EXPORTER_OTLP_PROTOCOL, OTLP_PROTOCOLS, 'http/protobuf'),
+    protocol:
+      e.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL === undefined
+        ? oneOf('OTEL_EXPORTER_OTLP_PROTOCOL', e.OTEL_EXPORTER_OTLP_PROTOCOL, OTLP_PROTOCOLS, 'http/protobuf')
+        : oneOf('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', e.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, OTLP_PROTOCOLS, 'http/protobuf'),
     serviceName: e.OTEL_SERVICE_NAME ?? 'customer-api',
     sampler: oneOf('OTEL_TRACES_SAMPLER', e.OTEL_TRACES_SAMPLER, TRACES_SAMPLERS, 'parentbased_always_on'),
     samplerRatio: ratioOk ? ratio : 1,

@@ -8,6 +8,9 @@ import { getLogger } from '../logging/logger';
 import { stopTracing } from '../tracing/tracing';
 import { DRAIN_SHARE, ShutdownDeadline } from './deadline';
 
+/** The longest the shutdown waits for the last spans to reach the collector. */
+const TRACE_FLUSH_MS = 2000;
+
 /**
  * SIGTERM/SIGINT in a serving process: stop accepting, finish in-flight requests, close the pool, stop
  * the embedded database, exit 0 — all within SHUTDOWN_TIMEOUT_MS (keep it below the orchestrator's kill
@@ -39,8 +42,9 @@ export function handleShutdown(server: Server, config: Config, stopDatabase: () 
       // A key's last use being written (at most one per key a minute) finishes before the pool closes.
       settleWithin(settleKeyUses(), deadline.left() / 4)
         .then(() => closePool(deadline.left() / 2))
-        // The spans still batched (tracing on) are sent meanwhile, within the same time.
-        .then(() => Promise.all([settleWithin(stopDatabase(), deadline.left()), settleWithin(stopTracing(), deadline.left())]))
+        // The spans still batched (tracing on) are sent meanwhile, for at most TRACE_FLUSH_MS: a collector
+        // that does not answer (the exporter retries) must not hold a rolling deploy for the whole deadline.
+        .then(() => Promise.all([settleWithin(stopDatabase(), deadline.left()), settleWithin(stopTracing(), Math.min(deadline.left(), TRACE_FLUSH_MS))]))
         .then(() => {
           log.info('shutdown complete');
           process.exit(0);

@@ -185,6 +185,7 @@ describe('tracing (OTEL_*)', () => {
     const config = loadConfig({ ...BASE, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_TRACES_SAMPLER: 'xray', OTEL_TRACES_SAMPLER_ARG: '7', OTEL_SERVICE_NAME: '' });
     expect(config.tracing).toMatchObject({ protocol: 'http/protobuf', sampler: 'parentbased_always_on', samplerRatio: 1, serviceName: 'customer-api' });
     expect(config.notices.filter((n) => n.startsWith('OTEL_'))).toHaveLength(3);
+    expect(config.notices).toContainEqual(expect.stringMatching(/^OTEL_EXPORTER_OTLP_PROTOCOL=grpc /));
     expect(loadConfig({ ...BASE, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '' }).tracing?.samplerRatio).toBe(1);
   });
 });
